@@ -1,0 +1,73 @@
+# EntroLLM-J build. `make` builds kernels (when nvcc exists), jars and bin/entrollm;
+# `make test` runs the test suite (what CI runs); `make demo` runs the main job on the bundled model.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# ---------------------------------------------------------------- Java >= 25
+# JAVA_HOME if it is >= 25, else the newest JDK >= 25 under /usr/lib/jvm.
+jdk_major = $(shell sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' $(1)/release 2>/dev/null)
+JDK_CANDIDATES := $(JAVA_HOME) $(sort $(wildcard /usr/lib/jvm/*))
+JDK := $(lastword $(foreach j,$(JDK_CANDIDATES),$(if $(shell test -x $(j)/bin/javac && test 0$(call jdk_major,$(j)) -ge 25 && echo y),$(j))))
+ifeq ($(strip $(JDK)),)
+  $(error No JDK >= 25 found (looked at JAVA_HOME and /usr/lib/jvm/*). Install one, e.g. Temurin 25, or set JAVA_HOME)
+endif
+export JAVA_HOME := $(JDK)
+# Maven's own Guava calls sun.misc.Unsafe; JDK 25 warns about it on every run.
+export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
+MVN ?= mvn -B -ntp
+
+# ---------------------------------------------------------------- CUDA kernels
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+# SASS for each listed architecture, PTX for the lowest (JIT-compiled on newer GPUs).
+# A Jetson Nano needs CUDA_ARCHS=53 with JetPack's CUDA 10.2 nvcc; Orin is 87.
+CUDA_ARCHS ?= 75 80 86 87 89 90
+CUDA_LOWEST := $(firstword $(sort $(CUDA_ARCHS)))
+NVCC_FLAGS ?= -O3 -std=c++14 -lineinfo
+GENCODE := $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
+           -gencode arch=compute_$(CUDA_LOWEST),code=compute_$(CUDA_LOWEST)
+KERNEL_SRC := $(wildcard cuda-kernels/*.cu)
+KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
+KERNEL_OUT := target/kernels
+FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
+
+.PHONY: all kernels jars test demo clean help
+
+all: kernels jars bin/entrollm
+
+help:
+	@echo "make            kernels (if nvcc is found) + jars + bin/entrollm"
+	@echo "make kernels    nvcc -> fatbin for CUDA_ARCHS='$(CUDA_ARCHS)'"
+	@echo "make test       the test suite (CPU; GPU tests are skipped)"
+	@echo "make demo       run the main job on the bundled model test-models/sotu-tiny"
+	@echo "make clean      remove build outputs"
+
+ifeq ($(strip $(NVCC)),)
+kernels:
+	@echo "kernels: nvcc not found (set NVCC=/path/to/nvcc); skipping CUDA kernels, the Java build works without them"
+else
+kernels: $(FATBINS)
+endif
+
+$(KERNEL_OUT)/%.fatbin: cuda-kernels/%.cu $(KERNEL_HDR)
+	@mkdir -p $(KERNEL_OUT)
+	$(NVCC) $(NVCC_FLAGS) -fatbin $(GENCODE) -o $@ $<
+
+jars:
+	$(MVN) -q package -DskipTests
+
+bin/entrollm: java/cli/src/main/sh/entrollm jars
+	@mkdir -p bin
+	cp $< $@
+	chmod +x $@
+
+test:
+	$(MVN) verify
+
+DEMO_MODEL ?= test-models/sotu-tiny
+demo: all
+	bin/entrollm inspect $(DEMO_MODEL)
+
+clean:
+	$(MVN) -q clean
+	rm -rf bin target

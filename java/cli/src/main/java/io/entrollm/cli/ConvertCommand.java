@@ -1,0 +1,47 @@
+package io.entrollm.cli;
+
+import io.entrollm.model.GgufConverter;
+import io.entrollm.model.ModelSource;
+import io.entrollm.model.ModelSources;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code entrollm convert}: Hugging Face (or GGUF) model to a GGUF file with llama.cpp naming. */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = "Convert a model to GGUF (llama.cpp tensor names and metadata keys).")
+final class ConvertCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory, .safetensors or .gguf")
+    Path model;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.gguf", description = "Output GGUF file.")
+    Path output;
+
+    @Option(names = "--outtype", defaultValue = "source", paramLabel = "TYPE",
+            description = "Element type of float tensors: source (keep), f32, f16, bf16. Default: ${DEFAULT-VALUE}.")
+    String outType;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        GgufConverter.OutType type;
+        try {
+            type = GgufConverter.OutType.valueOf(outType.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--outtype must be source, f32, f16 or bf16, not '" + outType + "'");
+        }
+        try (ModelSource source = ModelSources.openHuggingFace(model)) {
+            GgufConverter.convert(source, output, type);
+            spec.commandLine().getOut().printf("wrote %s (%d tensors, %s)%n", output, source.tensors().size(),
+                    Bytes.human(Files.size(output)));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,110 @@
+package io.entrollm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.entrollm.format.gguf.GgufValue;
+import io.entrollm.model.GgufModel;
+import io.entrollm.model.ModelConfig;
+import io.entrollm.model.ModelSource;
+import io.entrollm.model.ModelSources;
+import io.entrollm.tensor.Tensor;
+import io.entrollm.tensor.TensorStats;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code entrollm inspect}: config and tensor table of any supported model file or directory. */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = "Print the model config and a tensor table (name, dtype, shape, bytes, min/max/mean/std).")
+final class InspectCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory, .safetensors, index .json, .gguf or .entro")
+    Path model;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON to FILE.")
+    Path json;
+
+    @Option(names = "--no-stats", description = "Skip min/max/mean/std (faster on large models).")
+    boolean noStats;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ModelSource source = ModelSources.open(model)) {
+            List<Tensor> tensors = source.tensors();
+            List<TensorStats> stats = tensors.parallelStream()
+                    .map(t -> noStats ? null : TensorStats.of(t)).toList();
+
+            out.println("model:   " + source.path());
+            out.println("format:  " + source.formatDescription());
+            out.printf("tensors: %d, %s%n", tensors.size(), Bytes.human(source.totalBytes()));
+            source.config().ifPresent(c -> printConfig(out, c));
+            if (source instanceof GgufModel gguf) printGgufMetadata(out, gguf.file().metadata());
+            out.println();
+            TextTable table = new TextTable("name", "dtype", "shape", "bytes", "min", "max", "mean", "std");
+            for (int i = 0; i < tensors.size(); i++) {
+                Tensor t = tensors.get(i);
+                TensorStats s = stats.get(i);
+                table.row(t.name(), t.dtype(), t.shapeString().replace(" ", ""), t.byteSize(),
+                        num(s == null ? Double.NaN : s.min()), num(s == null ? Double.NaN : s.max()),
+                        num(s == null ? Double.NaN : s.mean()), num(s == null ? Double.NaN : s.std()));
+            }
+            table.print(out);
+            if (json != null) {
+                JsonReports.write(json, report(source, tensors, stats));
+                out.println("wrote " + json);
+            }
+        }
+        return 0;
+    }
+
+    private static String num(double v) { return Double.isNaN(v) ? "-" : String.format("%.5g", v); }
+
+    static void printConfig(PrintWriter out, ModelConfig c) {
+        out.printf("config:  %s (%s): hidden %d, layers %d, heads %d, kv heads %d, head_dim %d, ffn %d, vocab %d%n",
+                c.architecture(), c.modelType(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                c.intermediateSize(), c.vocabSize());
+        out.printf("         rms_eps %g, rope_theta %g%s, max_pos %d, tied embeddings %s, attention bias %s, mlp bias %s%n",
+                c.rmsNormEps(), c.ropeTheta(), c.ropeScaling() == null ? "" : ", rope scaling " + c.ropeScaling(),
+                c.maxPositionEmbeddings(), c.tieWordEmbeddings(), c.attentionBias(), c.mlpBias());
+    }
+
+    private static void printGgufMetadata(PrintWriter out, Map<String, GgufValue> metadata) {
+        out.println("metadata:");
+        metadata.forEach((k, v) -> out.printf("  %-45s %-8s %s%n", k, v.type(), v.summary().replace('\n', ' ')));
+    }
+
+    private static ObjectNode report(ModelSource source, List<Tensor> tensors, List<TensorStats> stats) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("path", source.path().toString());
+        root.put("format", source.formatDescription());
+        root.put("total_bytes", source.totalBytes());
+        source.config().ifPresent(c -> root.set("config", JSON.valueToTree(c)));
+        ArrayNode arr = root.putArray("tensors");
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
+            ObjectNode o = arr.addObject();
+            o.put("name", t.name());
+            o.put("dtype", t.dtype().name());
+            ArrayNode shape = o.putArray("shape");
+            for (long d : t.shape()) shape.add(d);
+            o.put("bytes", t.byteSize());
+            TensorStats s = stats.get(i);
+            if (s != null && t.elementCount() > 0) {
+                o.put("min", s.min()).put("max", s.max()).put("mean", s.mean()).put("std", s.std());
+            }
+        }
+        return root;
+    }
+}

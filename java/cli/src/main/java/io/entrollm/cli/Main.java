@@ -1,0 +1,61 @@
+package io.entrollm.cli;
+
+import io.entrollm.format.FormatException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+
+/** Entry point of {@code bin/entrollm}. */
+@Command(name = "entrollm", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Per-layer quantization and entropy coding of LLM weights, with CPU and CUDA inference.",
+        subcommands = {InspectCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns its exit code: 0 success, 1 runtime error, 2 usage error. */
+    public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** As {@link #execute(String...)}, printing to the given writers (used by tests). */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            PrintWriter errOut = cmd.getErr();
+            errOut.println("entrollm " + cmd.getCommandName() + ": error: " + describe(e));
+            if (System.getenv("ENTROLLM_DEBUG") != null) e.printStackTrace(errOut);
+            errOut.flush();
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    /** One line that tells the user what went wrong and where. */
+    static String describe(Throwable e) {
+        if (e instanceof NoSuchFileException n) return "no such file or directory: " + n.getFile()
+                + (n.getReason() != null ? " (" + n.getReason() + ")" : "");
+        if (e instanceof AccessDeniedException a) return "permission denied: " + a.getFile();
+        if (e instanceof FileAlreadyExistsException f) return "already exists: " + f.getFile();
+        if (e instanceof FormatException || e instanceof IllegalArgumentException) return e.getMessage();
+        if (e instanceof OutOfMemoryError) return "out of Java heap memory (set ENTROLLM_JAVA_OPTS=-Xmx...): " + e.getMessage();
+        String msg = e.getMessage();
+        return (msg == null || msg.isBlank()) ? e.getClass().getSimpleName() : msg;
+    }
+}

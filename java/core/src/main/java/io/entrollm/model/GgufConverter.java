@@ -1,0 +1,155 @@
+package io.entrollm.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.entrollm.format.gguf.GgufValue;
+import io.entrollm.format.gguf.GgufValueType;
+import io.entrollm.format.gguf.GgufWriter;
+import io.entrollm.tensor.DType;
+import io.entrollm.tensor.FloatBits;
+import io.entrollm.tensor.Tensor;
+import io.entrollm.tensor.TensorReader;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Converts a Hugging Face-named model to GGUF the way llama.cpp's convert_hf_to_gguf.py lays it out:
+ * {@code blk.N.*} names, q/k rows permuted for {@code llama}, {@code <arch>.*} hyper-parameters and
+ * {@code tokenizer.ggml.*} vocabulary (byte-level BPE), plus the verbatim tokenizer.json under
+ * {@code tokenizer.huggingface.json} so nothing is lost.
+ */
+public final class GgufConverter {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Output element type: keep each tensor's own, or re-type every float tensor. */
+    public enum OutType { SOURCE, F32, F16, BF16 }
+
+    private GgufConverter() {}
+
+    public static void convert(ModelSource source, Path out, OutType outType) throws IOException {
+        ModelConfig config = source.config().orElseThrow(() ->
+                new IllegalArgumentException(source.path() + ": no config.json; cannot write GGUF model metadata"));
+        String arch = ModelConfigs.ggufArchitecture(config).orElseThrow(() ->
+                new IllegalArgumentException(source.path() + ": architecture " + config.architecture() + " cannot be converted to GGUF"));
+        Map<String, GgufValue> meta = new LinkedHashMap<>();
+        meta.put("general.architecture", GgufValue.string(arch));
+        meta.put("general.name", GgufValue.string(source.path().toAbsolutePath().normalize().getFileName().toString()));
+        meta.put("general.alignment", GgufValue.u32(32));
+        meta.put(arch + ".context_length", GgufValue.u32(config.maxPositionEmbeddings()));
+        meta.put(arch + ".embedding_length", GgufValue.u32(config.hiddenSize()));
+        meta.put(arch + ".block_count", GgufValue.u32(config.numLayers()));
+        meta.put(arch + ".feed_forward_length", GgufValue.u32(config.intermediateSize()));
+        meta.put(arch + ".attention.head_count", GgufValue.u32(config.numHeads()));
+        meta.put(arch + ".attention.head_count_kv", GgufValue.u32(config.numKvHeads()));
+        meta.put(arch + ".attention.key_length", GgufValue.u32(config.headDim()));
+        meta.put(arch + ".attention.value_length", GgufValue.u32(config.headDim()));
+        meta.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32(config.rmsNormEps()));
+        meta.put(arch + ".rope.freq_base", GgufValue.f32(config.ropeTheta()));
+        meta.put(arch + ".rope.dimension_count", GgufValue.u32(config.headDim()));
+        meta.put(arch + ".vocab_size", GgufValue.u32(config.vocabSize()));
+        RopeScaling rs = config.ropeScaling();
+        if (rs != null) {
+            meta.put(arch + ".rope.scaling.type", GgufValue.string(rs.type()));
+            if (!Double.isNaN(rs.factor())) meta.put(arch + ".rope.scaling.factor", GgufValue.f32(rs.factor()));
+            if (rs.originalMaxPositionEmbeddings() > 0) {
+                meta.put(arch + ".rope.scaling.original_context_length", GgufValue.u32(rs.originalMaxPositionEmbeddings()));
+            }
+        }
+        source.tokenizerJson().ifPresent(json -> addTokenizer(meta, json, config));
+
+        try (Arena arena = Arena.ofConfined()) {
+            List<Tensor> tensors = new ArrayList<>();
+            for (Tensor t : source.tensors()) {
+                String name = LlamaTensorNames.toGguf(t.name()).orElseThrow(() ->
+                        new IllegalArgumentException(source.path() + ": tensor '" + t.name() + "' has no llama.cpp GGUF name"));
+                Tensor g = retype(t.renamed(name), outType, arena);
+                if (arch.equals("llama") && name.contains(".attn_q.")) g = RopePermutation.toGguf(g, config.numHeads(), arena);
+                if (arch.equals("llama") && name.contains(".attn_k.")) g = RopePermutation.toGguf(g, config.numKvHeads(), arena);
+                tensors.add(g);
+            }
+            meta.put("general.file_type", GgufValue.u32(fileType(tensors)));
+            GgufWriter.write(out, meta, tensors);
+        }
+    }
+
+    /** llama.cpp's {@code llama_ftype}: 0 all F32, 1 mostly F16, 32 mostly BF16. */
+    private static long fileType(List<Tensor> tensors) {
+        long f16 = tensors.stream().filter(t -> t.dtype() == DType.F16).count();
+        long bf16 = tensors.stream().filter(t -> t.dtype() == DType.BF16).count();
+        return bf16 > 0 && bf16 >= f16 ? 32 : f16 > 0 ? 1 : 0;
+    }
+
+    private static Tensor retype(Tensor t, OutType outType, Arena arena) {
+        if (outType == OutType.SOURCE || !t.dtype().isFloatingPoint()) return t;
+        DType target = DType.valueOf(outType.name());
+        if (t.dtype() == target) return t;
+        float[] values = TensorReader.toFloats(t);
+        MemorySegment out = arena.allocate(target.byteSize(values.length), 64);
+        for (int i = 0; i < values.length; i++) {
+            switch (target) {
+                case F32 -> out.set(TensorReader.F32, 4L * i, values[i]);
+                case F16 -> out.set(TensorReader.I16, 2L * i, FloatBits.floatToF16(values[i]));
+                case BF16 -> out.set(TensorReader.I16, 2L * i, FloatBits.floatToBf16(values[i]));
+                default -> throw new AssertionError(target);
+            }
+        }
+        return new Tensor(t.name(), target, t.shape(), out);
+    }
+
+    /**
+     * Byte-level BPE vocabularies become {@code tokenizer.ggml.model = "gpt2"} with tokens, types
+     * (1 normal, 3 control) and merges; other tokenizer models keep only the verbatim JSON.
+     */
+    private static void addTokenizer(Map<String, GgufValue> meta, String json, ModelConfig config) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("tokenizer.json is not valid JSON: " + e.getMessage());
+        }
+        JsonNode model = root.path("model");
+        boolean byteLevel = root.path("pre_tokenizer").toString().contains("ByteLevel");
+        if (model.path("type").asText().equals("BPE") && byteLevel) {
+            int vocab = Math.max(config.vocabSize(), model.path("vocab").size());
+            String[] tokens = new String[vocab];
+            long[] types = new long[vocab];
+            model.path("vocab").fields().forEachRemaining(e -> {
+                int id = e.getValue().asInt();
+                if (id >= 0 && id < vocab) { tokens[id] = e.getKey(); types[id] = 1; }
+            });
+            for (JsonNode added : root.path("added_tokens")) {
+                int id = added.path("id").asInt();
+                if (id >= 0 && id < vocab) {
+                    tokens[id] = added.path("content").asText();
+                    types[id] = added.path("special").asBoolean() ? 3 : 4;
+                }
+            }
+            List<String> tokenList = new ArrayList<>(vocab);
+            List<Long> typeList = new ArrayList<>(vocab);
+            for (int i = 0; i < vocab; i++) {
+                tokenList.add(tokens[i] != null ? tokens[i] : "[PAD" + i + "]");
+                typeList.add(tokens[i] != null ? types[i] : 5); // 5 = unused
+            }
+            List<String> merges = new ArrayList<>();
+            for (JsonNode m : model.path("merges")) {
+                merges.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
+            }
+            meta.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
+            meta.put("tokenizer.ggml.pre", GgufValue.string("gpt2"));
+            meta.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokenList));
+            meta.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, typeList));
+            meta.put("tokenizer.ggml.merges", GgufValue.array(GgufValueType.STRING, merges));
+        }
+        meta.put("tokenizer.ggml.bos_token_id", GgufValue.u32(config.bosTokenId()));
+        if (!config.eosTokenIds().isEmpty()) meta.put("tokenizer.ggml.eos_token_id", GgufValue.u32(config.eosTokenIds().get(0)));
+        meta.put("tokenizer.ggml.add_bos_token", GgufValue.bool(root.path("post_processor").toString().contains("\"SpecialToken\"")));
+        meta.put(GgufModel.HF_TOKENIZER_KEY, GgufValue.string(json));
+    }
+}

@@ -1,0 +1,49 @@
+package io.entrollm.model;
+
+import io.entrollm.format.gguf.GgufFile;
+import io.entrollm.format.gguf.GgufValue;
+import io.entrollm.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/** A GGUF file as a model source; tensors keep their GGUF names and row order. */
+public final class GgufModel implements ModelSource {
+    /** llama.cpp's key for the verbatim Hugging Face tokenizer.json. */
+    public static final String HF_TOKENIZER_KEY = "tokenizer.huggingface.json";
+
+    private final GgufFile file;
+    private final ModelConfig config;
+
+    private GgufModel(GgufFile file, ModelConfig config) {
+        this.file = file;
+        this.config = config;
+    }
+
+    public static GgufModel open(Path path) throws IOException {
+        GgufFile file = GgufFile.open(path);
+        try {
+            ModelConfig config = file.get("general.architecture").isPresent() ? ModelConfigs.fromGguf(file) : null;
+            return new GgufModel(file, config);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    public GgufFile file() { return file; }
+
+    @Override public Path path() { return file.path(); }
+
+    @Override public String formatDescription() { return "GGUF v" + file.version(); }
+
+    @Override public Optional<ModelConfig> config() { return Optional.ofNullable(config); }
+
+    @Override public List<Tensor> tensors() { return file.tensors(); }
+
+    @Override public Optional<String> tokenizerJson() { return file.get(HF_TOKENIZER_KEY).map(GgufValue::asString); }
+
+    @Override public void close() { file.close(); }
+}

@@ -1,0 +1,68 @@
+package io.entrollm.model;
+
+import io.entrollm.format.FormatException;
+import io.entrollm.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Any model source seen with Hugging Face tensor names and row order, so inference, quantization
+ * and conversion have one code path for every format. For GGUF, names are mapped back and llama's
+ * q/k rows un-permuted (copies owned by this view); other sources pass through unchanged.
+ */
+public final class HuggingFaceView implements ModelSource {
+    private final ModelSource source;
+    private final Arena arena;
+    private final List<Tensor> tensors;
+
+    private HuggingFaceView(ModelSource source, Arena arena, List<Tensor> tensors) {
+        this.source = source;
+        this.arena = arena;
+        this.tensors = tensors;
+    }
+
+    /** Wraps {@code source}; closing the view closes the source. */
+    public static HuggingFaceView of(ModelSource source) {
+        if (!(source instanceof GgufModel gguf)) return new HuggingFaceView(source, null, source.tensors());
+        ModelConfig config = gguf.config().orElseThrow(() -> new FormatException(gguf.path(), "no model metadata to map tensor names"));
+        boolean phi3 = config.modelType().equals("phi3");
+        boolean permuted = config.modelType().equals("llama");
+        Arena arena = Arena.ofShared();
+        try {
+            List<Tensor> out = new ArrayList<>();
+            for (Tensor t : gguf.tensors()) {
+                if (t.name().equals("rope_freqs.weight")) continue; // derived from the config, not a weight
+                String name = LlamaTensorNames.toHuggingFace(t.name(), phi3).orElseThrow(() ->
+                        FormatException.forTensor(gguf.path(), t.name(), "no Hugging Face name for this GGUF tensor"));
+                Tensor renamed = t.renamed(name);
+                if (permuted && name.contains("self_attn.q_proj.")) renamed = RopePermutation.toHuggingFace(renamed, config.numHeads(), arena);
+                if (permuted && name.contains("self_attn.k_proj.")) renamed = RopePermutation.toHuggingFace(renamed, config.numKvHeads(), arena);
+                out.add(renamed);
+            }
+            return new HuggingFaceView(source, arena, List.copyOf(out));
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    @Override public Path path() { return source.path(); }
+
+    @Override public String formatDescription() { return source.formatDescription(); }
+
+    @Override public Optional<ModelConfig> config() { return source.config(); }
+
+    @Override public List<Tensor> tensors() { return tensors; }
+
+    @Override public Optional<String> tokenizerJson() { return source.tokenizerJson(); }
+
+    @Override
+    public void close() {
+        if (arena != null) arena.close();
+        source.close();
+    }
+}

@@ -1,0 +1,43 @@
+package io.entrollm.model;
+
+import io.entrollm.tensor.Tensor;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A model opened from disk: its tensors (slices of mapped files, named as in the file), its
+ * config and its tokenizer when the source has them. Closing it unmaps the files, after which the
+ * tensors must not be used.
+ */
+public interface ModelSource extends AutoCloseable {
+
+    Path path();
+
+    /** e.g. {@code safetensors (3 shards)} or {@code GGUF v3}. */
+    String formatDescription();
+
+    Optional<ModelConfig> config();
+
+    /** Tensors in file order. */
+    List<Tensor> tensors();
+
+    /** The Hugging Face tokenizer.json text, when the source carries one. */
+    Optional<String> tokenizerJson();
+
+    default Optional<Tensor> find(String name) {
+        return tensors().stream().filter(t -> t.name().equals(name)).findFirst();
+    }
+
+    default Tensor tensor(String name) {
+        return find(name).orElseThrow(() -> new IllegalArgumentException(path() + ": no tensor named '" + name + "'"));
+    }
+
+    default long totalBytes() {
+        return tensors().stream().mapToLong(Tensor::byteSize).sum();
+    }
+
+    @Override
+    void close();
+}

@@ -1,0 +1,78 @@
+package io.entrollm.model;
+
+import io.entrollm.format.safetensors.SafetensorsFile;
+import io.entrollm.format.safetensors.ShardedSafetensors;
+import io.entrollm.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A Hugging Face checkpoint: a directory with config.json, tokenizer.json and either
+ * model.safetensors or model.safetensors.index.json + shards; or a lone .safetensors file (its
+ * directory's config.json and tokenizer.json are used when present).
+ */
+public final class SafetensorsModel implements ModelSource {
+    public static final String SINGLE_FILE = "model.safetensors";
+
+    private final Path path;
+    private final AutoCloseable files;
+    private final List<Tensor> tensors;
+    private final String description;
+    private final ModelConfig config;
+    private final String tokenizerJson;
+
+    private SafetensorsModel(Path path, AutoCloseable files, List<Tensor> tensors, String description,
+                             ModelConfig config, String tokenizerJson) {
+        this.path = path;
+        this.files = files;
+        this.tensors = tensors;
+        this.description = description;
+        this.config = config;
+        this.tokenizerJson = tokenizerJson;
+    }
+
+    /** Opens a model directory, a .safetensors file or a model.safetensors.index.json. */
+    public static SafetensorsModel open(Path path) throws IOException {
+        Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
+        Path weights = path;
+        if (Files.isDirectory(path)) {
+            if (Files.exists(path.resolve(ShardedSafetensors.INDEX_FILE))) weights = path.resolve(ShardedSafetensors.INDEX_FILE);
+            else if (Files.exists(path.resolve(SINGLE_FILE))) weights = path.resolve(SINGLE_FILE);
+            else throw new java.nio.file.NoSuchFileException(path + ": no " + SINGLE_FILE + " or " + ShardedSafetensors.INDEX_FILE);
+        }
+        Path configFile = dir.resolve("config.json");
+        ModelConfig config = Files.exists(configFile) ? ModelConfigs.fromConfigJson(configFile) : null;
+        Path tokenizerFile = dir.resolve("tokenizer.json");
+        String tokenizer = Files.exists(tokenizerFile) ? Files.readString(tokenizerFile) : null;
+        if (weights.getFileName().toString().endsWith(".json")) {
+            ShardedSafetensors sharded = ShardedSafetensors.open(weights);
+            return new SafetensorsModel(path, sharded, sharded.tensors(),
+                    "safetensors (" + sharded.shardCount() + " shards)", config, tokenizer);
+        }
+        SafetensorsFile file = SafetensorsFile.open(weights);
+        return new SafetensorsModel(path, file, file.tensors(), "safetensors", config, tokenizer);
+    }
+
+    @Override public Path path() { return path; }
+
+    @Override public String formatDescription() { return description; }
+
+    @Override public Optional<ModelConfig> config() { return Optional.ofNullable(config); }
+
+    @Override public List<Tensor> tensors() { return tensors; }
+
+    @Override public Optional<String> tokenizerJson() { return Optional.ofNullable(tokenizerJson); }
+
+    @Override
+    public void close() {
+        try {
+            files.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
