@@ -41,6 +41,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (isEntro(model)) return inspectEntro(out);
         try (ModelSource source = ModelSources.open(model)) {
             List<Tensor> tensors = source.tensors();
             List<TensorStats> stats = tensors.parallelStream()
@@ -63,6 +64,38 @@ final class InspectCommand implements Callable<Integer> {
             table.print(out);
             if (json != null) {
                 JsonReports.write(json, report(source, tensors, stats));
+                out.println("wrote " + json);
+            }
+        }
+        return 0;
+    }
+
+    private static boolean isEntro(Path p) throws java.io.IOException {
+        if (!java.nio.file.Files.isRegularFile(p)) return false;
+        try (var in = java.nio.file.Files.newInputStream(p)) {
+            return io.entrollm.container.EntroFile.hasMagic(in.readNBytes(8));
+        }
+    }
+
+    /** .entro files: the compression table from the file itself (nothing is decoded). */
+    private Integer inspectEntro(PrintWriter out) throws java.io.IOException {
+        try (io.entrollm.container.EntroFile f = io.entrollm.container.EntroFile.open(model)) {
+            out.println("model:   " + f.path());
+            out.println("format:  .entro v" + io.entrollm.container.EntroLayout.VERSION + ", " + f.sections().size()
+                    + " sections, all checksums verified");
+            out.printf("tensors: %d, %s%n", f.entries().size(), Bytes.human(f.fileBytes()));
+            if (f.directory().config() != null) printConfig(out, f.directory().config());
+            if (f.directory().settings() != null) out.println("settings: " + f.directory().settings());
+            out.println();
+            io.entrollm.container.CompressReport report = io.entrollm.container.CompressReport.fromFile(f);
+            CompressionTables.print(out, report);
+            if (json != null) {
+                ObjectNode root = CompressionTables.json(report);
+                root.put("path", f.path().toString());
+                root.put("format", ".entro");
+                if (f.directory().config() != null) root.set("config", JSON.valueToTree(f.directory().config()));
+                root.set("settings", f.directory().settings());
+                JsonReports.write(json, root);
                 out.println("wrote " + json);
             }
         }

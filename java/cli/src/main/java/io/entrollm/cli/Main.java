@@ -12,7 +12,8 @@ import java.nio.file.NoSuchFileException;
 /** Entry point of {@code bin/entrollm}. */
 @Command(name = "entrollm", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Per-layer quantization and entropy coding of LLM weights, with CPU and CUDA inference.",
-        subcommands = {InspectCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, ConvertCommand.class, CompressCommand.class, DecompressCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

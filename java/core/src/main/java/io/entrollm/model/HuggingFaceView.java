@@ -60,6 +60,8 @@ public final class HuggingFaceView implements ModelSource {
 
     @Override public Optional<String> tokenizerJson() { return source.tokenizerJson(); }
 
+    @Override public Optional<String> configJson() { return source.configJson(); }
+
     @Override
     public void close() {
         if (arena != null) arena.close();

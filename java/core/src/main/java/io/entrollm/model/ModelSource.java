@@ -23,6 +23,9 @@ public interface ModelSource extends AutoCloseable {
     /** Tensors in file order. */
     List<Tensor> tensors();
 
+    /** The Hugging Face config.json text, when the source carries one. */
+    default Optional<String> configJson() { return Optional.empty(); }
+
     /** The Hugging Face tokenizer.json text, when the source carries one. */
     Optional<String> tokenizerJson();
 

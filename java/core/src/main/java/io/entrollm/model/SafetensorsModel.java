@@ -24,15 +24,17 @@ public final class SafetensorsModel implements ModelSource {
     private final String description;
     private final ModelConfig config;
     private final String tokenizerJson;
+    private final String configJson;
 
     private SafetensorsModel(Path path, AutoCloseable files, List<Tensor> tensors, String description,
-                             ModelConfig config, String tokenizerJson) {
+                             ModelConfig config, String configJson, String tokenizerJson) {
         this.path = path;
         this.files = files;
         this.tensors = tensors;
         this.description = description;
         this.config = config;
         this.tokenizerJson = tokenizerJson;
+        this.configJson = configJson;
     }
 
     /** Opens a model directory, a .safetensors file or a model.safetensors.index.json. */
@@ -46,15 +48,16 @@ public final class SafetensorsModel implements ModelSource {
         }
         Path configFile = dir.resolve("config.json");
         ModelConfig config = Files.exists(configFile) ? ModelConfigs.fromConfigJson(configFile) : null;
+        String configJson = config == null ? null : Files.readString(configFile);
         Path tokenizerFile = dir.resolve("tokenizer.json");
         String tokenizer = Files.exists(tokenizerFile) ? Files.readString(tokenizerFile) : null;
         if (weights.getFileName().toString().endsWith(".json")) {
             ShardedSafetensors sharded = ShardedSafetensors.open(weights);
             return new SafetensorsModel(path, sharded, sharded.tensors(),
-                    "safetensors (" + sharded.shardCount() + " shards)", config, tokenizer);
+                    "safetensors (" + sharded.shardCount() + " shards)", config, configJson, tokenizer);
         }
         SafetensorsFile file = SafetensorsFile.open(weights);
-        return new SafetensorsModel(path, file, file.tensors(), "safetensors", config, tokenizer);
+        return new SafetensorsModel(path, file, file.tensors(), "safetensors", config, configJson, tokenizer);
     }
 
     @Override public Path path() { return path; }
@@ -66,6 +69,8 @@ public final class SafetensorsModel implements ModelSource {
     @Override public List<Tensor> tensors() { return tensors; }
 
     @Override public Optional<String> tokenizerJson() { return Optional.ofNullable(tokenizerJson); }
+
+    @Override public Optional<String> configJson() { return Optional.ofNullable(configJson); }
 
     @Override
     public void close() {

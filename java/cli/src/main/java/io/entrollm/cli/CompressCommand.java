@@ -1,0 +1,86 @@
+package io.entrollm.cli;
+
+import io.entrollm.codec.HuffmanEncoder;
+import io.entrollm.container.CompressOptions;
+import io.entrollm.container.CompressReport;
+import io.entrollm.container.EntroCompressor;
+import io.entrollm.model.ModelSource;
+import io.entrollm.model.ModelSources;
+import io.entrollm.quant.Granularity;
+import io.entrollm.quant.QuantScheme;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code entrollm compress}: quantize per layer and Huffman-code into a .entro file. */
+@Command(name = "compress", mixinStandardHelpOptions = true,
+        description = "Quantize every linear layer and entropy-code the symbols into a .entro container.")
+final class CompressCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory, .safetensors or .gguf")
+    Path model;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.entro")
+    Path output;
+
+    @Option(names = "--bits", defaultValue = "8", description = "Bits per weight, 2..8. Default: ${DEFAULT-VALUE}.")
+    int bits;
+
+    @Option(names = "--scheme", defaultValue = "mixed", description = "asym, sym, mixed (EntroLLM per-layer rule) or auto (lowest MSE). Default: ${DEFAULT-VALUE}.")
+    String scheme;
+
+    @Option(names = "--granularity", defaultValue = "tensor", description = "tensor, channel or group:G. Default: ${DEFAULT-VALUE}.")
+    String granularity;
+
+    @Option(names = "--max-code-length", description = "Huffman code length limit in bits (default " + HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH + ").")
+    Integer maxCodeLength;
+
+    @Option(names = "--chunk-symbols", defaultValue = "" + HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS,
+            description = "Symbols per independently decodable chunk. Default: ${DEFAULT-VALUE}.")
+    int chunkSymbols;
+
+    @Option(names = "--include-embeddings", description = "Also quantize the token embedding and LM head.")
+    boolean includeEmbeddings;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
+    Path json;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        CompressOptions options = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
+                maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
+                includeEmbeddings);
+        PrintWriter out = spec.commandLine().getOut();
+        CompressReport report;
+        try (ModelSource source = ModelSources.openHuggingFace(model); ProgressBar bar = progressBar(source.tensors().size())) {
+            report = EntroCompressor.compress(source, output, options, (done, total, name) -> {
+                if (bar != null) bar.stepTo(done);
+            });
+        }
+        out.printf("%s: %d-bit %s, %s granularity, codes <= %d bits, %d symbols per chunk%n", output, options.bits(),
+                options.scheme().name().toLowerCase(), options.granularity(), options.maxCodeLength(), options.chunkSymbols());
+        CompressionTables.print(out, report);
+        if (json != null) {
+            var root = CompressionTables.json(report);
+            root.set("settings", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(options));
+            JsonReports.write(json, root);
+        }
+        return 0;
+    }
+
+    /** A progress bar on stderr when it is a terminal; none in pipes and tests. */
+    static ProgressBar progressBar(int total) {
+        java.io.Console console = System.console();
+        if (console == null || !console.isTerminal()) return null;
+        return new ProgressBarBuilder().setTaskName("compress").setInitialMax(total).setUnit(" tensors", 1).build();
+    }
+}

@@ -1,0 +1,74 @@
+package io.entrollm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.entrollm.model.ModelSource;
+import io.entrollm.model.ModelSources;
+import io.entrollm.testing.TestModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+class CompressCommandTest {
+    @TempDir Path tmp;
+
+    @Test
+    void compressInspectDecompress() throws IOException {
+        Path entro = tmp.resolve("m.entro"), json = tmp.resolve("c.json"), inspectJson = tmp.resolve("i.json");
+        CliRun c = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", entro.toString(), "--bits", "4",
+                "--scheme", "mixed", "--granularity", "tensor", "--json", json.toString());
+        assertEquals(0, c.exitCode(), c.err());
+        assertThat(c.out()).contains("model.layers.0.mlp.down_proj.weight").contains("entropy b/w").contains("coded + overhead")
+                .contains("x packed uint4").contains("x source");
+
+        JsonNode report = new ObjectMapper().readTree(json.toFile());
+        assertEquals(74, report.get("tensors").size());
+        double bpw = report.get("totals").get("bits_per_weight").asDouble();
+        assertThat(bpw).isBetween(report.get("totals").get("entropy_bits_per_weight").asDouble(), 4.0);
+
+        CliRun i = CliRun.of("inspect", entro.toString(), "--json", inspectJson.toString());
+        assertEquals(0, i.exitCode(), i.err());
+        assertThat(i.out()).contains("checksums verified").contains("hidden 256");
+        JsonNode fromFile = new ObjectMapper().readTree(inspectJson.toFile());
+        assertEquals(bpw, fromFile.get("totals").get("bits_per_weight").asDouble(), 1e-12);
+
+        Path dir = tmp.resolve("out");
+        CliRun d = CliRun.of("decompress", entro.toString(), "-o", dir.toString(), "--dtype", "bf16");
+        assertEquals(0, d.exitCode(), d.err());
+        try (ModelSource m = ModelSources.open(dir)) {
+            assertEquals(74, m.tensors().size());
+            assertEquals(256, m.config().orElseThrow().hiddenSize());
+            assertThat(m.tokenizerJson()).isPresent();
+        }
+    }
+
+    @Test
+    void badOptionsAndCorruptFilesFailCleanly() throws IOException {
+        Path out = tmp.resolve("x.entro");
+        CliRun r = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString(), "--bits", "4", "--granularity", "group:100");
+        assertEquals(1, r.exitCode());
+        assertEquals(1, r.errLines().length, r.err());
+        assertThat(r.err()).contains("does not divide");
+        assertFalse(Files.exists(out));
+
+        r = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString(), "--bits", "9");
+        assertEquals(1, r.exitCode());
+        assertThat(r.err()).contains("--bits must be 2..8");
+
+        assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString()).exitCode());
+        byte[] b = Files.readAllBytes(out);
+        b[b.length / 2] ^= 1;
+        Files.write(out, b);
+        r = CliRun.of("inspect", out.toString());
+        assertEquals(1, r.exitCode());
+        assertEquals(1, r.errLines().length, r.err());
+        assertThat(r.err()).contains("x.entro").contains("checksum mismatch");
+    }
+}

@@ -1,0 +1,29 @@
+package io.entrollm.container;
+
+import io.entrollm.codec.HuffmanEncoder;
+import io.entrollm.quant.Granularity;
+import io.entrollm.quant.QuantScheme;
+
+/**
+ * Settings of one compression run.
+ *
+ * @param maxCodeLength      Huffman code length limit in bits (the GPU lookup table has 2^this entries)
+ * @param chunkSymbols       symbols per independently decodable chunk
+ * @param includeEmbeddings  also quantize the token embedding and the LM head
+ */
+public record CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
+                              boolean includeEmbeddings) {
+
+    public CompressOptions {
+        if (bits < 2 || bits > 8) throw new IllegalArgumentException("--bits must be 2..8, is " + bits);
+        if (maxCodeLength < bits || maxCodeLength > 16) {
+            throw new IllegalArgumentException("--max-code-length must be " + bits + "..16 for " + bits + "-bit symbols, is " + maxCodeLength);
+        }
+        if (chunkSymbols < 32 || chunkSymbols > (1 << 20)) throw new IllegalArgumentException("--chunk-symbols must be 32..1048576, is " + chunkSymbols);
+    }
+
+    public static CompressOptions defaults(int bits, QuantScheme scheme, Granularity granularity) {
+        return new CompressOptions(bits, scheme, granularity, Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH),
+                HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, false);
+    }
+}

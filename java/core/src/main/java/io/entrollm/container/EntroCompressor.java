@@ -1,0 +1,162 @@
+package io.entrollm.container;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.entrollm.codec.HuffmanCodebook;
+import io.entrollm.codec.HuffmanEncoder;
+import io.entrollm.codec.HuffmanStream;
+import io.entrollm.codec.SymbolHistogram;
+import io.entrollm.container.EntroLayout.SectionKind;
+import io.entrollm.io.LittleEndian;
+import io.entrollm.model.ModelSource;
+import io.entrollm.quant.QuantizedTensor;
+import io.entrollm.quant.Quantizer;
+import io.entrollm.tensor.Tensor;
+import io.entrollm.tensor.TensorReader;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Model in, .entro out: each selected tensor is quantized, its symbols Huffman-coded in chunks;
+ * the rest is stored raw. Tensors are processed in parallel (a bounded window, so memory stays
+ * proportional to the cores, not the model) and written in model order.
+ */
+public final class EntroCompressor {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Called after each tensor is written. */
+    public interface Progress {
+        void tensorDone(int done, int total, String name);
+    }
+
+    private EntroCompressor() {}
+
+    /** An encoded tensor, ready to be written. */
+    private record Encoded(Tensor source, QuantizedTensor quantized, HuffmanStream stream, double entropyBits, double mse) {}
+
+    /**
+     * Compresses {@code source} (Hugging Face names: open it with {@code ModelSources.openHuggingFace})
+     * into {@code out}, atomically.
+     */
+    public static CompressReport compress(ModelSource source, Path out, CompressOptions options, Progress progress)
+            throws IOException {
+        List<Tensor> tensors = source.tensors();
+        List<EntroEntry> entries = new ArrayList<>();
+        List<CompressReport.TensorRow> rows = new ArrayList<>();
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "entrollm-compress");
+            t.setDaemon(true);
+            return t;
+        });
+        try (EntroWriter w = EntroWriter.create(out)) {
+            Deque<Future<Encoded>> inFlight = new ArrayDeque<>();
+            int next = 0;
+            for (int i = 0; i < tensors.size(); i++) {
+                while (next < tensors.size() && inFlight.size() < threads + 1) {
+                    Tensor t = tensors.get(next++);
+                    inFlight.add(pool.submit(() -> encode(t, options)));
+                }
+                Encoded e = await(inFlight.removeFirst());
+                writeTensor(w, i, e, entries, rows);
+                if (progress != null) progress.tensorDone(i + 1, tensors.size(), e.source.name());
+            }
+            source.tokenizerJson().ifPresent(json -> {
+                try {
+                    w.section(SectionKind.TOKENIZER, EntroLayout.NO_TENSOR, json.getBytes(StandardCharsets.UTF_8));
+                } catch (IOException ex) {
+                    throw new java.io.UncheckedIOException(ex);
+                }
+            });
+            EntroDirectory dir = new EntroDirectory(source.config().orElse(null), hfConfig(source), sourceInfo(source),
+                    JSON.valueToTree(options), entries);
+            w.section(SectionKind.DIRECTORY, EntroLayout.NO_TENSOR, dir.toJsonBytes());
+            w.finish();
+        } finally {
+            pool.shutdownNow();
+        }
+        return new CompressReport(rows, source.totalBytes(), Files.size(out));
+    }
+
+    private static Encoded await(Future<Encoded> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof IOException io) throw io;
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static Encoded encode(Tensor t, CompressOptions o) {
+        if (!TensorSelection.quantize(t, o.includeEmbeddings())) return new Encoded(t, null, null, 0, 0);
+        float[] w = TensorReader.toFloats(t);
+        QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, o.bits(), o.scheme(), o.granularity());
+        SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << o.bits());
+        HuffmanCodebook cb = HuffmanCodebook.build(h, o.maxCodeLength());
+        HuffmanStream stream = HuffmanEncoder.encode(q.symbols(), cb, o.chunkSymbols());
+        return new Encoded(t, q, stream, h.entropyBits(), Quantizer.mse(w, q));
+    }
+
+    private static void writeTensor(EntroWriter w, int index, Encoded e, List<EntroEntry> entries,
+                                    List<CompressReport.TensorRow> rows) throws IOException {
+        Tensor t = e.source;
+        if (e.quantized == null) {
+            int raw = w.section(SectionKind.RAW, index, t.data());
+            entries.add(new EntroEntry.Raw(t.name(), t.shape(), t.dtype(), raw));
+            rows.add(new CompressReport.TensorRow(t.name(), t.shape(), "raw", t.dtype().name(), t.elementCount(), Double.NaN,
+                    t.byteSize() * 8, 0, 0, t.byteSize()));
+            return;
+        }
+        QuantizedTensor q = e.quantized;
+        HuffmanStream s = e.stream;
+        byte[] params = LittleEndian.floats(q.scales(), q.zeros());
+        byte[] codebook = new byte[1 << q.bits()];
+        for (int sym = 0; sym < codebook.length; sym++) codebook[sym] = (byte) s.codebook().length(sym);
+        byte[] index8 = LittleEndian.longs(s.chunkBitOffsets());
+        byte[] words = LittleEndian.ints(s.words());
+        int p = w.section(SectionKind.PARAMS, index, params);
+        int c = w.section(SectionKind.CODEBOOK, index, codebook);
+        int x = w.section(SectionKind.CHUNK_INDEX, index, index8);
+        int b = w.section(SectionKind.BITSTREAM, index, words);
+        entries.add(new EntroEntry.Coded(t.name(), t.shape(), t.dtype(), q.bits(), q.scheme(), q.granularity(), q.groupSize(),
+                q.sign(), s.chunkSymbols(), s.totalBits(), s.codebook().maxLength(), p, c, x, b, e.entropyBits, e.mse));
+        long overheadBits = 8L * (params.length + codebook.length + index8.length + words.length) - s.totalBits();
+        rows.add(new CompressReport.TensorRow(t.name(), t.shape(), "huffman", CompressReport.schemeLabel(q.scheme(), q.sign()), t.elementCount(), e.entropyBits,
+                s.totalBits(), overheadBits, e.mse, t.byteSize()));
+    }
+
+
+    private static JsonNode hfConfig(ModelSource source) {
+        return source.configJson().map(s -> {
+            try {
+                return JSON.readTree(s);
+            } catch (IOException ex) {
+                throw new IllegalArgumentException(source.path() + ": config.json is not valid JSON");
+            }
+        }).orElse(null);
+    }
+
+    private static JsonNode sourceInfo(ModelSource source) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("path", source.path().toAbsolutePath().normalize().getFileName().toString());
+        n.put("format", source.formatDescription());
+        n.put("bytes", source.totalBytes());
+        return n;
+    }
+}

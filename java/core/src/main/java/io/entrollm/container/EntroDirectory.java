@@ -1,0 +1,145 @@
+package io.entrollm.container;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.entrollm.model.ModelConfig;
+import io.entrollm.quant.AppliedScheme;
+import io.entrollm.quant.Granularity;
+import io.entrollm.tensor.DType;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The DIRECTORY section: JSON describing the model and every tensor (spec in docs/FORMAT.md).
+ * Parsing checks types and ranges; {@link EntroFile} then checks it against the section table.
+ */
+public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode source, JsonNode settings,
+                             List<EntroEntry> entries) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public byte[] toJsonBytes() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", "entrollm");
+        root.put("version", EntroLayout.VERSION);
+        root.set("model", config == null ? null : JSON.valueToTree(config));
+        root.set("hf_config", hfConfig);
+        root.set("source", source);
+        root.set("settings", settings);
+        ArrayNode tensors = root.putArray("tensors");
+        for (EntroEntry e : entries) {
+            ObjectNode t = tensors.addObject();
+            t.put("name", e.name());
+            ArrayNode shape = t.putArray("shape");
+            for (long d : e.shape()) shape.add(d);
+            t.put("source_dtype", e.sourceDtype().name());
+            switch (e) {
+                case EntroEntry.Raw r -> {
+                    t.put("encoding", "raw");
+                    t.put("raw_section", r.rawSection());
+                }
+                case EntroEntry.Coded c -> {
+                    t.put("encoding", "huffman");
+                    t.put("bits", c.bits());
+                    t.put("scheme", c.scheme().name());
+                    t.put("granularity", c.granularity().toString());
+                    t.put("group_size", c.groupSize());
+                    t.put("sign", c.sign());
+                    t.put("chunk_symbols", c.chunkSymbols());
+                    t.put("total_bits", c.totalBits());
+                    t.put("max_code_length", c.maxCodeLength());
+                    t.put("params_section", c.paramsSection());
+                    t.put("codebook_section", c.codebookSection());
+                    t.put("chunk_index_section", c.chunkIndexSection());
+                    t.put("bitstream_section", c.bitstreamSection());
+                    t.put("entropy_bits", c.entropyBits());
+                    t.put("mse", c.mse());
+                }
+            }
+        }
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Parses and range-checks; errors are IllegalArgumentExceptions naming the tensor. */
+    public static EntroDirectory parse(byte[] json) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("directory is not valid JSON: " + e.getMessage());
+        }
+        if (root == null || !root.isObject() || !"entrollm".equals(root.path("format").asText())) {
+            throw new IllegalArgumentException("directory is not an EntroLLM directory");
+        }
+        ModelConfig config = null;
+        if (root.hasNonNull("model")) {
+            try {
+                config = JSON.treeToValue(root.get("model"), ModelConfig.class);
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("directory holds an invalid model config: " + e.getMessage());
+            }
+        }
+        List<EntroEntry> entries = new ArrayList<>();
+        for (JsonNode t : root.path("tensors")) entries.add(entry(t));
+        return new EntroDirectory(config, nullable(root.get("hf_config")), nullable(root.get("source")),
+                nullable(root.get("settings")), List.copyOf(entries));
+    }
+
+    private static JsonNode nullable(JsonNode n) { return n == null || n.isNull() ? null : n; }
+
+    private static EntroEntry entry(JsonNode t) {
+        String name = t.path("name").asText(null);
+        if (name == null) throw new IllegalArgumentException("directory entry without a name");
+        try {
+            long[] shape = new long[t.path("shape").size()];
+            for (int i = 0; i < shape.length; i++) {
+                JsonNode d = t.path("shape").get(i);
+                if (!d.isIntegralNumber() || d.asLong() < 0) throw new IllegalArgumentException("bad shape " + t.path("shape"));
+                shape[i] = d.asLong();
+            }
+            io.entrollm.tensor.Tensor.elementCount(shape); // overflow check
+            DType dtype = DType.parse(t.path("source_dtype").asText());
+            String encoding = t.path("encoding").asText();
+            if (encoding.equals("raw")) return new EntroEntry.Raw(name, shape, dtype, intField(t, "raw_section", 0, Integer.MAX_VALUE));
+            if (!encoding.equals("huffman")) throw new IllegalArgumentException("unknown encoding '" + encoding + "'");
+            int bits = intField(t, "bits", 2, 8);
+            AppliedScheme scheme;
+            try {
+                scheme = AppliedScheme.valueOf(t.path("scheme").asText());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown scheme '" + t.path("scheme").asText() + "'");
+            }
+            Granularity granularity = Granularity.parse(t.path("granularity").asText());
+            long groupSize = longField(t, "group_size", 1, Long.MAX_VALUE);
+            int sign = intField(t, "sign", -1, 1);
+            if (sign == 0) throw new IllegalArgumentException("sign must be +1 or -1");
+            if (shape.length != 2) throw new IllegalArgumentException("coded tensors must be 2-D");
+            long n = shape[0] * shape[1];
+            if (n > 0 && n % groupSize != 0) throw new IllegalArgumentException("group size " + groupSize + " does not divide " + n);
+            return new EntroEntry.Coded(name, shape, dtype, bits, scheme, granularity, groupSize, sign,
+                    intField(t, "chunk_symbols", 1, Integer.MAX_VALUE), longField(t, "total_bits", 0, Long.MAX_VALUE / 2),
+                    intField(t, "max_code_length", 0, 16),
+                    intField(t, "params_section", 0, Integer.MAX_VALUE), intField(t, "codebook_section", 0, Integer.MAX_VALUE),
+                    intField(t, "chunk_index_section", 0, Integer.MAX_VALUE), intField(t, "bitstream_section", 0, Integer.MAX_VALUE),
+                    t.path("entropy_bits").asDouble(Double.NaN), t.path("mse").asDouble(Double.NaN));
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + e.getMessage());
+        }
+    }
+
+    private static long longField(JsonNode t, String key, long min, long max) {
+        JsonNode n = t.get(key);
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
+            throw new IllegalArgumentException("field " + key + " missing or out of range [" + min + ", " + max + "]: " + n);
+        }
+        return n.asLong();
+    }
+
+    private static int intField(JsonNode t, String key, int min, int max) { return (int) longField(t, key, min, max); }
+}

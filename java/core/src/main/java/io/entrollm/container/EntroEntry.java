@@ -1,0 +1,39 @@
+package io.entrollm.container;
+
+import io.entrollm.quant.AppliedScheme;
+import io.entrollm.quant.Granularity;
+import io.entrollm.tensor.DType;
+
+/** One tensor of a .entro file, as its directory describes it. */
+public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Coded {
+    String name();
+
+    long[] shape();
+
+    DType sourceDtype();
+
+    default long elementCount() { return io.entrollm.tensor.Tensor.elementCount(shape()); }
+
+    /** A tensor stored unquantized, in its source dtype (norms, biases, optionally embeddings). */
+    record Raw(String name, long[] shape, DType sourceDtype, int rawSection) implements EntroEntry {}
+
+    /**
+     * A quantized, Huffman-coded tensor.
+     *
+     * @param groupSize     weights per scale; group {@code g} covers symbols {@code [g*groupSize, (g+1)*groupSize)}
+     * @param totalBits     length of the coded bitstream in bits
+     * @param entropyBits   order-0 entropy of its symbols, bits per weight (recorded at compress time)
+     * @param mse           mean squared quantization error vs the source weights
+     */
+    record Coded(String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
+                 long groupSize, int sign, int chunkSymbols, long totalBits, int maxCodeLength,
+                 int paramsSection, int codebookSection, int chunkIndexSection, int bitstreamSection,
+                 double entropyBits, double mse) implements EntroEntry {
+
+        public long groups() { return elementCount() == 0 ? 0 : elementCount() / groupSize; }
+
+        public int chunks() { return io.entrollm.codec.HuffmanStream.chunkCount(elementCount(), chunkSymbols); }
+
+        public double codedBitsPerWeight() { return elementCount() == 0 ? 0 : (double) totalBits / elementCount(); }
+    }
+}

@@ -1,0 +1,277 @@
+package io.entrollm.container;
+
+import io.entrollm.codec.HuffmanCodebook;
+import io.entrollm.codec.HuffmanDecoder;
+import io.entrollm.codec.HuffmanStream;
+import io.entrollm.container.EntroLayout.Section;
+import io.entrollm.container.EntroLayout.SectionKind;
+import io.entrollm.format.FormatException;
+import io.entrollm.io.Alignment;
+import io.entrollm.io.MappedFile;
+import io.entrollm.quant.AppliedScheme;
+import io.entrollm.quant.Quantizer;
+import io.entrollm.tensor.Tensor;
+import io.entrollm.tensor.TensorReader;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.zip.CRC32C;
+
+/**
+ * Reader of .entro files, memory-mapped. Opening verifies everything before any weight is used:
+ * magic, version, header and section-table CRC32C, every section's CRC32C, alignment, zero padding
+ * between sections, and the directory against the section table (kinds, sizes, indices). A file
+ * that opens therefore decodes to the weights that were written; any flipped byte is an error.
+ */
+public final class EntroFile implements AutoCloseable {
+    private final MappedFile file;
+    private final List<Section> sections;
+    private final EntroDirectory directory;
+
+    private EntroFile(MappedFile file, List<Section> sections, EntroDirectory directory) {
+        this.file = file;
+        this.sections = sections;
+        this.directory = directory;
+    }
+
+    public static boolean hasMagic(byte[] head) {
+        return head.length >= 8 && Arrays.equals(Arrays.copyOf(head, 8), EntroLayout.MAGIC);
+    }
+
+    public static EntroFile open(Path path) throws IOException {
+        MappedFile file = MappedFile.open(path);
+        try {
+            return parse(file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    private static EntroFile parse(MappedFile file) {
+        Path path = file.path();
+        MemorySegment seg = file.segment();
+        long size = seg.byteSize();
+        if (size < EntroLayout.HEADER_BYTES) throw new FormatException(path, "truncated: " + size + " bytes, shorter than the .entro header");
+        byte[] header = seg.asSlice(0, EntroLayout.HEADER_BYTES).toArray(ValueLayout.JAVA_BYTE);
+        if (!hasMagic(header)) throw new FormatException(path, "bad magic; not a .entro file");
+        int version = seg.get(TensorReader.I32, EntroLayout.OFF_VERSION);
+        if (version != EntroLayout.VERSION) {
+            throw new FormatException(path, ".entro format version " + Integer.toUnsignedString(version)
+                    + " is not supported by this build (it reads version " + EntroLayout.VERSION + ")");
+        }
+        CRC32C headerCrc = new CRC32C();
+        headerCrc.update(header, 0, EntroLayout.OFF_HEADER_CRC);
+        if ((int) headerCrc.getValue() != seg.get(TensorReader.I32, EntroLayout.OFF_HEADER_CRC)) {
+            throw new FormatException(path, "header checksum mismatch: the file is corrupt");
+        }
+        for (int i = EntroLayout.OFF_TABLE_CRC + 4; i < EntroLayout.OFF_HEADER_CRC; i++) {
+            if (header[i] != 0) throw new FormatException(path, "reserved header byte " + i + " is not zero");
+        }
+        long fileBytes = seg.get(TensorReader.I64, EntroLayout.OFF_FILE_BYTES);
+        if (fileBytes != size) {
+            throw new FormatException(path, "truncated or extended: header says " + fileBytes + " bytes, file has " + size);
+        }
+        if (seg.get(TensorReader.I32, EntroLayout.OFF_HEADER_BYTES) != EntroLayout.HEADER_BYTES
+                || seg.get(TensorReader.I32, EntroLayout.OFF_ALIGNMENT) != EntroLayout.ALIGNMENT) {
+            throw new FormatException(path, "unexpected header size or alignment");
+        }
+        long tableOffset = seg.get(TensorReader.I64, EntroLayout.OFF_TABLE_OFFSET);
+        long count = seg.get(TensorReader.I32, EntroLayout.OFF_SECTION_COUNT) & 0xFFFFFFFFL;
+        long tableBytes = count * EntroLayout.SECTION_ENTRY_BYTES;
+        if (tableOffset < EntroLayout.HEADER_BYTES || tableOffset % EntroLayout.ALIGNMENT != 0 || tableOffset + tableBytes != size) {
+            throw new FormatException(path, "section table [" + tableOffset + ", +" + tableBytes + ") does not end the file");
+        }
+        MemorySegment table = seg.asSlice(tableOffset, tableBytes);
+        CRC32C tableCrc = new CRC32C();
+        tableCrc.update(table.asByteBuffer());
+        if ((int) tableCrc.getValue() != seg.get(TensorReader.I32, EntroLayout.OFF_TABLE_CRC)) {
+            throw new FormatException(path, "section table checksum mismatch: the file is corrupt");
+        }
+        List<Section> sections = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            long base = (long) i * EntroLayout.SECTION_ENTRY_BYTES;
+            int kindId = table.get(TensorReader.I32, base);
+            SectionKind kind = SectionKind.fromId(kindId).orElseThrow(() ->
+                    new FormatException(path, "section with unknown kind " + kindId));
+            Section s = new Section(kind, table.get(TensorReader.I32, base + 4), table.get(TensorReader.I64, base + 8),
+                    table.get(TensorReader.I64, base + 16), table.get(TensorReader.I32, base + 24));
+            if (table.get(TensorReader.I32, base + 28) != 0) throw new FormatException(path, "section " + i + " has non-zero reserved bits");
+            sections.add(s);
+        }
+        checkSectionPlacement(path, seg, sections, tableOffset);
+        for (int i = 0; i < sections.size(); i++) {
+            Section s = sections.get(i);
+            CRC32C crc = new CRC32C();
+            crc.update(seg.asSlice(s.offset(), s.length()).asByteBuffer());
+            if ((int) crc.getValue() != s.crc32c()) {
+                throw new FormatException(path, s.kind() + " section " + i + describeTensor(s) + ": checksum mismatch, the file is corrupt");
+            }
+        }
+        List<Section> dirs = sections.stream().filter(s -> s.kind() == SectionKind.DIRECTORY).toList();
+        if (dirs.size() != 1) throw new FormatException(path, "expected one DIRECTORY section, found " + dirs.size());
+        EntroDirectory directory;
+        try {
+            directory = EntroDirectory.parse(seg.asSlice(dirs.get(0).offset(), dirs.get(0).length()).toArray(ValueLayout.JAVA_BYTE));
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(path, e.getMessage());
+        }
+        EntroFile f = new EntroFile(file, List.copyOf(sections), directory);
+        f.checkDirectory();
+        return f;
+    }
+
+    private static String describeTensor(Section s) { return s.tensor() == EntroLayout.NO_TENSOR ? "" : " (tensor #" + s.tensor() + ")"; }
+
+    /** Sections are aligned, inside [header, table), do not overlap, and the gaps between them are zero. */
+    private static void checkSectionPlacement(Path path, MemorySegment seg, List<Section> sections, long tableOffset) {
+        List<Section> sorted = new ArrayList<>(sections);
+        sorted.sort(Comparator.comparingLong(Section::offset));
+        long cursor = EntroLayout.HEADER_BYTES;
+        for (Section s : sorted) {
+            if (s.offset() % EntroLayout.ALIGNMENT != 0 || s.offset() < cursor || s.length() < 0
+                    || s.offset() + s.length() > tableOffset || s.offset() + s.length() < s.offset()) {
+                throw new FormatException(path, s.kind() + " section at " + s.offset() + " (+" + s.length()
+                        + " bytes) is misaligned, overlapping or outside the file");
+            }
+            checkZeros(path, seg, cursor, s.offset());
+            cursor = s.offset() + s.length();
+        }
+        checkZeros(path, seg, cursor, tableOffset);
+    }
+
+    private static void checkZeros(Path path, MemorySegment seg, long from, long to) {
+        for (long p = from; p < to; p++) {
+            if (seg.get(ValueLayout.JAVA_BYTE, p) != 0) throw new FormatException(path, "padding byte at " + p + " is not zero: the file is corrupt");
+        }
+    }
+
+    private void checkDirectory() {
+        Path path = file.path();
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < directory.entries().size(); i++) {
+            EntroEntry e = directory.entries().get(i);
+            if (!names.add(e.name())) throw FormatException.forTensor(path, e.name(), "appears twice in the directory");
+            try {
+                switch (e) {
+                    case EntroEntry.Raw r -> expect(r.rawSection(), SectionKind.RAW, i, r.sourceDtype().byteSize(r.elementCount()));
+                    case EntroEntry.Coded c -> {
+                        long params = c.groups() * 4 * (c.scheme() == AppliedScheme.ASYM ? 2 : 1);
+                        expect(c.paramsSection(), SectionKind.PARAMS, i, params);
+                        expect(c.codebookSection(), SectionKind.CODEBOOK, i, 1L << c.bits());
+                        expect(c.chunkIndexSection(), SectionKind.CHUNK_INDEX, i, (long) c.chunks() * 8);
+                        expect(c.bitstreamSection(), SectionKind.BITSTREAM, i, (long) HuffmanStream.wordCount(c.totalBits()) * 4);
+                    }
+                }
+            } catch (IllegalArgumentException | ArithmeticException ex) {
+                throw FormatException.forTensor(path, e.name(), ex.getMessage());
+            }
+        }
+    }
+
+    private void expect(int sectionIndex, SectionKind kind, int tensor, long bytes) {
+        if (sectionIndex < 0 || sectionIndex >= sections.size()) throw new IllegalArgumentException("section index " + sectionIndex + " out of range");
+        Section s = sections.get(sectionIndex);
+        if (s.kind() != kind || s.tensor() != tensor) {
+            throw new IllegalArgumentException("section " + sectionIndex + " is " + s.kind() + " of tensor #" + s.tensor()
+                    + ", expected " + kind + " of tensor #" + tensor);
+        }
+        if (s.length() != bytes) throw new IllegalArgumentException(kind + " section holds " + s.length() + " bytes, expected " + bytes);
+    }
+
+    // ---------------------------------------------------------------- access
+
+    public Path path() { return file.path(); }
+
+    public long fileBytes() { return file.size(); }
+
+    public EntroDirectory directory() { return directory; }
+
+    public List<EntroEntry> entries() { return directory.entries(); }
+
+    public List<Section> sections() { return sections; }
+
+    /** The bytes of a section, a slice of the mapping (copy it to a GPU as is). */
+    public MemorySegment sectionBytes(int index) {
+        Section s = sections.get(index);
+        return file.segment().asSlice(s.offset(), s.length());
+    }
+
+    public Optional<String> tokenizerJson() {
+        return sections.stream().filter(s -> s.kind() == SectionKind.TOKENIZER).findFirst()
+                .map(s -> new String(file.segment().asSlice(s.offset(), s.length()).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8));
+    }
+
+    /** An unquantized tensor, a slice of the mapping. */
+    public Tensor rawTensor(EntroEntry.Raw r) {
+        return new Tensor(r.name(), r.sourceDtype(), r.shape(), sectionBytes(r.rawSection()));
+    }
+
+    public HuffmanCodebook codebook(EntroEntry.Coded c) {
+        MemorySegment cb = sectionBytes(c.codebookSection());
+        int[] lengths = new int[(int) cb.byteSize()];
+        for (int s = 0; s < lengths.length; s++) lengths[s] = cb.get(ValueLayout.JAVA_BYTE, s) & 0xFF;
+        try {
+            HuffmanCodebook book = HuffmanCodebook.fromLengths(lengths);
+            if (book.maxLength() != c.maxCodeLength()) throw new IllegalArgumentException("longest code is " + book.maxLength()
+                    + " bits, directory says " + c.maxCodeLength());
+            return book;
+        } catch (IllegalArgumentException e) {
+            throw FormatException.forTensor(path(), c.name(), "invalid codebook: " + e.getMessage());
+        }
+    }
+
+    public HuffmanStream stream(EntroEntry.Coded c) {
+        MemorySegment index = sectionBytes(c.chunkIndexSection());
+        long[] offsets = index.toArray(TensorReader.I64);
+        int[] words = sectionBytes(c.bitstreamSection()).toArray(TensorReader.I32);
+        return new HuffmanStream(codebook(c), c.elementCount(), c.chunkSymbols(), offsets, words, c.totalBits());
+    }
+
+    /** Scales (and, for asym, zeros) of a coded tensor. */
+    public float[][] params(EntroEntry.Coded c) {
+        float[] all = sectionBytes(c.paramsSection()).toArray(TensorReader.F32);
+        int g = (int) c.groups();
+        return new float[][] {Arrays.copyOf(all, g), c.scheme() == AppliedScheme.ASYM ? Arrays.copyOfRange(all, g, 2 * g) : new float[0]};
+    }
+
+    /** The integer symbols of a coded tensor, decoded on all cores. */
+    public byte[] decodeSymbols(EntroEntry.Coded c) {
+        try {
+            byte[] symbols = HuffmanDecoder.decode(stream(c));
+            int limit = 1 << c.bits();
+            for (byte s : symbols) {
+                if ((s & 0xFF) >= limit) throw new HuffmanDecoder.CorruptStreamException("symbol " + (s & 0xFF) + " exceeds " + c.bits() + " bits");
+            }
+            return symbols;
+        } catch (HuffmanDecoder.CorruptStreamException e) {
+            throw FormatException.forTensor(path(), c.name(), "corrupt bitstream: " + e.getMessage());
+        }
+    }
+
+    /** The dequantized weights of a coded tensor (float32, the reference formulas). */
+    public float[] dequantize(EntroEntry.Coded c) {
+        byte[] symbols = decodeSymbols(c);
+        float[][] p = params(c);
+        float[] out = new float[symbols.length];
+        int parts = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors() * 4, symbols.length / 65536));
+        java.util.stream.IntStream.range(0, parts).parallel().forEach(k -> {
+            int from = (int) ((long) symbols.length * k / parts), to = (int) ((long) symbols.length * (k + 1) / parts);
+            Quantizer.dequantizeInto(c.scheme(), c.bits(), symbols, from, to, p[0], p[1], c.sign(), c.groupSize(), out);
+        });
+        return out;
+    }
+
+    @Override
+    public void close() { file.close(); }
+}

@@ -1,0 +1,145 @@
+package io.entrollm.quant;
+
+/**
+ * The quantization formulas, in float32 arithmetic, exactly as docs/FORMAT.md states them. The
+ * dequantization here is the reference every other decoder (the CUDA kernels included) must match
+ * bit for bit.
+ *
+ * <p>Rounding is half away from zero ({@code roundf} in C), computed in float64 on the float32
+ * quotient so that no intermediate rounding can move a value across a .5 boundary.
+ */
+public final class Quantizer {
+    private Quantizer() {}
+
+    /** Round half away from zero, the rule of C's {@code roundf}. */
+    static float roundHalfAway(float x) {
+        double d = x;
+        return (float) (d >= 0 ? Math.floor(d + 0.5) : -Math.floor(-d + 0.5));
+    }
+
+    static int maxLevel(int bits) { return (1 << bits) - 1; }
+
+    /** Offset added to signed symmetric values to make symbols non-negative: 2^(b-1) - 1. */
+    public static int symOffset(int bits) { return (1 << (bits - 1)) - 1; }
+
+    /**
+     * Quantizes {@code w} (a rows x rowLength weight matrix, row-major) with {@code scheme} resolved
+     * for this tensor. {@code AUTO} tries each candidate and keeps the lowest-MSE one.
+     */
+    public static QuantizedTensor quantize(String name, long[] shape, float[] w, int bits, QuantScheme scheme,
+                                           Granularity granularity) {
+        if (bits < 2 || bits > 8) throw new IllegalArgumentException("bits must be 2..8, is " + bits);
+        if (shape.length != 2) throw new IllegalArgumentException("tensor '" + name + "': only 2-D weights are quantized");
+        long groupSize = w.length == 0 ? 1 : granularity.weightsPerGroup(shape[0], shape[1], name);
+        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+        for (float v : w) {
+            if (!Float.isFinite(v)) throw new IllegalArgumentException("tensor '" + name + "' holds a non-finite value " + v);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        boolean singleSigned = w.length > 0 && (double) min * max >= 0;
+        return switch (scheme) {
+            case ASYM -> apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1);
+            case SYM -> apply(name, shape, w, bits, AppliedScheme.SYM, granularity, groupSize, 1);
+            case MIXED -> singleSigned
+                    ? apply(name, shape, w, bits, AppliedScheme.UNSIGNED, granularity, groupSize, min < 0 ? -1 : 1)
+                    : apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1);
+            case AUTO -> {
+                QuantizedTensor best = null;
+                double bestMse = Double.POSITIVE_INFINITY;
+                for (AppliedScheme s : AppliedScheme.values()) {
+                    if (s == AppliedScheme.UNSIGNED && !singleSigned) continue;
+                    QuantizedTensor q = apply(name, shape, w, bits, s, granularity, groupSize, min < 0 ? -1 : 1);
+                    double mse = mse(w, q);
+                    if (mse < bestMse) { best = q; bestMse = mse; }
+                }
+                yield best;
+            }
+        };
+    }
+
+    private static QuantizedTensor apply(String name, long[] shape, float[] w, int bits, AppliedScheme scheme,
+                                         Granularity granularity, long groupSize, int sign) {
+        int groups = w.length == 0 ? 0 : (int) (w.length / groupSize);
+        float[] scales = new float[groups];
+        float[] zeros = scheme == AppliedScheme.ASYM ? new float[groups] : new float[0];
+        byte[] symbols = new byte[w.length];
+        int levels = maxLevel(bits), half = symOffset(bits);
+        for (int g = 0; g < groups; g++) {
+            int from = (int) (g * groupSize), to = (int) (from + groupSize);
+            float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY, absMax = 0;
+            for (int i = from; i < to; i++) {
+                min = Math.min(min, w[i]);
+                max = Math.max(max, w[i]);
+                absMax = Math.max(absMax, Math.abs(w[i]));
+            }
+            switch (scheme) {
+                case ASYM -> {
+                    float s = (max - min) / levels;
+                    scales[g] = s;
+                    zeros[g] = min;
+                    for (int i = from; i < to; i++) {
+                        float q = s == 0 ? 0 : clamp(roundHalfAway((w[i] - min) / s), 0, levels);
+                        symbols[i] = (byte) (int) q;
+                    }
+                }
+                case SYM -> {
+                    float s = absMax / half;
+                    scales[g] = s;
+                    for (int i = from; i < to; i++) {
+                        float q = s == 0 ? 0 : clamp(roundHalfAway(w[i] / s), -half, half);
+                        symbols[i] = (byte) ((int) q + half);
+                    }
+                }
+                case UNSIGNED -> {
+                    float s = absMax / levels;
+                    scales[g] = s;
+                    for (int i = from; i < to; i++) {
+                        float q = s == 0 ? 0 : clamp(roundHalfAway(Math.abs(w[i]) / s), 0, levels);
+                        symbols[i] = (byte) (int) q;
+                    }
+                }
+            }
+        }
+        return new QuantizedTensor(name, shape, bits, scheme, granularity, symbols, scales, zeros, sign, groupSize);
+    }
+
+    private static float clamp(float v, float lo, float hi) { return Math.max(lo, Math.min(hi, v)); }
+
+    /** Dequantizes one symbol of group {@code g}; the reference formula (float32, no fused multiply-add). */
+    public static float dequantize(AppliedScheme scheme, int bits, int symbol, float scale, float zero, int sign) {
+        return switch (scheme) {
+            case ASYM -> (float) symbol * scale + zero;
+            case SYM -> (float) (symbol - symOffset(bits)) * scale;
+            case UNSIGNED -> sign * ((float) symbol * scale);
+        };
+    }
+
+    /** All weights of a quantized tensor, as float32. */
+    public static float[] dequantize(QuantizedTensor q) {
+        float[] out = new float[q.symbols().length];
+        dequantizeInto(q.scheme(), q.bits(), q.symbols(), 0, out.length, q.scales(), q.zeros(), q.sign(), q.groupSize(), out);
+        return out;
+    }
+
+    /** Dequantizes symbols [from, to) into {@code out[from..to)}; symbol i belongs to group i / groupSize. */
+    public static void dequantizeInto(AppliedScheme scheme, int bits, byte[] symbols, int from, int to, float[] scales,
+                                      float[] zeros, int sign, long groupSize, float[] out) {
+        for (int i = from; i < to; i++) {
+            int g = (int) (i / groupSize);
+            out[i] = dequantize(scheme, bits, symbols[i] & 0xFF, scales[g], zeros.length > 0 ? zeros[g] : 0f, sign);
+        }
+    }
+
+    /** Mean squared reconstruction error, in float64. */
+    public static double mse(float[] w, QuantizedTensor q) {
+        if (w.length == 0) return 0;
+        float[] r = dequantize(q);
+        double sum = 0;
+        for (int i = 0; i < w.length; i++) {
+            double d = (double) w[i] - r[i];
+            sum += d * d;
+        }
+        return sum / w.length;
+    }
+}
