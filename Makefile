@@ -31,7 +31,7 @@ KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
 KERNEL_OUT := target/kernels
 FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
-.PHONY: all kernels jars test demo clean help
+.PHONY: all kernels jars test demo clean help bench-cpu
 
 all: kernels jars bin/entrollm
 
@@ -40,6 +40,7 @@ help:
 	@echo "make kernels    nvcc -> fatbin for CUDA_ARCHS='$(CUDA_ARCHS)'"
 	@echo "make test       the test suite (CPU; GPU tests are skipped)"
 	@echo "make demo       run the main job on the bundled model test-models/sotu-tiny"
+	@echo "make bench-cpu  JMH benchmarks of the CPU Huffman codec (JMH_ARGS=... passes options)"
 	@echo "make clean      remove build outputs"
 
 ifeq ($(strip $(NVCC)),)
@@ -64,9 +65,19 @@ bin/entrollm: java/cli/src/main/sh/entrollm jars
 test:
 	$(MVN) verify
 
+# JMH micro-benchmarks of the CPU codec (not a test; results go to docs/BENCHMARKS.md).
+JMH_ARGS ?=
+bench-cpu: jars
+	$(JAVA_HOME)/bin/java --add-modules jdk.incubator.vector -cp 'java/bench/target/lib/*:java/bench/target/classes' org.openjdk.jmh.Main $(JMH_ARGS)
+
 DEMO_MODEL ?= test-models/sotu-tiny
+DEMO_OUT := target/demo
+DEMO_PROMPT ?= Fellow-Citizens of the Senate and House of Representatives:
 demo: all
-	bin/entrollm inspect $(DEMO_MODEL)
+	bin/entrollm inspect $(DEMO_MODEL) --no-stats
+	@mkdir -p $(DEMO_OUT)
+	bin/entrollm compress $(DEMO_MODEL) -o $(DEMO_OUT)/sotu-tiny-u8.entro --bits 8 --scheme mixed
+	bin/entrollm run $(DEMO_OUT)/sotu-tiny-u8.entro --prompt "$(DEMO_PROMPT)" --max-tokens 48
 
 clean:
 	$(MVN) -q clean

@@ -32,6 +32,10 @@ public final class AtomicFile implements AutoCloseable {
         Files.createDirectories(dir);
         Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".partial");
         try {
+            // createTempFile makes the file private (0600); outputs are ordinary files others may read.
+            if (Files.getFileStore(temp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
             FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             return new AtomicFile(abs, temp, ch);
         } catch (IOException | RuntimeException e) {

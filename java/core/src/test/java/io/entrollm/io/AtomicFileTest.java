@@ -46,5 +46,6 @@ class AtomicFileTest {
             f.commit();
         }
         assertEquals("new", Files.readString(target));
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
     }
 }

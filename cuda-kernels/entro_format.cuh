@@ -1,0 +1,70 @@
+// entro_format.cuh: the .entro bitstream and quantization conventions on the device side.
+// Mirrors docs/FORMAT.md and io.entrollm.container.EntroLayout / io.entrollm.quant.Quantizer:
+//   - bitstream: u32 words (little-endian in memory), bits MSB-first within a word, one zero pad word;
+//   - decode table: 2^table_bits u16 entries, entry = (symbol << 8) | code_length, 0 = invalid code;
+//   - dequantization in float32 with separately rounded multiply and add (no FMA contraction).
+// C++14 only (builds with CUDA 10.2 for Jetson Nano sm_53); bf16 output needs cuda_bf16.h (CUDA 11+),
+// guarded below, so older toolkits build everything but the bf16 kernel.
+#pragma once
+#include <stdint.h>
+#include <cuda_fp16.h>
+#if defined(__CUDACC_VER_MAJOR__) && __CUDACC_VER_MAJOR__ >= 11
+#include <cuda_bf16.h>
+#define ENTRO_HAVE_BF16 1
+#else
+#define ENTRO_HAVE_BF16 0
+#endif
+
+namespace entro {
+
+// Scheme ids as stored in the directory (io.entrollm.quant.AppliedScheme).
+enum Scheme : int32_t { SCHEME_ASYM = 1, SCHEME_SYM = 2, SCHEME_UNSIGNED = 3 };
+
+// Largest code length the container allows (HuffmanCodebook.MAX_SUPPORTED_LENGTH).
+constexpr int kMaxCodeLength = 16;
+
+// Per-tensor decode parameters, passed by value to the kernels. All pointers are device memory.
+struct DecodeParams {
+    const uint32_t* words;        // bitstream, ceil(total_bits / 32) + 1 words
+    const uint64_t* chunk_bits;   // starting bit of each chunk, n_chunks entries
+    const uint16_t* table;        // 2^table_bits decode entries
+    const float*    scales;       // one per group
+    const float*    zeros;        // one per group (ASYM only, else unused)
+    uint64_t total_bits;          // end of the bitstream
+    uint64_t n_symbols;           // symbols of the tensor
+    uint64_t group_size;          // symbols per scale
+    int32_t  chunk_symbols;       // symbols per chunk (last chunk may be shorter)
+    int32_t  n_chunks;
+    int32_t  table_bits;          // longest code length, 1..16
+    int32_t  bits;                // quantization bits, 2..8
+    int32_t  scheme;              // Scheme
+    int32_t  sign;                // +1 / -1 for SCHEME_UNSIGNED
+    int32_t* error;               // set to 1 + chunk index on the first corrupt chunk, else left 0
+};
+static_assert(sizeof(DecodeParams) == 96, "DecodeParams layout is mirrored by the Java launcher");
+
+// n (1..16) bits at bit position pos. Needs words[pos/32 + 1] readable (the pad word guarantees it).
+__device__ __forceinline__ uint32_t peek_bits(const uint32_t* words, uint64_t pos, int n) {
+    uint64_t w = pos >> 5;
+    uint64_t window = (static_cast<uint64_t>(words[w]) << 32) | words[w + 1];
+    return static_cast<uint32_t>((window << (pos & 31)) >> (64 - n));
+}
+
+// The reference dequantization (io.entrollm.quant.Quantizer.dequantize), rounding as float32 each step.
+__device__ __forceinline__ float dequantize(int scheme, int bits, uint32_t q, float scale, float zero, int sign) {
+    if (scheme == SCHEME_ASYM) return __fadd_rn(__fmul_rn(static_cast<float>(q), scale), zero);
+    if (scheme == SCHEME_SYM) return __fmul_rn(static_cast<float>(static_cast<int>(q) - ((1 << (bits - 1)) - 1)), scale);
+    float v = __fmul_rn(static_cast<float>(q), scale);
+    return sign < 0 ? -v : v;
+}
+
+template <typename T> __device__ __forceinline__ T from_float(float v);
+template <> __device__ __forceinline__ float from_float<float>(float v) { return v; }
+// Only instantiated by the symbols-only kernel's untaken branch (C++14 has no if constexpr).
+template <> __device__ __forceinline__ uint8_t from_float<uint8_t>(float v) { return static_cast<uint8_t>(v); }
+template <> __device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
+#if ENTRO_HAVE_BF16
+template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+#endif
+
+}  // namespace entro

@@ -1,0 +1,70 @@
+package io.entrollm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.entrollm.infer.EvalText;
+import io.entrollm.infer.LanguageModel;
+import io.entrollm.infer.Perplexity;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code entrollm perplexity}: the reference.json protocol on a file or a directory of documents. */
+@Command(name = "perplexity", mixinStandardHelpOptions = true,
+        description = {"Perplexity over non-overlapping windows of --ctx tokens; each window scores its tokens 1..n-1.",
+                "A file is one document (stripped, cut to --max-chars, BOS + ids + EOS); a directory is its *.txt files in name order."})
+final class PerplexityCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = ".entro, model directory or .gguf")
+    Path model;
+
+    @Option(names = "--text", required = true, paramLabel = "FILE|DIR")
+    Path text;
+
+    @Option(names = "--max-chars", defaultValue = "0", description = "Cut each document to N characters (0 = whole). Default: ${DEFAULT-VALUE}.")
+    int maxChars;
+
+    @Option(names = "--ctx", defaultValue = "256", description = "Window length in tokens. Default: ${DEFAULT-VALUE}.")
+    int ctx;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--json", paramLabel = "FILE")
+    Path json;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Devices.requireCpu(device);
+        PrintWriter out = spec.commandLine().getOut();
+        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = lm.openCpuSession()) {
+            int eos = lm.config().eosTokenIds().isEmpty() ? -1 : lm.config().eosTokenIds().get(0);
+            if (eos < 0) throw new IllegalArgumentException(model + ": the config names no eos_token_id");
+            int[] stream = EvalText.tokens(text, lm.tokenizer(), eos, maxChars);
+            long t0 = System.nanoTime();
+            Perplexity.Result r;
+            try (ProgressBar bar = CompressCommand.progressBar((stream.length + ctx - 1) / ctx)) {
+                r = session.perplexity(stream, ctx, (done, total) -> { if (bar != null) bar.stepTo(done); });
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            out.printf("tokens: %d, scored: %d, mean NLL: %.6f, perplexity: %.4f (%s, ctx %d, %.1f s, %.0f tok/s)%n", r.tokens(), r.scored(),
+                    r.meanNll(), r.perplexity(), session.device(), ctx, seconds, r.tokens() / seconds);
+            if (json != null) {
+                ObjectNode o = new ObjectMapper().createObjectNode();
+                o.put("model", model.toString()).put("text", text.toString()).put("ctx", ctx).put("max_chars", maxChars)
+                        .put("device", session.device()).put("tokens", r.tokens()).put("scored", r.scored())
+                        .put("nll", r.meanNll()).put("ppl", r.perplexity()).put("seconds", seconds);
+                JsonReports.write(json, o);
+            }
+        }
+        return 0;
+    }
+}

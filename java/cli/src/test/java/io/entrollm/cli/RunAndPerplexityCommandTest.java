@@ -1,0 +1,53 @@
+package io.entrollm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.entrollm.testing.TestModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class RunAndPerplexityCommandTest {
+    @TempDir Path tmp;
+
+    @Test
+    void runGeneratesTheReferenceContinuationFromAnEntroFile() throws IOException {
+        JsonNode prompt = new ObjectMapper().readTree(TestModels.sotuTiny().resolve("reference.json").toFile()).get("prompts").get(0);
+        CliRun greedyRef = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", prompt.get("text").asText(), "--max-tokens", "32");
+        assertEquals(0, greedyRef.exitCode(), greedyRef.err());
+        assertThat(greedyRef.out()).startsWith(prompt.get("text").asText() + prompt.get("greedy32_text").asText())
+                .contains("generation: 32 tokens");
+
+        Path entro = tmp.resolve("m.entro");
+        assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", entro.toString(), "--bits", "8").exitCode());
+        CliRun fromEntro = CliRun.of("run", entro.toString(), "--prompt", "The Congress", "--max-tokens", "8",
+                "--temperature", "0.7", "--top-k", "40", "--top-p", "0.9", "--seed", "1");
+        assertEquals(0, fromEntro.exitCode(), fromEntro.err());
+        assertThat(fromEntro.out()).startsWith("The Congress").contains("[cpu] prompt: 3 tokens");
+        assertEquals(fromEntro.out().lines().findFirst(), CliRun.of("run", entro.toString(), "--prompt", "The Congress", "--max-tokens", "8",
+                "--temperature", "0.7", "--top-k", "40", "--top-p", "0.9", "--seed", "1").out().lines().findFirst(), "same seed, same text");
+    }
+
+    @Test
+    void perplexityWritesJsonAndRejectsBadArguments() throws IOException {
+        Path text = tmp.resolve("doc.txt"), json = tmp.resolve("p.json");
+        Files.writeString(text, "  " + Files.readString(TestModels.repoRoot().resolve("test-models/eval/moby-dick.txt")).substring(0, 5000) + "\n");
+        CliRun r = CliRun.of("perplexity", TestModels.sotuTiny().toString(), "--text", text.toString(), "--max-chars", "3000",
+                "--ctx", "128", "--json", json.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        long tokens = j.get("tokens").asLong();
+        assertEquals(tokens - (tokens + 127) / 128, j.get("scored").asLong(), "each window scores n-1 tokens");
+        assertThat(j.get("ppl").asDouble()).isBetween(10.0, 5000.0);
+
+        CliRun bad = CliRun.of("perplexity", TestModels.sotuTiny().toString(), "--text", text.toString(), "--device", "tpu");
+        assertEquals(1, bad.exitCode());
+        assertThat(bad.err()).contains("--device must be cpu or gpu");
+    }
+}

@@ -1,0 +1,47 @@
+package io.entrollm.infer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** Prompt prefill, then one token at a time until an end-of-sequence token or the token limit. */
+public final class Generator {
+    /** Receives each generated token as it is produced; return false to stop. */
+    public interface TokenListener {
+        boolean onToken(int token);
+    }
+
+    /** What a generation did, with timings in nanoseconds. */
+    public record Result(int[] tokens, int promptTokens, long prefillNanos, long generateNanos, boolean stoppedAtEos) {
+        public double promptTokensPerSecond() { return promptTokens / (prefillNanos / 1e9); }
+
+        public double generatedTokensPerSecond() { return tokens.length / (generateNanos / 1e9); }
+    }
+
+    private Generator() {}
+
+    public static Result generate(LlamaCpu model, int[] prompt, int maxTokens, Sampler sampler, Set<Integer> eos,
+                                  TokenListener listener) {
+        if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
+        int capacity = Math.min(model.config().maxPositionEmbeddings(), prompt.length + maxTokens);
+        if (prompt.length >= capacity) throw new IllegalArgumentException("prompt of " + prompt.length + " tokens leaves no room in a context of " + capacity);
+        KvCache cache = new KvCache(model.config(), capacity);
+        int vocab = model.config().vocabSize();
+        long t0 = System.nanoTime();
+        float[] logits = model.forward(prompt, 0, cache, 1);
+        long t1 = System.nanoTime();
+        List<Integer> out = new ArrayList<>();
+        int pos = prompt.length;
+        boolean eosSeen = false;
+        while (out.size() < maxTokens) {
+            int next = sampler.sample(logits, 0, vocab);
+            if (eos.contains(next)) { eosSeen = true; break; }
+            out.add(next);
+            if (listener != null && !listener.onToken(next)) break;
+            if (out.size() == maxTokens || pos + 1 > capacity) break;
+            logits = model.forward(new int[] {next}, pos++, cache, 1);
+        }
+        long t2 = System.nanoTime();
+        return new Result(out.stream().mapToInt(Integer::intValue).toArray(), prompt.length, t1 - t0, t2 - t1, eosSeen);
+    }
+}

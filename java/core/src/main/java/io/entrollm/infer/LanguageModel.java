@@ -1,0 +1,100 @@
+package io.entrollm.infer;
+
+import io.entrollm.model.ModelConfig;
+import io.entrollm.model.ModelSource;
+import io.entrollm.model.ModelSources;
+import io.entrollm.tokenizer.ByteLevelBpeTokenizer;
+import io.entrollm.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * The Java API entry point: a model loaded from a .entro file, a Hugging Face directory or a GGUF
+ * file, with its tokenizer. Sessions run it; this version has the CPU session.
+ *
+ * <pre>{@code
+ * try (LanguageModel lm = LanguageModel.load(Path.of("model.entro"));
+ *      LanguageModel.Session s = lm.openCpuSession()) {
+ *     s.generate("Fellow-Citizens", 32, Sampler.greedy(), token -> { System.out.print(lm.tokenizer().decode(new int[] {token}, true)); return true; });
+ * }
+ * }</pre>
+ */
+public final class LanguageModel implements AutoCloseable {
+    private final ModelSource source;
+    private final Tokenizer tokenizer;
+
+    private LanguageModel(ModelSource source, Tokenizer tokenizer) {
+        this.source = source;
+        this.tokenizer = tokenizer;
+    }
+
+    public static LanguageModel load(Path path) throws IOException {
+        ModelSource source = ModelSources.openHuggingFace(path);
+        try {
+            String json = source.tokenizerJson().orElseThrow(() -> new IllegalArgumentException(path
+                    + ": carries no Hugging Face tokenizer.json (GGUF-only vocabularies are not supported yet)"));
+            source.config().orElseThrow(() -> new IllegalArgumentException(path + ": no model config"));
+            return new LanguageModel(source, ByteLevelBpeTokenizer.fromJson(json));
+        } catch (RuntimeException e) {
+            source.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() { return source.config().orElseThrow(); }
+
+    public Tokenizer tokenizer() { return tokenizer; }
+
+    public ModelSource source() { return source; }
+
+    public Set<Integer> eosTokens() { return new HashSet<>(config().eosTokenIds()); }
+
+    /** A CPU session: float32 copies of the weights, the Java reference forward pass. */
+    public Session openCpuSession() { return new Session(new LlamaCpu(LlamaWeights.load(source))); }
+
+    @Override
+    public void close() { source.close(); }
+
+    /** Runs the model; close it to release its weights. */
+    public final class Session implements AutoCloseable {
+        private LlamaCpu model;
+
+        private Session(LlamaCpu model) { this.model = model; }
+
+        public String device() { return "cpu"; }
+
+        public Generator.Result generate(String prompt, int maxTokens, Sampler sampler, Generator.TokenListener listener) {
+            return Generator.generate(live(), tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), listener);
+        }
+
+        /** Log-probabilities (natural log) of tokens 1..n-1 of {@code tokens} given their prefixes. */
+        public double[] logLikelihoods(int[] tokens) {
+            LlamaCpu m = live();
+            int vocab = m.config().vocabSize();
+            float[] logits = m.forward(tokens, 0, new KvCache(m.config(), tokens.length), tokens.length);
+            double[] out = new double[tokens.length - 1];
+            for (int t = 0; t + 1 < tokens.length; t++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int i = 0; i < vocab; i++) max = Math.max(max, logits[t * vocab + i]);
+                for (int i = 0; i < vocab; i++) sum += Math.exp(logits[t * vocab + i] - max);
+                out[t] = logits[t * vocab + tokens[t + 1]] - max - Math.log(sum);
+            }
+            return out;
+        }
+
+        public Perplexity.Result perplexity(int[] stream, int ctx, Perplexity.Progress progress) {
+            return Perplexity.evaluate(live(), stream, ctx, progress);
+        }
+
+        private LlamaCpu live() {
+            if (model == null) throw new IllegalStateException("session is closed");
+            return model;
+        }
+
+        @Override
+        public void close() { model = null; }
+    }
+}

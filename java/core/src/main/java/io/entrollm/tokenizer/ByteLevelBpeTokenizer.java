@@ -1,0 +1,196 @@
+package io.entrollm.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Byte-level BPE as in GPT-2, Llama 3, SmolLM and Qwen2, built from a Hugging Face tokenizer.json:
+ * special (added) tokens are split off first, the rest is cut by the pre-tokenizer regex, each
+ * piece's UTF-8 bytes are mapped to printable characters (GPT-2's bytes_to_unicode), merged by
+ * merge rank, and looked up in the vocabulary. The post-processor's template adds BOS.
+ */
+public final class ByteLevelBpeTokenizer implements Tokenizer {
+    /** GPT-2's pre-tokenizer, used by ByteLevel with use_regex = true. */
+    static final String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, Integer> vocab;
+    private final String[] idToToken;
+    private final Map<String, Integer> mergeRanks;
+    private final Pattern preTokenizer;
+    private final Map<String, Integer> specialTokens;
+    private final Pattern specialSplitter;
+    private final List<Integer> prefixIds;
+    private final char[] byteToChar = new char[256];
+    private final Map<Character, Integer> charToByte = new HashMap<>();
+    private final Map<String, int[]> cache = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private ByteLevelBpeTokenizer(JsonNode root) {
+        JsonNode model = root.path("model");
+        if (!model.path("type").asText().equals("BPE")) {
+            throw new IllegalArgumentException("tokenizer model type " + model.path("type").asText() + " is not supported (BPE is)");
+        }
+        if (!root.path("pre_tokenizer").toString().contains("ByteLevel")) {
+            throw new IllegalArgumentException("only byte-level BPE tokenizers are supported (no ByteLevel pre-tokenizer found)");
+        }
+        vocab = new HashMap<>();
+        int max = -1;
+        for (var it = model.path("vocab").fields(); it.hasNext(); ) {
+            var e = it.next();
+            vocab.put(e.getKey(), e.getValue().asInt());
+            max = Math.max(max, e.getValue().asInt());
+        }
+        specialTokens = new HashMap<>();
+        for (JsonNode added : root.path("added_tokens")) {
+            specialTokens.put(added.path("content").asText(), added.path("id").asInt());
+            max = Math.max(max, added.path("id").asInt());
+        }
+        idToToken = new String[max + 1];
+        vocab.forEach((tok, id) -> idToToken[id] = tok);
+        specialTokens.forEach((tok, id) -> idToToken[id] = tok);
+        mergeRanks = new HashMap<>();
+        int rank = 0;
+        for (JsonNode m : model.path("merges")) {
+            String pair = m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText();
+            mergeRanks.putIfAbsent(pair, rank++);
+        }
+        preTokenizer = Pattern.compile(findSplitRegex(root.path("pre_tokenizer")));
+        specialSplitter = specialTokens.isEmpty() ? null : Pattern.compile(specialTokens.keySet().stream()
+                .sorted(Comparator.comparingInt(String::length).reversed()).map(Pattern::quote)
+                .reduce((a, b) -> a + "|" + b).orElseThrow());
+        prefixIds = templatePrefix(root.path("post_processor"));
+        int n = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            byteToChar[b] = (char) (printable ? b : 256 + n++);
+            charToByte.put(byteToChar[b], b);
+        }
+    }
+
+    public static ByteLevelBpeTokenizer fromJson(String tokenizerJson) {
+        try {
+            return new ByteLevelBpeTokenizer(JSON.readTree(tokenizerJson));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("tokenizer.json is not valid JSON: " + e.getMessage());
+        }
+    }
+
+    /** The regex of a Split pre-tokenizer inside a Sequence (Llama 3, Qwen2), else GPT-2's. */
+    private static String findSplitRegex(JsonNode pre) {
+        if (pre.path("type").asText().equals("Split") && pre.path("pattern").has("Regex")) return pre.path("pattern").path("Regex").asText();
+        for (JsonNode p : pre.path("pretokenizers")) {
+            String r = findSplitRegex(p);
+            if (!r.equals(GPT2_PATTERN)) return r;
+        }
+        return GPT2_PATTERN;
+    }
+
+    /** Special tokens that the TemplateProcessing post-processor puts before the sequence. */
+    private List<Integer> templatePrefix(JsonNode post) {
+        List<Integer> ids = new ArrayList<>();
+        if (!post.path("type").asText().equals("TemplateProcessing")) return ids;
+        for (JsonNode piece : post.path("single")) {
+            if (piece.has("Sequence")) break;
+            String tok = piece.path("SpecialToken").path("id").asText();
+            JsonNode special = post.path("special_tokens").path(tok).path("ids");
+            for (JsonNode id : special) ids.add(id.asInt());
+        }
+        return ids;
+    }
+
+    @Override
+    public int[] encode(String text) {
+        int[] body = encodeRaw(text);
+        int[] out = new int[prefixIds.size() + body.length];
+        for (int i = 0; i < prefixIds.size(); i++) out[i] = prefixIds.get(i);
+        System.arraycopy(body, 0, out, prefixIds.size(), body.length);
+        return out;
+    }
+
+    @Override
+    public int[] encodeRaw(String text) {
+        List<Integer> out = new ArrayList<>();
+        int start = 0;
+        if (specialSplitter != null) {
+            Matcher m = specialSplitter.matcher(text);
+            while (m.find()) {
+                encodeOrdinary(text.substring(start, m.start()), out);
+                out.add(specialTokens.get(m.group()));
+                start = m.end();
+            }
+        }
+        encodeOrdinary(text.substring(start), out);
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private void encodeOrdinary(String text, List<Integer> out) {
+        Matcher m = preTokenizer.matcher(text);
+        while (m.find()) {
+            for (int id : cache.computeIfAbsent(m.group(), this::bpe)) out.add(id);
+        }
+    }
+
+    /** BPE on one pre-token: repeatedly merge the adjacent pair with the lowest rank. */
+    private int[] bpe(String piece) {
+        byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
+        List<String> parts = new ArrayList<>(bytes.length);
+        for (byte b : bytes) parts.add(String.valueOf(byteToChar[b & 0xFF]));
+        while (parts.size() > 1) {
+            int best = -1, bestRank = Integer.MAX_VALUE;
+            for (int i = 0; i + 1 < parts.size(); i++) {
+                Integer r = mergeRanks.get(parts.get(i) + " " + parts.get(i + 1));
+                if (r != null && r < bestRank) { bestRank = r; best = i; }
+            }
+            if (best < 0) break;
+            parts.set(best, parts.get(best) + parts.get(best + 1));
+            parts.remove(best + 1);
+        }
+        int[] ids = new int[parts.size()];
+        for (int i = 0; i < ids.length; i++) {
+            Integer id = vocab.get(parts.get(i));
+            if (id == null) throw new IllegalArgumentException("token '" + parts.get(i) + "' is not in the vocabulary");
+            ids[i] = id;
+        }
+        return ids;
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        if (id < 0 || id >= idToToken.length || idToToken[id] == null) throw new IllegalArgumentException("token id " + id + " out of range");
+        String tok = idToToken[id];
+        if (specialTokens.containsKey(tok)) return tok.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (char c : tok.toCharArray()) {
+            Integer v = charToByte.get(c);
+            if (v == null) return tok.getBytes(StandardCharsets.UTF_8);
+            b.write(v);
+        }
+        return b.toByteArray();
+    }
+
+    @Override
+    public String decode(int[] ids, boolean skipSpecial) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (int id : ids) {
+            if (skipSpecial && specialTokens.containsValue(id)) continue;
+            b.writeBytes(tokenBytes(id));
+        }
+        return b.toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public int vocabSize() { return idToToken.length; }
+
+    @Override
+    public List<Integer> specialIds() { return List.copyOf(specialTokens.values()); }
+}
