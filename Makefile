@@ -31,7 +31,7 @@ KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
 KERNEL_OUT := target/kernels
 FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
-.PHONY: all kernels jars test demo clean help bench-cpu
+.PHONY: all kernels jars test test-gpu dist gpu-test-bundle demo clean help bench-cpu
 
 all: kernels jars bin/entrollm
 
@@ -39,6 +39,9 @@ help:
 	@echo "make            kernels (if nvcc is found) + jars + bin/entrollm"
 	@echo "make kernels    nvcc -> fatbin for CUDA_ARCHS='$(CUDA_ARCHS)'"
 	@echo "make test       the test suite (CPU; GPU tests are skipped)"
+	@echo "make test-gpu   the GPU tests (on a CUDA host)"
+	@echo "make dist       self-contained bundle target/carry/entrollm.tgz (jlinked runtime, jars, kernels)"
+	@echo "make gpu-test-bundle  the GPU tests runnable without Maven (target/carry/entrollm-gpu-tests.tgz)"
 	@echo "make demo       run the main job on the bundled model test-models/sotu-tiny"
 	@echo "make bench-cpu  JMH benchmarks of the CPU Huffman codec (JMH_ARGS=... passes options)"
 	@echo "make clean      remove build outputs"
@@ -62,8 +65,46 @@ bin/entrollm: java/cli/src/main/sh/entrollm jars
 	cp $< $@
 	chmod +x $@
 
-test:
+# Kernels first, so the CUDA jar embeds them (and its tests check that) wherever nvcc exists.
+test: kernels
 	$(MVN) verify
+
+# GPU tests only (JUnit tag "gpu"); they skip, saying why, where no CUDA device can be used.
+test-gpu: kernels
+	$(MVN) verify -P gpu-tests
+
+# A self-contained bundle for GPU hosts with no JDK: jlinked runtime + jars (+ kernels inside) + launcher.
+# target/carry/ holds only the tarballs, so it can be carried to the GPU machine as one folder.
+DIST_STAGE := target/dist/entrollm
+CARRY := target/carry
+JLINK_MODULES := java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector
+dist: all
+	rm -rf $(DIST_STAGE) $(CARRY)/entrollm.tgz
+	mkdir -p $(DIST_STAGE)/bin $(DIST_STAGE)/lib $(CARRY)
+	$(JAVA_HOME)/bin/jlink --add-modules $(JLINK_MODULES) --strip-debug --no-header-files --no-man-pages \
+	  --compress=zip-6 --output $(DIST_STAGE)/runtime
+	cp java/cli/target/lib/*.jar java/cli/target/entrollm-cli-*.jar $(DIST_STAGE)/lib/
+	cp java/cli/src/main/sh/entrollm $(DIST_STAGE)/bin/entrollm
+	tar -C target/dist -czf $(CARRY)/entrollm.tgz entrollm
+	@echo "dist: $(CARRY)/entrollm.tgz ($$(du -h $(CARRY)/entrollm.tgz | cut -f1)); unpack, then entrollm/bin/entrollm (LD_LIBRARY_PATH=/usr/local/cuda/lib64)"
+
+# The GPU tests without Maven: JUnit's console launcher + test classes + test dependencies, run with
+# the dist's runtime on the GPU host (see docs/GPU.md for the exact commands).
+JUNIT_CONSOLE := org.junit.platform:junit-platform-console-standalone:1.14.1
+GPU_TESTS := target/dist/entrollm-gpu-tests
+gpu-test-bundle: dist
+	rm -rf $(GPU_TESTS) $(CARRY)/entrollm-gpu-tests.tgz
+	mkdir -p $(GPU_TESTS)/lib
+	$(MVN) -q dependency:copy -Dartifact=$(JUNIT_CONSOLE) -DoutputDirectory=$(GPU_TESTS)
+	$(MVN) -q -pl java/cuda -am -DskipTests package dependency:copy-dependencies -DincludeScope=test \
+	  -DoutputDirectory=$(abspath $(GPU_TESTS))/lib
+	@# only what the dist lacks: the dist's lib/ is on the class path too; no jqwik (no properties here),
+	@# no byte-buddy (AssertJ needs it only for soft assertions and proxies, which these tests do not use)
+	cd $(GPU_TESTS)/lib && for j in *.jar; do [ ! -e $(abspath $(DIST_STAGE))/lib/$$j ] || rm $$j; done && rm -f jqwik-*.jar byte-buddy-*.jar
+	cp -r java/cuda/target/test-classes $(GPU_TESTS)/test-classes
+	cp java/cuda/src/test/sh/run-gpu-tests $(GPU_TESTS)/
+	tar -C target/dist -czf $(CARRY)/entrollm-gpu-tests.tgz entrollm-gpu-tests
+	@echo "gpu-test-bundle: $(CARRY)/entrollm-gpu-tests.tgz ($$(du -h $(CARRY)/entrollm-gpu-tests.tgz | cut -f1))"
 
 # JMH micro-benchmarks of the CPU codec (not a test; results go to docs/BENCHMARKS.md).
 JMH_ARGS ?=

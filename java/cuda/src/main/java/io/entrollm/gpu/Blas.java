@@ -1,0 +1,55 @@
+package io.entrollm.gpu;
+
+/**
+ * cuBLAS, through whichever binding loads on this host: bytedeco's JavaCPP preset (links
+ * libcublas.so.13, CUDA 13 hosts) or JCublas (links libcublas.so.12, CUDA 12 hosts). Both work on
+ * memory allocated through JCuda in the same primary context.
+ */
+public interface Blas extends AutoCloseable {
+    // cuBLAS / library_types.h enum values (ABI-stable)
+    int OP_N = 0, OP_T = 1;
+    int R_32F = 0, R_16F = 2, R_16BF = 14;
+    int COMPUTE_32F = 68;
+    int GEMM_DEFAULT = -1;
+
+    /** Which binding and library is in use, for logs and benchmark headers. */
+    String binding();
+
+    void setStream(CudaStream stream);
+
+    /**
+     * {@code C = alpha * op(A) * op(B) + beta * C} in column-major terms (cublasGemmEx) with float32
+     * accumulation. See {@link #linear} for the row-major weight case.
+     */
+    void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceBuffer a, int aType, int lda,
+                DeviceBuffer b, int bType, int ldb, float beta, DeviceBuffer c, int cType, int ldc);
+
+    /**
+     * {@code Y[t][o] = sum_i X[t][i] * W[o][i]} for a row-major PyTorch-layout weight {@code W[out][in]}
+     * and row-major activations {@code X[tokens][in]} (same element type as W), output {@code Y[tokens][out]}.
+     */
+    default void linear(DeviceBuffer w, DeviceBuffer x, int inputType, DeviceBuffer y, int outputType, int out, int in, int tokens) {
+        // column-major view: Y^T (out x tokens) = W (out x in, stored as in x out with ld = in, transposed) * X^T (in x tokens)
+        gemmEx(OP_T, OP_N, out, tokens, in, 1f, w, inputType, in, x, inputType, in, 0f, y, outputType, out);
+    }
+
+    @Override
+    void close();
+
+    /** Opens the first binding that loads; the reason each one failed is kept in the exception. */
+    static Blas open(CudaContext ctx) {
+        ctx.makeCurrent();
+        StringBuilder why = new StringBuilder();
+        try {
+            return new BytedecoBlas();
+        } catch (LinkageError | RuntimeException e) {
+            why.append("bytedeco cuBLAS (libcublas.so.13): ").append(e.getMessage());
+        }
+        try {
+            return new JCublasBlas();
+        } catch (LinkageError | RuntimeException e) {
+            why.append("; JCublas (libcublas.so.12): ").append(e.getMessage());
+        }
+        throw new CudaException("no cuBLAS binding loads on this host: " + why);
+    }
+}

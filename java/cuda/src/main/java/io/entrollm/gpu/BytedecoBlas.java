@@ -1,0 +1,49 @@
+package io.entrollm.gpu;
+
+import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.global.cublas;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/** cuBLAS through bytedeco's JavaCPP preset (CUDA 13). */
+final class BytedecoBlas implements Blas {
+    private final cublasContext handle = new cublasContext();
+    private boolean closed;
+
+    BytedecoBlas() { check(cublas.cublasCreate_v2(handle), "cublasCreate"); }
+
+    /** A JavaCPP pointer to a raw device address owned elsewhere (JCuda). */
+    private static Pointer raw(long address) {
+        return new Pointer() {
+            { this.address = address; }
+        };
+    }
+
+    private static void check(int status, String call) {
+        if (status != 0) throw new CudaException(call + " failed with cuBLAS status " + status);
+    }
+
+    @Override public String binding() { return "cuBLAS via bytedeco JavaCPP (libcublas.so.13)"; }
+
+    @Override
+    public void setStream(CudaStream stream) {
+        check(cublas.cublasSetStream_v2(handle, new CUstream_st(raw(stream.address()))), "cublasSetStream");
+    }
+
+    @Override
+    public void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceBuffer a, int aType, int lda,
+                       DeviceBuffer b, int bType, int ldb, float beta, DeviceBuffer c, int cType, int ldc) {
+        try (FloatPointer al = new FloatPointer(alpha); FloatPointer be = new FloatPointer(beta)) {
+            check(cublas.cublasGemmEx(handle, transA, transB, m, n, k, al, raw(a.address()), aType, lda, raw(b.address()), bType, ldb,
+                    be, raw(c.address()), cType, ldc, COMPUTE_32F, GEMM_DEFAULT), "cublasGemmEx");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        cublas.cublasDestroy_v2(handle);
+    }
+}

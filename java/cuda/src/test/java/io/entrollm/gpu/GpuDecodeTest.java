@@ -1,0 +1,107 @@
+package io.entrollm.gpu;
+
+import io.entrollm.container.CompressOptions;
+import io.entrollm.container.EntroCompressor;
+import io.entrollm.container.EntroEntry;
+import io.entrollm.container.EntroFile;
+import io.entrollm.format.safetensors.SafetensorsWriter;
+import io.entrollm.model.ModelSource;
+import io.entrollm.model.ModelSources;
+import io.entrollm.quant.Granularity;
+import io.entrollm.quant.QuantScheme;
+import io.entrollm.tensor.DType;
+import io.entrollm.tensor.FloatBits;
+import io.entrollm.tensor.Tensor;
+import io.entrollm.testing.Fixtures;
+import io.entrollm.testing.TestModels;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** GPU decode against the CPU decoder: symbols bit-identical, dequantized weights equal. */
+@Tag("gpu")
+class GpuDecodeTest {
+    static CudaContext ctx;
+    @TempDir Path tmp;
+
+    @BeforeAll
+    static void open() { ctx = GpuTests.openOrSkip(); }
+
+    @AfterAll
+    static void close() { if (ctx != null) ctx.close(); }
+
+    private static Path compress(ModelSource src, Path out, CompressOptions o) throws IOException {
+        EntroCompressor.compress(src, out, o, null);
+        return out;
+    }
+
+    /** Every output type of every coded tensor equals the CPU reference exactly. */
+    static void checkFile(Path entro) throws IOException {
+        GpuDecoder decoder = new GpuDecoder(ctx);
+        try (EntroFile f = EntroFile.open(entro); CudaStream stream = new CudaStream()) {
+            for (EntroEntry e : f.entries()) {
+                if (!(e instanceof EntroEntry.Coded c)) continue;
+                byte[] symbols = f.decodeSymbols(c);
+                float[] weights = f.dequantize(c);
+                try (DeviceTensor t = decoder.decode(f, c, OutputType.SYMBOLS_U8, stream)) {
+                    assertArrayEquals(symbols, t.buffer().downloadBytes(), c.name() + " symbols");
+                }
+                try (DeviceTensor t = decoder.decode(f, c, OutputType.F32, stream)) {
+                    float[] gpu = t.buffer().downloadFloats();
+                    for (int i = 0; i < weights.length; i++) {
+                        assertEquals(Float.floatToIntBits(weights[i]), Float.floatToIntBits(gpu[i]), c.name() + " f32 weight " + i);
+                    }
+                }
+                try (DeviceTensor h = decoder.decode(f, c, OutputType.F16, stream); DeviceTensor b = decoder.decode(f, c, OutputType.BF16, stream)) {
+                    short[] f16 = h.buffer().downloadShorts(), bf16 = b.buffer().downloadShorts();
+                    for (int i = 0; i < weights.length; i++) {
+                        assertEquals(FloatBits.floatToF16(weights[i]), f16[i], c.name() + " f16 weight " + i);
+                        assertEquals(FloatBits.floatToBf16(weights[i]), bf16[i], c.name() + " bf16 weight " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"8, asym, tensor", "4, mixed, tensor", "4, sym, group:128", "3, auto, channel"})
+    void everyTensorOfTheBundledModel(int bits, String scheme, String granularity) throws IOException {
+        try (ModelSource src = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
+            checkFile(compress(src, tmp.resolve("m.entro"),
+                    CompressOptions.defaults(bits, QuantScheme.parse(scheme), Granularity.parse(granularity))));
+        }
+    }
+
+    @Test
+    void randomTensorsOfOddSizesAndChunks() throws IOException {
+        Path st = tmp.resolve("odd.safetensors");
+        try (Arena arena = Arena.ofConfined()) {
+            List<Tensor> tensors = new ArrayList<>();
+            long[][] shapes = {{37, 113}, {1, 4099}, {1000, 33}, {3, 1}, {129, 257}};
+            for (int i = 0; i < shapes.length; i++) {
+                tensors.add(Fixtures.gaussian("layer" + i + ".weight", DType.F32, shapes[i], 0.02 * (i + 1), i, arena));
+            }
+            SafetensorsWriter.write(st, tensors, Map.of());
+        }
+        for (int chunk : new int[] {32, 33, 1000}) {
+            try (ModelSource src = ModelSources.open(st)) {
+                checkFile(compress(src, tmp.resolve("odd" + chunk + ".entro"),
+                        new CompressOptions(5, QuantScheme.ASYM, Granularity.TENSOR, 11, chunk, false)));
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.entrollm.gpu;
+
+import io.entrollm.testing.TestModels;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/** CPU-side checks that the Java launchers and the CUDA sources agree (these run without a GPU). */
+class KernelInterfaceTest {
+    @Test
+    void decodeParamsSizeMatchesTheHeader() throws IOException {
+        String header = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/entro_format.cuh"));
+        Matcher m = Pattern.compile("static_assert\\(sizeof\\(DecodeParams\\) == (\\d+)").matcher(header);
+        assertThat(m.find()).isTrue();
+        assertEquals(DecodeParams.BYTES, Integer.parseInt(m.group(1)));
+        assertEquals(DecodeParams.BYTES, new DecodeParams(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15).toBytes().length);
+    }
+
+    @Test
+    void everyKernelNameExistsInTheSource() throws IOException {
+        String source = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/" + HuffmanDecodeLauncher.MODULE + ".cu"));
+        for (OutputType t : OutputType.values()) assertThat(source).contains("extern \"C\" __global__ void " + t.kernel + "(");
+    }
+
+    /** `make` builds the kernels whenever nvcc is on the PATH, and the jar must then carry them. */
+    @Test
+    void fatbinIsEmbeddedWhenNvccExists() {
+        boolean nvcc = System.getenv("PATH") != null && java.util.Arrays.stream(System.getenv("PATH").split(":"))
+                .anyMatch(d -> Files.isExecutable(java.nio.file.Path.of(d, "nvcc")));
+        org.junit.jupiter.api.Assumptions.assumeTrue(nvcc, "nvcc not on PATH: kernels are not built here");
+        assertNotNull(CudaContext.class.getResource("/io/entrollm/gpu/kernels/" + HuffmanDecodeLauncher.MODULE + ".fatbin"));
+    }
+
+    @Test
+    void noDeviceIsAClearReasonNotACrash() {
+        // On a GPU host this is null; elsewhere it explains why (no driver, no device).
+        String why = Cuda.unavailableReason();
+        if (why != null) assertThat(why).isNotBlank();
+        assertEquals(why == null, Cuda.available());
+    }
+}
