@@ -13,7 +13,7 @@ import java.nio.file.NoSuchFileException;
 @Command(name = "entrollm", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Per-layer quantization and entropy coding of LLM weights, with CPU and CUDA inference.",
         subcommands = {InspectCommand.class, ConvertCommand.class, CompressCommand.class, DecompressCommand.class,
-                RunCommand.class, PerplexityCommand.class,
+                RunCommand.class, PerplexityCommand.class, AnalyzeCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -55,7 +55,7 @@ public final class Main implements Runnable {
                 + (n.getReason() != null ? " (" + n.getReason() + ")" : "");
         if (e instanceof AccessDeniedException a) return "permission denied: " + a.getFile();
         if (e instanceof FileAlreadyExistsException f) return "already exists: " + f.getFile();
-        if (e instanceof FormatException || e instanceof IllegalArgumentException) return e.getMessage();
+        if (e instanceof FormatException || e instanceof IllegalArgumentException || e instanceof io.entrollm.gpu.CudaException) return e.getMessage();
         if (e instanceof OutOfMemoryError) return "out of Java heap memory (set ENTROLLM_JAVA_OPTS=-Xmx...): " + e.getMessage();
         String msg = e.getMessage();
         return (msg == null || msg.isBlank()) ? e.getClass().getSimpleName() : msg;

@@ -43,9 +43,8 @@ final class PerplexityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Devices.requireCpu(device);
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = lm.openCpuSession()) {
+        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = Devices.open(lm, device)) {
             int eos = lm.config().eosTokenIds().isEmpty() ? -1 : lm.config().eosTokenIds().get(0);
             if (eos < 0) throw new IllegalArgumentException(model + ": the config names no eos_token_id");
             int[] stream = EvalText.tokens(text, lm.tokenizer(), eos, maxChars);

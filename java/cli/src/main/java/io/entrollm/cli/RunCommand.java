@@ -46,9 +46,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Devices.requireCpu(device);
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = lm.openCpuSession()) {
+        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = Devices.open(lm, device)) {
             out.print(prompt);
             out.flush();
             List<Integer> generated = new ArrayList<>();

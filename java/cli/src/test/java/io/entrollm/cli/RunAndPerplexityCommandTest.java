@@ -50,4 +50,13 @@ class RunAndPerplexityCommandTest {
         assertEquals(1, bad.exitCode());
         assertThat(bad.err()).contains("--device must be cpu or gpu");
     }
+
+    @Test
+    void gpuWithoutADeviceIsOneClearError() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(io.entrollm.gpu.Cuda.available(), "a GPU is present");
+        CliRun r = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--device", "gpu");
+        assertEquals(1, r.exitCode());
+        assertEquals(1, r.errLines().length, r.err());
+        assertThat(r.err()).contains("no usable GPU");
+    }
 }

@@ -43,6 +43,11 @@ public final class EntroModel implements ModelSource {
     @Override public Optional<String> tokenizerJson() { return file.tokenizerJson(); }
 
     @Override
+    public Optional<long[]> shape(String name) {
+        return file.entries().stream().filter(e -> e.name().equals(name)).findFirst().map(EntroEntry::shape);
+    }
+
+    @Override
     public synchronized List<Tensor> tensors() {
         if (decoded == null) {
             List<Tensor> out = new ArrayList<>();
@@ -70,7 +75,7 @@ public final class EntroModel implements ModelSource {
 
     /** Registers .entro with {@link ModelSources#open}. */
     public static final class Opener implements ModelSources.Opener {
-        @Override public boolean recognises(byte[] head) { return EntroFile.hasMagic(head); }
+        @Override public boolean recognises(Path path, byte[] head) { return EntroFile.hasMagic(head); }
 
         @Override public ModelSource open(Path path) throws IOException { return EntroModel.open(path); }
     }

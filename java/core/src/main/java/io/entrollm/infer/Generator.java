@@ -20,15 +20,15 @@ public final class Generator {
 
     private Generator() {}
 
-    public static Result generate(LlamaCpu model, int[] prompt, int maxTokens, Sampler sampler, Set<Integer> eos,
+    public static Result generate(CausalLm model, int[] prompt, int maxTokens, Sampler sampler, Set<Integer> eos,
                                   TokenListener listener) {
         if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
         int capacity = Math.min(model.config().maxPositionEmbeddings(), prompt.length + maxTokens);
         if (prompt.length >= capacity) throw new IllegalArgumentException("prompt of " + prompt.length + " tokens leaves no room in a context of " + capacity);
-        KvCache cache = new KvCache(model.config(), capacity);
+        model.startSequence(capacity);
         int vocab = model.config().vocabSize();
         long t0 = System.nanoTime();
-        float[] logits = model.forward(prompt, 0, cache, 1);
+        float[] logits = model.forward(prompt, 0, 1);
         long t1 = System.nanoTime();
         List<Integer> out = new ArrayList<>();
         int pos = prompt.length;
@@ -39,7 +39,7 @@ public final class Generator {
             out.add(next);
             if (listener != null && !listener.onToken(next)) break;
             if (out.size() == maxTokens || pos + 1 > capacity) break;
-            logits = model.forward(new int[] {next}, pos++, cache, 1);
+            logits = model.forward(new int[] {next}, pos++, 1);
         }
         long t2 = System.nanoTime();
         return new Result(out.stream().mapToInt(Integer::intValue).toArray(), prompt.length, t1 - t0, t2 - t1, eosSeen);

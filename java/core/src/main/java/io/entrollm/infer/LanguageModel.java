@@ -13,7 +13,8 @@ import java.util.Set;
 
 /**
  * The Java API entry point: a model loaded from a .entro file, a Hugging Face directory or a GGUF
- * file, with its tokenizer. Sessions run it; this version has the CPU session.
+ * file, with its tokenizer. Sessions run it: the CPU reference here, the GPU path from the CUDA module
+ * ({@code io.entrollm.gpu.GpuSessions}).
  *
  * <pre>{@code
  * try (LanguageModel lm = LanguageModel.load(Path.of("model.entro"));
@@ -53,18 +54,21 @@ public final class LanguageModel implements AutoCloseable {
     public Set<Integer> eosTokens() { return new HashSet<>(config().eosTokenIds()); }
 
     /** A CPU session: float32 copies of the weights, the Java reference forward pass. */
-    public Session openCpuSession() { return new Session(new LlamaCpu(LlamaWeights.load(source))); }
+    public Session openCpuSession() { return new Session(new CpuCausalLm(LlamaWeights.load(source))); }
+
+    /** A session on another implementation (the GPU module supplies one); the session closes it. */
+    public Session openSession(CausalLm model) { return new Session(model); }
 
     @Override
     public void close() { source.close(); }
 
     /** Runs the model; close it to release its weights. */
     public final class Session implements AutoCloseable {
-        private LlamaCpu model;
+        private CausalLm model;
 
-        private Session(LlamaCpu model) { this.model = model; }
+        private Session(CausalLm model) { this.model = model; }
 
-        public String device() { return "cpu"; }
+        public String device() { return live().device(); }
 
         public Generator.Result generate(String prompt, int maxTokens, Sampler sampler, Generator.TokenListener listener) {
             return Generator.generate(live(), tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), listener);
@@ -72,9 +76,10 @@ public final class LanguageModel implements AutoCloseable {
 
         /** Log-probabilities (natural log) of tokens 1..n-1 of {@code tokens} given their prefixes. */
         public double[] logLikelihoods(int[] tokens) {
-            LlamaCpu m = live();
+            CausalLm m = live();
             int vocab = m.config().vocabSize();
-            float[] logits = m.forward(tokens, 0, new KvCache(m.config(), tokens.length), tokens.length);
+            m.startSequence(tokens.length);
+            float[] logits = m.forward(tokens, 0, tokens.length);
             double[] out = new double[tokens.length - 1];
             for (int t = 0; t + 1 < tokens.length; t++) {
                 double max = Double.NEGATIVE_INFINITY, sum = 0;
@@ -89,12 +94,15 @@ public final class LanguageModel implements AutoCloseable {
             return Perplexity.evaluate(live(), stream, ctx, progress);
         }
 
-        private LlamaCpu live() {
+        private CausalLm live() {
             if (model == null) throw new IllegalStateException("session is closed");
             return model;
         }
 
         @Override
-        public void close() { model = null; }
+        public void close() {
+            if (model != null) model.close();
+            model = null;
+        }
     }
 }

@@ -15,10 +15,10 @@ public final class Perplexity {
 
     private Perplexity() {}
 
-    public static Result evaluate(LlamaCpu model, int[] stream, int ctx, Progress progress) {
+    public static Result evaluate(CausalLm model, int[] stream, int ctx, Progress progress) {
         if (ctx < 2) throw new IllegalArgumentException("--ctx must be at least 2");
         int vocab = model.config().vocabSize();
-        KvCache cache = new KvCache(model.config(), ctx);
+        model.startSequence(ctx);
         double nll = 0;
         long scored = 0;
         int windows = (stream.length + ctx - 1) / ctx;
@@ -26,7 +26,7 @@ public final class Perplexity {
             int from = wdx * ctx, n = Math.min(ctx, stream.length - from);
             if (n < 2) { if (progress != null) progress.windowDone(wdx + 1, windows); continue; }
             int[] window = java.util.Arrays.copyOfRange(stream, from, from + n);
-            float[] logits = model.forward(window, 0, cache, n);
+            float[] logits = model.forward(window, 0, n);
             for (int t = 0; t + 1 < n; t++) {
                 int off = t * vocab;
                 double max = Double.NEGATIVE_INFINITY;

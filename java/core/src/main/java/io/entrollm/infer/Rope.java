@@ -36,6 +36,9 @@ public final class Rope {
         }
     }
 
+    /** The inverse frequencies, head_dim / 2 of them (scaling applied), for the GPU kernel. */
+    public double[] inverseFrequencies() { return invFreq.clone(); }
+
     /** Rotates {@code heads} heads of {@code x} starting at {@code off}, for position {@code pos}. */
     public void apply(float[] x, int off, int heads, int pos) {
         int half = headDim / 2;

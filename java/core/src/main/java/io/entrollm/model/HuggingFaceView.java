@@ -50,6 +50,14 @@ public final class HuggingFaceView implements ModelSource {
         }
     }
 
+    /** The wrapped source (to reach format-specific access, such as a .entro file's coded sections). */
+    public ModelSource unwrap() { return source; }
+
+    @Override
+    public Optional<long[]> shape(String name) {
+        return arena == null ? source.shape(name) : ModelSource.super.shape(name);
+    }
+
     @Override public Path path() { return source.path(); }
 
     @Override public String formatDescription() { return source.formatDescription(); }

@@ -33,6 +33,9 @@ public interface ModelSource extends AutoCloseable {
         return tensors().stream().filter(t -> t.name().equals(name)).findFirst();
     }
 
+    /** The shape of a tensor, from metadata alone (a .entro file answers without decoding anything). */
+    default Optional<long[]> shape(String name) { return find(name).map(Tensor::shape); }
+
     default Tensor tensor(String name) {
         return find(name).orElseThrow(() -> new IllegalArgumentException(path() + ": no tensor named '" + name + "'"));
     }

@@ -22,8 +22,8 @@ import java.util.ServiceLoader;
 public final class ModelSources {
     /** A format that can recognise and open its own files. */
     public interface Opener {
-        /** True if {@code head} (the file's first up to 16 bytes) marks this format. */
-        boolean recognises(byte[] head);
+        /** True if this format owns the file, judged by {@code head} (its first up to 16 bytes) and, where the format has no magic, its name. */
+        boolean recognises(Path path, byte[] head);
 
         ModelSource open(Path path) throws IOException;
     }
@@ -46,7 +46,7 @@ public final class ModelSources {
         if (head.length >= 4 && ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getInt(0) == GgufFile.MAGIC) {
             return GgufModel.open(path);
         }
-        for (Opener opener : openers()) if (opener.recognises(head)) return opener.open(path);
+        for (Opener opener : openers()) if (opener.recognises(path, head)) return opener.open(path);
         return SafetensorsModel.open(path);
     }
 

@@ -28,7 +28,7 @@ class PerplexityTest {
             Tokenizer tok = ByteLevelBpeTokenizer.fromJson(s.tokenizerJson().orElseThrow());
             int[] stream = EvalText.tokens(TestModels.repoRoot().resolve("test-models/eval").resolve(path), tok, 1, maxChars);
             assertEquals(ref.get("tokens").asLong(), stream.length);
-            Perplexity.Result r = Perplexity.evaluate(new LlamaCpu(LlamaWeights.load(s)), stream, 256, null);
+            Perplexity.Result r = Perplexity.evaluate(new CpuCausalLm(LlamaWeights.load(s)), stream, 256, null);
             assertEquals(ref.get("scored").asLong(), r.scored());
             assertThat(Math.abs(r.perplexity() / ref.get("ppl").asDouble() - 1)).isLessThan(PPL_REL_TOLERANCE);
         }

@@ -21,14 +21,14 @@ public interface Blas extends AutoCloseable {
      * {@code C = alpha * op(A) * op(B) + beta * C} in column-major terms (cublasGemmEx) with float32
      * accumulation. See {@link #linear} for the row-major weight case.
      */
-    void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceBuffer a, int aType, int lda,
-                DeviceBuffer b, int bType, int ldb, float beta, DeviceBuffer c, int cType, int ldc);
+    void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceSlice a, int aType, int lda,
+                DeviceSlice b, int bType, int ldb, float beta, DeviceSlice c, int cType, int ldc);
 
     /**
      * {@code Y[t][o] = sum_i X[t][i] * W[o][i]} for a row-major PyTorch-layout weight {@code W[out][in]}
      * and row-major activations {@code X[tokens][in]} (same element type as W), output {@code Y[tokens][out]}.
      */
-    default void linear(DeviceBuffer w, DeviceBuffer x, int inputType, DeviceBuffer y, int outputType, int out, int in, int tokens) {
+    default void linear(DeviceSlice w, DeviceSlice x, int inputType, DeviceSlice y, int outputType, int out, int in, int tokens) {
         // column-major view: Y^T (out x tokens) = W (out x in, stored as in x out with ld = in, transposed) * X^T (in x tokens)
         gemmEx(OP_T, OP_N, out, tokens, in, 1f, w, inputType, in, x, inputType, in, 0f, y, outputType, out);
     }

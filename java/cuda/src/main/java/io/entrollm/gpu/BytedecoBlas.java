@@ -32,8 +32,8 @@ final class BytedecoBlas implements Blas {
     }
 
     @Override
-    public void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceBuffer a, int aType, int lda,
-                       DeviceBuffer b, int bType, int ldb, float beta, DeviceBuffer c, int cType, int ldc) {
+    public void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceSlice a, int aType, int lda,
+                       DeviceSlice b, int bType, int ldb, float beta, DeviceSlice c, int cType, int ldc) {
         try (FloatPointer al = new FloatPointer(alpha); FloatPointer be = new FloatPointer(beta)) {
             check(cublas.cublasGemmEx(handle, transA, transB, m, n, k, al, raw(a.address()), aType, lda, raw(b.address()), bType, ldb,
                     be, raw(c.address()), cType, ldc, COMPUTE_32F, GEMM_DEFAULT), "cublasGemmEx");

@@ -18,6 +18,13 @@ public final class Cuda {
         }
     }
 
+    /** One line out of JCuda's multi-page load error. */
+    static String linkFailure(String message) {
+        if (message.contains("libcuda.so")) return "libcuda.so.1 (the NVIDIA driver) is not installed";
+        String first = message.lines().findFirst().orElse(message);
+        return "JCuda's native library could not be loaded: " + first;
+    }
+
     /** True when the JCuda natives load, the driver initialises and at least one device exists. */
     public static boolean available() { return unavailableReason() == null; }
 
@@ -36,7 +43,7 @@ public final class Cuda {
                     if (count[0] == 0) unavailableReason = "no CUDA device";
                 }
             } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-                unavailableReason = "the CUDA driver library (libcuda.so.1) or JCuda's natives could not be loaded: " + e.getMessage();
+                unavailableReason = linkFailure(String.valueOf(e.getMessage()));
             } catch (RuntimeException e) {
                 unavailableReason = e.getMessage();
             }

@@ -67,6 +67,11 @@ public final class DeviceBuffer implements AutoCloseable {
         return out;
     }
 
+    /** The whole buffer as a slice. */
+    public DeviceSlice whole() { return new DeviceSlice(this, 0, bytes); }
+
+    public DeviceSlice slice(long offset, long length) { return new DeviceSlice(this, offset, length); }
+
     public void zero() { Cuda.check(JCudaDriver.cuMemsetD8(live(), (byte) 0, bytes), "cuMemsetD8"); }
 
     public CUdeviceptr pointer() { return live(); }

@@ -26,8 +26,8 @@ final class JCublasBlas implements Blas {
     }
 
     @Override
-    public void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceBuffer a, int aType, int lda,
-                       DeviceBuffer b, int bType, int ldb, float beta, DeviceBuffer c, int cType, int ldc) {
+    public void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceSlice a, int aType, int lda,
+                       DeviceSlice b, int bType, int ldb, float beta, DeviceSlice c, int cType, int ldc) {
         check(JCublas2.cublasGemmEx(handle, transA, transB, m, n, k, Pointer.to(new float[] {alpha}), a.pointer(), aType, lda,
                 b.pointer(), bType, ldb, Pointer.to(new float[] {beta}), c.pointer(), cType, ldc, COMPUTE_32F, GEMM_DEFAULT), "cublasGemmEx");
     }

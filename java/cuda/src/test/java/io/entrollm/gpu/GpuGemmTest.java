@@ -50,7 +50,7 @@ class GpuGemmTest {
              DeviceBuffer dx = DeviceBuffer.copyOf(ctx, MemorySegment.ofArray(x), "X");
              DeviceBuffer dy = DeviceBuffer.allocate(ctx, 4L * tokens * out, "Y")) {
             blas.setStream(stream);
-            blas.linear(dw, dx, type, dy, Blas.R_32F, out, in, tokens);
+            blas.linear(dw.whole(), dx.whole(), type, dy.whole(), Blas.R_32F, out, in, tokens);
             stream.synchronize();
             float[] y = dy.downloadFloats();
             double num = 0, den = 0;

@@ -1,0 +1,14 @@
+package io.entrollm.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code entrollm bench}: benchmarks (not tests) that print tables. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: decode throughput (more to come: end-to-end inference).",
+        subcommands = {BenchDecodeCommand.class})
+final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() { spec.commandLine().usage(spec.commandLine().getOut()); }
+}

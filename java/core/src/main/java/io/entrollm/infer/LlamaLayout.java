@@ -1,0 +1,114 @@
+package io.entrollm.infer;
+
+import io.entrollm.model.ModelConfig;
+import io.entrollm.model.ModelSource;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Where each weight of a Llama-family model lives: a tensor name and a range of its rows. Fused
+ * tensors (Phi-3 {@code qkv_proj}, {@code gate_up_proj}) become row ranges of one tensor, so the CPU
+ * and GPU paths resolve weights the same way and never copy a fused matrix apart on the device.
+ */
+public final class LlamaLayout {
+    /** Rows {@code [rowOffset, rowOffset + rows)} of tensor {@code tensor}, each {@code cols} wide. */
+    public record WeightRef(String tensor, long rowOffset, long rows, long cols) {
+        public long elements() { return rows * cols; }
+    }
+
+    /** One decoder layer; biases are null when the model has none. */
+    public record Layer(WeightRef attnNorm, WeightRef wq, WeightRef bq, WeightRef wk, WeightRef bk, WeightRef wv, WeightRef bv,
+                        WeightRef wo, WeightRef bo, WeightRef ffnNorm, WeightRef wGate, WeightRef wUp, WeightRef wDown) {}
+
+    public final ModelConfig config;
+    public final WeightRef embedding;
+    public final Layer[] layers;
+    public final WeightRef finalNorm;
+    public final WeightRef lmHead;
+
+    private LlamaLayout(ModelConfig config, WeightRef embedding, Layer[] layers, WeightRef finalNorm, WeightRef lmHead) {
+        this.config = config;
+        this.embedding = embedding;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.lmHead = lmHead;
+    }
+
+    /** Resolves and shape-checks every weight of {@code source} (Hugging Face names). */
+    public static LlamaLayout of(ModelSource source) {
+        ModelConfig c = source.config().orElseThrow(() -> new IllegalArgumentException(source.path() + ": no model config"));
+        int dim = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ffn = c.intermediateSize();
+        WeightRef embedding = matrix(source, "model.embed_tokens.weight", c.vocabSize(), dim);
+        Layer[] layers = new Layer[c.numLayers()];
+        for (int l = 0; l < layers.length; l++) {
+            String p = "model.layers." + l + ".";
+            WeightRef wq, wk, wv, bq = null, bk = null, bv = null;
+            if (source.shape(p + "self_attn.qkv_proj.weight").isPresent()) {
+                String n = p + "self_attn.qkv_proj.weight";
+                check(source, n, q + 2L * kv, dim);
+                wq = new WeightRef(n, 0, q, dim);
+                wk = new WeightRef(n, q, kv, dim);
+                wv = new WeightRef(n, q + kv, kv, dim);
+            } else {
+                wq = matrix(source, p + "self_attn.q_proj.weight", q, dim);
+                wk = matrix(source, p + "self_attn.k_proj.weight", kv, dim);
+                wv = matrix(source, p + "self_attn.v_proj.weight", kv, dim);
+                bq = vector(source, p + "self_attn.q_proj.bias", q).orElse(null);
+                bk = vector(source, p + "self_attn.k_proj.bias", kv).orElse(null);
+                bv = vector(source, p + "self_attn.v_proj.bias", kv).orElse(null);
+            }
+            WeightRef wGate, wUp;
+            if (source.shape(p + "mlp.gate_up_proj.weight").isPresent()) {
+                String n = p + "mlp.gate_up_proj.weight";
+                check(source, n, 2L * ffn, dim);
+                wGate = new WeightRef(n, 0, ffn, dim);
+                wUp = new WeightRef(n, ffn, ffn, dim);
+            } else {
+                wGate = matrix(source, p + "mlp.gate_proj.weight", ffn, dim);
+                wUp = matrix(source, p + "mlp.up_proj.weight", ffn, dim);
+            }
+            layers[l] = new Layer(vector(source, p + "input_layernorm.weight", dim).orElseThrow(() -> missing(source, p + "input_layernorm.weight")),
+                    wq, bq, wk, bk, wv, bv, matrix(source, p + "self_attn.o_proj.weight", dim, q),
+                    vector(source, p + "self_attn.o_proj.bias", dim).orElse(null),
+                    vector(source, p + "post_attention_layernorm.weight", dim).orElseThrow(() -> missing(source, p + "post_attention_layernorm.weight")),
+                    wGate, wUp, matrix(source, p + "mlp.down_proj.weight", dim, ffn));
+        }
+        WeightRef norm = vector(source, "model.norm.weight", dim).orElseThrow(() -> missing(source, "model.norm.weight"));
+        WeightRef head;
+        if (source.shape("lm_head.weight").isPresent()) {
+            head = matrix(source, "lm_head.weight", c.vocabSize(), dim);
+        } else if (c.tieWordEmbeddings()) {
+            head = embedding;
+        } else {
+            throw new IllegalArgumentException(source.path() + ": no lm_head.weight and tie_word_embeddings is false");
+        }
+        return new LlamaLayout(c, embedding, layers, norm, head);
+    }
+
+    private static IllegalArgumentException missing(ModelSource s, String name) {
+        return new IllegalArgumentException(s.path() + ": missing tensor '" + name + "'");
+    }
+
+    private static WeightRef matrix(ModelSource s, String name, long rows, long cols) {
+        check(s, name, rows, cols);
+        return new WeightRef(name, 0, rows, cols);
+    }
+
+    private static Optional<WeightRef> vector(ModelSource s, String name, long n) {
+        return s.shape(name).map(shape -> {
+            if (!Arrays.equals(shape, new long[] {n})) throw shapeError(s, name, shape, new long[] {n});
+            return new WeightRef(name, 0, 1, n);
+        });
+    }
+
+    private static void check(ModelSource s, String name, long rows, long cols) {
+        long[] shape = s.shape(name).orElseThrow(() -> missing(s, name));
+        if (!Arrays.equals(shape, new long[] {rows, cols})) throw shapeError(s, name, shape, new long[] {rows, cols});
+    }
+
+    private static IllegalArgumentException shapeError(ModelSource s, String name, long[] shape, long[] expected) {
+        return new IllegalArgumentException(s.path() + ": tensor '" + name + "' has shape " + Arrays.toString(shape)
+                + ", the config implies " + Arrays.toString(expected));
+    }
+}

@@ -1,0 +1,212 @@
+package io.entrollm.gpu;
+
+import io.entrollm.container.EntroEntry;
+import io.entrollm.container.EntroFile;
+import io.entrollm.container.EntroModel;
+import io.entrollm.infer.CausalLm;
+import io.entrollm.infer.LlamaLayout;
+import io.entrollm.infer.Rope;
+import io.entrollm.model.HuggingFaceView;
+import io.entrollm.model.ModelConfig;
+import io.entrollm.model.ModelSource;
+import io.entrollm.tensor.TensorReader;
+
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The GPU forward pass ("decoded" residency): every weight lives in GPU memory as float32, coded
+ * .entro tensors decoded there by the Huffman kernel (never on the host); matmuls through cuBLAS
+ * (fp32 compute); norms, RoPE, attention and SwiGLU through cuda-kernels/llama_ops.cu; the KV cache
+ * on the GPU, with the k/v projections written straight into it. Mirrors {@code LlamaCpu} step by step.
+ *
+ * <p>Launches per forward call (a prompt block or one generated token): 1 embedding gather, then per
+ * layer 7 GEMMs, 2 norms, 1 RoPE, 1 attention, 1 SwiGLU and 2 residual adds (14; up to 4 more with
+ * biases), then the final norm and the head GEMM; plus one upload of the token ids and one download
+ * of the logits. sotu-tiny (8 layers): 115 launches per token. CUDA graphs would collapse them (not yet).
+ */
+public final class LlamaGpu implements CausalLm {
+    private final CudaContext ctx;
+    private final Blas blas;
+    private final CudaStream stream = new CudaStream();
+    private final LlamaOpsLauncher ops;
+    private final LlamaLayout layout;
+    private final ModelConfig c;
+    private final Map<String, DeviceBuffer> weights;
+    private final DeviceBuffer invFreq;
+    private DeviceBuffer[] kCache = new DeviceBuffer[0], vCache = new DeviceBuffer[0];
+    private int capacity;
+    private int scratchTokens;
+    private DeviceBuffer x, xb, q, att, o, gate, up, tokenIds, logits;
+
+    private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, Map<String, DeviceBuffer> weights, DeviceBuffer invFreq) {
+        this.ctx = ctx;
+        this.blas = blas;
+        this.layout = layout;
+        this.c = layout.config;
+        this.weights = weights;
+        this.invFreq = invFreq;
+        this.ops = new LlamaOpsLauncher(ctx);
+        blas.setStream(stream);
+    }
+
+    /** Uploads (or, for .entro, decodes on the GPU) every weight of {@code source} (Hugging Face names). */
+    public static LlamaGpu load(CudaContext ctx, ModelSource source) {
+        ctx.makeCurrent();
+        LlamaLayout layout = LlamaLayout.of(source);
+        ModelSource inner = source instanceof HuggingFaceView v ? v.unwrap() : source;
+        EntroFile entro = inner instanceof EntroModel m ? m.file() : null;
+        Map<String, DeviceBuffer> weights = new LinkedHashMap<>();
+        Blas blas = null;
+        DeviceBuffer inv = null;
+        try (CudaStream s = new CudaStream()) {
+            GpuDecoder decoder = new GpuDecoder(ctx);
+            for (String name : tensorNames(layout)) {
+                EntroEntry.Coded coded = entro == null ? null : entro.entries().stream()
+                        .filter(e -> e.name().equals(name) && e instanceof EntroEntry.Coded).map(e -> (EntroEntry.Coded) e).findFirst().orElse(null);
+                if (coded != null) {
+                    weights.put(name, decoder.decode(entro, coded, OutputType.F32, s).buffer());
+                } else {
+                    float[] w = TensorReader.toFloats(entro != null ? rawOf(entro, name) : source.tensor(name));
+                    weights.put(name, DeviceBuffer.copyOf(ctx, MemorySegment.ofArray(w), "weight '" + name + "'"));
+                }
+            }
+            double[] f = new Rope(layout.config).inverseFrequencies();
+            float[] ff = new float[f.length];
+            for (int i = 0; i < f.length; i++) ff[i] = (float) f[i];
+            inv = DeviceBuffer.copyOf(ctx, MemorySegment.ofArray(ff), "RoPE frequencies");
+            blas = Blas.open(ctx);
+            return new LlamaGpu(ctx, blas, layout, weights, inv);
+        } catch (RuntimeException e) {
+            weights.values().forEach(DeviceBuffer::close);
+            if (inv != null) inv.close();
+            if (blas != null) blas.close();
+            throw e;
+        }
+    }
+
+    private static io.entrollm.tensor.Tensor rawOf(EntroFile f, String name) {
+        return f.entries().stream().filter(e -> e.name().equals(name) && e instanceof EntroEntry.Raw).map(e -> f.rawTensor((EntroEntry.Raw) e))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException(f.path() + ": missing tensor '" + name + "'"));
+    }
+
+    private static Set<String> tensorNames(LlamaLayout l) {
+        Set<String> names = new LinkedHashSet<>();
+        names.add(l.embedding.tensor());
+        for (LlamaLayout.Layer L : l.layers) {
+            for (LlamaLayout.WeightRef r : new LlamaLayout.WeightRef[] {L.attnNorm(), L.wq(), L.bq(), L.wk(), L.bk(), L.wv(), L.bv(), L.wo(),
+                    L.bo(), L.ffnNorm(), L.wGate(), L.wUp(), L.wDown()}) {
+                if (r != null) names.add(r.tensor());
+            }
+        }
+        names.add(l.finalNorm.tensor());
+        names.add(l.lmHead.tensor());
+        return names;
+    }
+
+    private DeviceSlice w(LlamaLayout.WeightRef r) {
+        return weights.get(r.tensor()).slice(4 * r.rowOffset() * r.cols(), 4 * r.elements());
+    }
+
+    /** Device bytes held by the weights. */
+    public long weightBytes() { return weights.values().stream().mapToLong(DeviceBuffer::bytes).sum(); }
+
+    public String blasBinding() { return blas.binding(); }
+
+    @Override public ModelConfig config() { return c; }
+
+    @Override public String device() { return "gpu (" + ctx.deviceName() + ")"; }
+
+    @Override
+    public void startSequence(int capacity) {
+        ctx.makeCurrent();
+        if (capacity <= this.capacity) return;
+        for (DeviceBuffer b : kCache) b.close();
+        for (DeviceBuffer b : vCache) b.close();
+        kCache = new DeviceBuffer[c.numLayers()];
+        vCache = new DeviceBuffer[c.numLayers()];
+        long bytes = 4L * capacity * c.kvDim();
+        for (int l = 0; l < c.numLayers(); l++) {
+            kCache[l] = DeviceBuffer.allocate(ctx, bytes, "KV cache (keys, layer " + l + ")");
+            vCache[l] = DeviceBuffer.allocate(ctx, bytes, "KV cache (values, layer " + l + ")");
+        }
+        this.capacity = capacity;
+    }
+
+    private void ensureScratch(int tokens) {
+        if (tokens <= scratchTokens) return;
+        closeScratch();
+        long t = tokens;
+        x = DeviceBuffer.allocate(ctx, 4 * t * c.hiddenSize(), "activations");
+        xb = DeviceBuffer.allocate(ctx, 4 * t * c.hiddenSize(), "normed activations");
+        q = DeviceBuffer.allocate(ctx, 4 * t * c.qDim(), "queries");
+        att = DeviceBuffer.allocate(ctx, 4 * t * c.qDim(), "attention output");
+        o = DeviceBuffer.allocate(ctx, 4 * t * c.hiddenSize(), "projection output");
+        gate = DeviceBuffer.allocate(ctx, 4 * t * c.intermediateSize(), "MLP gate");
+        up = DeviceBuffer.allocate(ctx, 4 * t * c.intermediateSize(), "MLP up");
+        tokenIds = DeviceBuffer.allocate(ctx, 4 * t, "token ids");
+        logits = DeviceBuffer.allocate(ctx, 4 * t * c.vocabSize(), "logits");
+        scratchTokens = tokens;
+    }
+
+    @Override
+    public float[] forward(int[] tokens, int pos0, int logitRows) {
+        ctx.makeCurrent();
+        int T = tokens.length, dim = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.intermediateSize();
+        if (pos0 + T > capacity) throw new IllegalArgumentException("context of " + (pos0 + T) + " tokens exceeds the cache (" + capacity + ")");
+        if (logitRows < 0 || logitRows > T) throw new IllegalArgumentException("logitRows " + logitRows + " not in [0, " + T + "]");
+        for (int tok : tokens) if (tok < 0 || tok >= c.vocabSize()) throw new IllegalArgumentException("token id " + tok + " outside the vocabulary");
+        ensureScratch(T);
+        tokenIds.upload(MemorySegment.ofArray(tokens));
+        ops.embed(w(layout.embedding), tokenIds.whole(), x.whole(), T, dim, stream);
+        for (int l = 0; l < c.numLayers(); l++) {
+            LlamaLayout.Layer L = layout.layers[l];
+            DeviceSlice kNew = kCache[l].slice(4L * pos0 * kvDim, 4L * T * kvDim), vNew = vCache[l].slice(4L * pos0 * kvDim, 4L * T * kvDim);
+            ops.rmsnorm(x.whole(), w(L.attnNorm()), xb.whole(), T, dim, (float) c.rmsNormEps(), stream);
+            linear(L.wq(), L.bq(), xb.whole(), q.whole(), qDim, dim, T);
+            linear(L.wk(), L.bk(), xb.whole(), kNew, kvDim, dim, T);
+            linear(L.wv(), L.bv(), xb.whole(), vNew, kvDim, dim, T);
+            ops.rope(q.whole(), kNew, invFreq.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos0, stream);
+            ops.attention(q.whole(), kCache[l].whole(), vCache[l].whole(), att.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos0, stream);
+            linear(L.wo(), L.bo(), att.whole(), o.whole(), dim, qDim, T);
+            ops.add(x.whole(), o.whole(), T * dim, stream);
+            ops.rmsnorm(x.whole(), w(L.ffnNorm()), xb.whole(), T, dim, (float) c.rmsNormEps(), stream);
+            linear(L.wGate(), null, xb.whole(), gate.whole(), ffn, dim, T);
+            linear(L.wUp(), null, xb.whole(), up.whole(), ffn, dim, T);
+            ops.siluMul(gate.whole(), up.whole(), T * ffn, stream);
+            linear(L.wDown(), null, gate.whole(), o.whole(), dim, ffn, T);
+            ops.add(x.whole(), o.whole(), T * dim, stream);
+        }
+        DeviceSlice last = x.slice(4L * (T - logitRows) * dim, 4L * logitRows * dim);
+        ops.rmsnorm(last, w(layout.finalNorm), xb.whole(), logitRows, dim, (float) c.rmsNormEps(), stream);
+        linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
+        stream.synchronize();
+        float[] all = logits.downloadFloats();
+        return java.util.Arrays.copyOf(all, logitRows * c.vocabSize());
+    }
+
+    private void linear(LlamaLayout.WeightRef weight, LlamaLayout.WeightRef bias, DeviceSlice in, DeviceSlice out, int outDim, int inDim, int tokens) {
+        blas.linear(w(weight), in, Blas.R_32F, out, Blas.R_32F, outDim, inDim, tokens);
+        if (bias != null) ops.addBias(out, w(bias), tokens, outDim, stream);
+    }
+
+    private void closeScratch() {
+        for (DeviceBuffer b : new DeviceBuffer[] {x, xb, q, att, o, gate, up, tokenIds, logits}) if (b != null) b.close();
+        scratchTokens = 0;
+    }
+
+    @Override
+    public void close() {
+        ctx.makeCurrent();
+        closeScratch();
+        for (DeviceBuffer b : kCache) b.close();
+        for (DeviceBuffer b : vCache) b.close();
+        weights.values().forEach(DeviceBuffer::close);
+        invFreq.close();
+        blas.close();
+        stream.close();
+    }
+}
