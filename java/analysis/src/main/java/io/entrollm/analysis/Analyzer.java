@@ -50,7 +50,7 @@ public final class Analyzer {
     private Analyzer() {}
 
     public static boolean selected(Tensor t, boolean includeEmbeddings) {
-        return t.dtype().isFloatingPoint() && weightMatrix(t, includeEmbeddings);
+        return io.entrollm.container.TensorSelection.quantize(t, includeEmbeddings) && t.elementCount() >= MIN_WEIGHTS;
     }
 
     /** Tensors of the {@link AnalysisSetting#STORED} setting: 2-D int8/uint8 weights as the model ships them. */
@@ -60,9 +60,7 @@ public final class Analyzer {
 
     private static boolean weightMatrix(Tensor t, boolean includeEmbeddings) {
         if (t.rank() != 2 || t.elementCount() < MIN_WEIGHTS) return false;
-        String n = t.name().toLowerCase();
-        boolean embedding = n.contains("embed") || n.equals("lm_head.weight");
-        return includeEmbeddings || !embedding;
+        return includeEmbeddings || !io.entrollm.container.TensorSelection.isEmbeddingOrHead(t.name());
     }
 
     public static AnalysisResult analyze(ModelSource source, Options o, Progress progress) throws IOException {

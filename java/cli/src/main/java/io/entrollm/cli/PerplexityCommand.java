@@ -32,11 +32,11 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "256", description = "Window length in tokens. Default: ${DEFAULT-VALUE}.")
     int ctx;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu. Default: ${DEFAULT-VALUE}.")
-    String device;
-
     @Option(names = "--json", paramLabel = "FILE")
     Path json;
+
+    @picocli.CommandLine.Mixin
+    Devices devices;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -44,7 +44,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = Devices.open(lm, device)) {
+        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = devices.open(lm, ctx, out)) {
             int eos = lm.config().eosTokenIds().isEmpty() ? -1 : lm.config().eosTokenIds().get(0);
             if (eos < 0) throw new IllegalArgumentException(model + ": the config names no eos_token_id");
             int[] stream = EvalText.tokens(text, lm.tokenizer(), eos, maxChars);

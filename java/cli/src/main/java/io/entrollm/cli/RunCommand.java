@@ -26,9 +26,6 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
     int maxTokens;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu. Default: ${DEFAULT-VALUE}.")
-    String device;
-
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy. Default: ${DEFAULT-VALUE}.")
     float temperature;
 
@@ -41,13 +38,16 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @picocli.CommandLine.Mixin
+    Devices devices;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = Devices.open(lm, device)) {
+        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = devices.open(lm, Math.min(lm.config().maxPositionEmbeddings(), maxTokens + 512), out)) {
             out.print(prompt);
             out.flush();
             List<Integer> generated = new ArrayList<>();

@@ -49,13 +49,7 @@ public final class EntroFile implements AutoCloseable {
     }
 
     public static EntroFile open(Path path) throws IOException {
-        MappedFile file = MappedFile.open(path);
-        try {
-            return parse(file);
-        } catch (RuntimeException e) {
-            file.close();
-            throw e;
-        }
+        return MappedFile.openAndParse(path, EntroFile::parse);
     }
 
     private static EntroFile parse(MappedFile file) {

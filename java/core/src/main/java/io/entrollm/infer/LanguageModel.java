@@ -35,14 +35,20 @@ public final class LanguageModel implements AutoCloseable {
     public static LanguageModel load(Path path) throws IOException {
         ModelSource source = ModelSources.openHuggingFace(path);
         try {
-            String json = source.tokenizerJson().orElseThrow(() -> new IllegalArgumentException(path
-                    + ": carries no Hugging Face tokenizer.json (GGUF-only vocabularies are not supported yet)"));
             source.config().orElseThrow(() -> new IllegalArgumentException(path + ": no model config"));
-            return new LanguageModel(source, ByteLevelBpeTokenizer.fromJson(json));
+            return new LanguageModel(source, tokenizerOf(source));
         } catch (RuntimeException e) {
             source.close();
             throw e;
         }
+    }
+
+    /** tokenizer.json when the source has one, else a GGUF file's tokenizer.ggml.* vocabulary. */
+    private static Tokenizer tokenizerOf(ModelSource source) {
+        if (source.tokenizerJson().isPresent()) return ByteLevelBpeTokenizer.fromJson(source.tokenizerJson().get());
+        ModelSource inner = source instanceof io.entrollm.model.HuggingFaceView v ? v.unwrap() : source;
+        if (inner instanceof io.entrollm.model.GgufModel g) return io.entrollm.tokenizer.GgufTokenizers.fromMetadata(g.file());
+        throw new IllegalArgumentException(source.path() + ": carries no tokenizer (no tokenizer.json beside the weights)");
     }
 
     public ModelConfig config() { return source.config().orElseThrow(); }

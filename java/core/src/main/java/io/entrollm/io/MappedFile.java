@@ -35,6 +35,20 @@ public final class MappedFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Maps {@code path} and hands it to {@code parser}; if parsing fails, the mapping is released before
+     * the exception propagates (a parser that succeeds takes ownership of the file).
+     */
+    public static <T> T openAndParse(Path path, java.util.function.Function<MappedFile, T> parser) throws IOException {
+        MappedFile file = open(path);
+        try {
+            return parser.apply(file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
     public Path path() { return path; }
 
     public MemorySegment segment() { return segment; }

@@ -8,9 +8,14 @@ public final class GpuSessions {
 
     /** A session on GPU {@code ordinal}; closing the session frees its GPU memory and releases the context. */
     public static LanguageModel.Session open(LanguageModel lm, int ordinal) {
+        return open(lm, ordinal, io.entrollm.residency.ResidencyMode.DECODED);
+    }
+
+    /** A session in a given residency mode. */
+    public static LanguageModel.Session open(LanguageModel lm, int ordinal, io.entrollm.residency.ResidencyMode mode) {
         CudaContext ctx = CudaContext.open(ordinal);
         try {
-            LlamaGpu gpu = LlamaGpu.load(ctx, lm.source());
+            LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode);
             return lm.openSession(new ContextOwningLm(gpu, ctx));
         } catch (RuntimeException e) {
             ctx.close();

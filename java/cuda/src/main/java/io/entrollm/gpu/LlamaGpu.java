@@ -18,8 +18,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The GPU forward pass ("decoded" residency): every weight lives in GPU memory as float32, coded
- * .entro tensors decoded there by the Huffman kernel (never on the host); matmuls through cuBLAS
+ * The GPU forward pass. DECODED residency: every weight lives in GPU memory as float32, coded .entro
+ * tensors decoded there once by the Huffman kernel (never on the host). COMPRESSED residency: coded
+ * layer weights stay coded on the GPU and each layer is decoded into per-role scratch buffers just
+ * before it runs (same stream, so no extra synchronisation). Matmuls through cuBLAS
  * (fp32 compute); norms, RoPE, attention and SwiGLU through cuda-kernels/llama_ops.cu; the KV cache
  * on the GPU, with the k/v projections written straight into it. Mirrors {@code LlamaCpu} step by step.
  *
@@ -36,14 +38,23 @@ public final class LlamaGpu implements CausalLm {
     private final LlamaLayout layout;
     private final ModelConfig c;
     private final Map<String, DeviceBuffer> weights;
+    /** COMPRESSED mode: coded tensors resident on the GPU, and one scratch buffer per weight role. */
+    private final Map<String, GpuDecoder.Prepared> coded;
+    private final Map<String, DeviceBuffer> scratchByRole;
+    private final io.entrollm.residency.ResidencyMode mode;
     private final DeviceBuffer invFreq;
     private DeviceBuffer[] kCache = new DeviceBuffer[0], vCache = new DeviceBuffer[0];
     private int capacity;
     private int scratchTokens;
     private DeviceBuffer x, xb, q, att, o, gate, up, tokenIds, logits;
 
-    private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, Map<String, DeviceBuffer> weights, DeviceBuffer invFreq) {
+    private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, Map<String, DeviceBuffer> weights,
+                     Map<String, GpuDecoder.Prepared> coded, Map<String, DeviceBuffer> scratchByRole, io.entrollm.residency.ResidencyMode mode,
+                     DeviceBuffer invFreq) {
         this.ctx = ctx;
+        this.coded = coded;
+        this.scratchByRole = scratchByRole;
+        this.mode = mode;
         this.blas = blas;
         this.layout = layout;
         this.c = layout.config;
@@ -55,33 +66,58 @@ public final class LlamaGpu implements CausalLm {
 
     /** Uploads (or, for .entro, decodes on the GPU) every weight of {@code source} (Hugging Face names). */
     public static LlamaGpu load(CudaContext ctx, ModelSource source) {
+        return load(ctx, source, io.entrollm.residency.ResidencyMode.DECODED);
+    }
+
+    /**
+     * Loads in the given residency mode: DECODED (every weight decoded once) or COMPRESSED (coded
+     * .entro tensors stay coded on the GPU and are decoded layer by layer into scratch buffers).
+     */
+    public static LlamaGpu load(CudaContext ctx, ModelSource source, io.entrollm.residency.ResidencyMode mode) {
         ctx.makeCurrent();
+        if (mode == io.entrollm.residency.ResidencyMode.STREAMED) {
+            throw new IllegalArgumentException("the streamed residency mode is not implemented yet (decoded and compressed are)");
+        }
         LlamaLayout layout = LlamaLayout.of(source);
         ModelSource inner = source instanceof HuggingFaceView v ? v.unwrap() : source;
         EntroFile entro = inner instanceof EntroModel m ? m.file() : null;
+        if (mode == io.entrollm.residency.ResidencyMode.COMPRESSED && entro == null) {
+            throw new IllegalArgumentException(source.path() + ": the compressed residency mode needs a .entro model");
+        }
         Map<String, DeviceBuffer> weights = new LinkedHashMap<>();
+        Map<String, GpuDecoder.Prepared> prepared = new LinkedHashMap<>();
+        Map<String, DeviceBuffer> scratch = new LinkedHashMap<>();
         Blas blas = null;
         DeviceBuffer inv = null;
         try (CudaStream s = new CudaStream()) {
             GpuDecoder decoder = new GpuDecoder(ctx);
+            Map<String, Long> roleBytes = new LinkedHashMap<>();
             for (String name : tensorNames(layout)) {
                 EntroEntry.Coded coded = entro == null ? null : entro.entries().stream()
                         .filter(e -> e.name().equals(name) && e instanceof EntroEntry.Coded).map(e -> (EntroEntry.Coded) e).findFirst().orElse(null);
-                if (coded != null) {
+                if (coded != null && mode == io.entrollm.residency.ResidencyMode.COMPRESSED && layerOf(name) >= 0) {
+                    prepared.put(name, decoder.prepare(entro, coded));
+                    roleBytes.merge(role(name), 4 * coded.elementCount(), Math::max);
+                } else if (coded != null) {
                     weights.put(name, decoder.decode(entro, coded, OutputType.F32, s).buffer());
                 } else {
                     float[] w = TensorReader.toFloats(entro != null ? rawOf(entro, name) : source.tensor(name));
                     weights.put(name, DeviceBuffer.copyOf(ctx, MemorySegment.ofArray(w), "weight '" + name + "'"));
                 }
             }
+            for (Map.Entry<String, Long> r : roleBytes.entrySet()) {
+                scratch.put(r.getKey(), DeviceBuffer.allocate(ctx, r.getValue(), "decode scratch for " + r.getKey()));
+            }
             double[] f = new Rope(layout.config).inverseFrequencies();
             float[] ff = new float[f.length];
             for (int i = 0; i < f.length; i++) ff[i] = (float) f[i];
             inv = DeviceBuffer.copyOf(ctx, MemorySegment.ofArray(ff), "RoPE frequencies");
             blas = Blas.open(ctx);
-            return new LlamaGpu(ctx, blas, layout, weights, inv);
+            return new LlamaGpu(ctx, blas, layout, weights, prepared, scratch, mode, inv);
         } catch (RuntimeException e) {
             weights.values().forEach(DeviceBuffer::close);
+            prepared.values().forEach(GpuDecoder.Prepared::close);
+            scratch.values().forEach(DeviceBuffer::close);
             if (inv != null) inv.close();
             if (blas != null) blas.close();
             throw e;
@@ -107,12 +143,39 @@ public final class LlamaGpu implements CausalLm {
         return names;
     }
 
-    private DeviceSlice w(LlamaLayout.WeightRef r) {
-        return weights.get(r.tensor()).slice(4 * r.rowOffset() * r.cols(), 4 * r.elements());
+    /** Layer index of a decoder-layer tensor name, or -1. */
+    private static int layerOf(String name) {
+        if (!name.startsWith("model.layers.")) return -1;
+        return Integer.parseInt(name.substring("model.layers.".length(), name.indexOf('.', "model.layers.".length())));
     }
 
-    /** Device bytes held by the weights. */
-    public long weightBytes() { return weights.values().stream().mapToLong(DeviceBuffer::bytes).sum(); }
+    /** The role of a layer tensor: its name without the layer prefix ({@code self_attn.q_proj.weight}). */
+    private static String role(String name) {
+        return name.substring(name.indexOf('.', "model.layers.".length()) + 1);
+    }
+
+    private DeviceSlice w(LlamaLayout.WeightRef r) {
+        DeviceBuffer b = coded.containsKey(r.tensor()) ? scratchByRole.get(role(r.tensor())) : weights.get(r.tensor());
+        return b.slice(4 * r.rowOffset() * r.cols(), 4 * r.elements());
+    }
+
+    /** COMPRESSED mode: decodes layer {@code l}'s coded weights into the scratch buffers, on the compute stream. */
+    private void decodeLayer(int l) {
+        String prefix = "model.layers." + l + ".";
+        for (Map.Entry<String, GpuDecoder.Prepared> e : coded.entrySet()) {
+            if (e.getKey().startsWith(prefix)) e.getValue().launch(OutputType.F32, scratchByRole.get(role(e.getKey())), stream);
+        }
+    }
+
+    public io.entrollm.residency.ResidencyMode mode() { return mode; }
+
+    /** GPU bytes held by the weights in this mode: decoded tensors, coded tensors and decode scratch. */
+    public long residentWeightBytes() {
+        return weights.values().stream().mapToLong(DeviceBuffer::bytes).sum()
+                + coded.values().stream().mapToLong(GpuDecoder.Prepared::deviceBytes).sum()
+                + scratchByRole.values().stream().mapToLong(DeviceBuffer::bytes).sum();
+    }
+
 
     public String blasBinding() { return blas.binding(); }
 
@@ -164,6 +227,7 @@ public final class LlamaGpu implements CausalLm {
         ops.embed(w(layout.embedding), tokenIds.whole(), x.whole(), T, dim, stream);
         for (int l = 0; l < c.numLayers(); l++) {
             LlamaLayout.Layer L = layout.layers[l];
+            if (!coded.isEmpty()) decodeLayer(l);
             DeviceSlice kNew = kCache[l].slice(4L * pos0 * kvDim, 4L * T * kvDim), vNew = vCache[l].slice(4L * pos0 * kvDim, 4L * T * kvDim);
             ops.rmsnorm(x.whole(), w(L.attnNorm()), xb.whole(), T, dim, (float) c.rmsNormEps(), stream);
             linear(L.wq(), L.bq(), xb.whole(), q.whole(), qDim, dim, T);
@@ -184,6 +248,7 @@ public final class LlamaGpu implements CausalLm {
         ops.rmsnorm(last, w(layout.finalNorm), xb.whole(), logitRows, dim, (float) c.rmsNormEps(), stream);
         linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
         stream.synchronize();
+        for (GpuDecoder.Prepared p : coded.values()) p.checkError();
         float[] all = logits.downloadFloats();
         return java.util.Arrays.copyOf(all, logitRows * c.vocabSize());
     }
@@ -205,6 +270,8 @@ public final class LlamaGpu implements CausalLm {
         for (DeviceBuffer b : kCache) b.close();
         for (DeviceBuffer b : vCache) b.close();
         weights.values().forEach(DeviceBuffer::close);
+        coded.values().forEach(GpuDecoder.Prepared::close);
+        scratchByRole.values().forEach(DeviceBuffer::close);
         invFreq.close();
         blas.close();
         stream.close();

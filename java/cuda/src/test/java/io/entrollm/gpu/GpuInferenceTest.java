@@ -120,4 +120,25 @@ class GpuInferenceTest {
             assertThat(s.device()).startsWith("gpu");
         }
     }
+
+    /** The compressed residency mode gives the decoded mode's logits, holding less weight memory on the GPU. */
+    @Test
+    void compressedModeMatchesDecodedMode() throws IOException {
+        Path entro = tmp.resolve("u4.entro");
+        try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
+            EntroCompressor.compress(s, entro, CompressOptions.defaults(4, QuantScheme.MIXED, Granularity.TENSOR), null);
+        }
+        try (LanguageModel lm = LanguageModel.load(entro);
+             LlamaGpu decoded = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.DECODED);
+             LlamaGpu compressed = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.COMPRESSED)) {
+            assertThat(compressed.residentWeightBytes()).isLessThan(decoded.residentWeightBytes());
+            for (JsonNode p : reference.get("prompts")) {
+                int[] ids = ints(p.get("ids"));
+                decoded.startSequence(ids.length);
+                compressed.startSequence(ids.length);
+                // bit-identical weights; cuBLAS may still pick another algorithm for other buffer addresses
+                assertThat(relL2(compressed.forward(ids, 0, ids.length), decoded.forward(ids, 0, ids.length))).isLessThan(1e-6);
+            }
+        }
+    }
 }

@@ -67,13 +67,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     public static GgufFile open(Path path) throws IOException {
-        MappedFile file = MappedFile.open(path);
-        try {
-            return parse(file);
-        } catch (RuntimeException e) {
-            file.close();
-            throw e;
-        }
+        return MappedFile.openAndParse(path, GgufFile::parse);
     }
 
     private static GgufFile parse(MappedFile file) {

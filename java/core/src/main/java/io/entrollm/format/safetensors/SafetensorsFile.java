@@ -47,13 +47,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) throws IOException {
-        MappedFile file = MappedFile.open(path);
-        try {
-            return parse(file);
-        } catch (RuntimeException e) {
-            file.close();
-            throw e;
-        }
+        return MappedFile.openAndParse(path, SafetensorsFile::parse);
     }
 
     private static SafetensorsFile parse(MappedFile file) {

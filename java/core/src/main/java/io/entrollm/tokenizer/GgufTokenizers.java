@@ -1,0 +1,76 @@
+package io.entrollm.tokenizer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.entrollm.format.FormatException;
+import io.entrollm.format.gguf.GgufFile;
+import io.entrollm.format.gguf.GgufValue;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Tokenizers from GGUF metadata ({@code tokenizer.ggml.*}) for files that carry no Hugging Face
+ * tokenizer.json. The byte-level BPE flavour ({@code tokenizer.ggml.model = "gpt2"}, used by Llama 3,
+ * SmolLM, Qwen2) is rebuilt as the equivalent tokenizer.json: tokens as the vocabulary, merges, control
+ * tokens (type 3) as special added tokens, BOS prepended when {@code add_bos_token} says so, and the
+ * pre-tokenizer regex of {@code tokenizer.ggml.pre} (GPT-2's unless it names Llama 3's). The
+ * SentencePiece flavour ({@code "llama"}: Llama 2, Mistral, Phi-3) is not supported yet.
+ */
+public final class GgufTokenizers {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** llama.cpp's "llama-bpe" pre-tokenizer (Llama 3). */
+    static final String LLAMA3_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    private GgufTokenizers() {}
+
+    public static Tokenizer fromMetadata(GgufFile gguf) {
+        String model = string(gguf, "tokenizer.ggml.model").orElseThrow(() ->
+                new FormatException(gguf.path(), "no tokenizer: neither tokenizer.huggingface.json nor tokenizer.ggml.model"));
+        if (!model.equals("gpt2")) {
+            throw new FormatException(gguf.path(), "tokenizer.ggml.model = '" + model + "' (SentencePiece) is not supported yet; byte-level BPE ('gpt2') is");
+        }
+        List<?> tokens = gguf.get("tokenizer.ggml.tokens").map(GgufValue::asList).orElseThrow(() ->
+                new FormatException(gguf.path(), "tokenizer.ggml.tokens is missing"));
+        List<?> types = gguf.get("tokenizer.ggml.token_type").map(GgufValue::asList).orElse(List.of());
+        List<?> merges = gguf.get("tokenizer.ggml.merges").map(GgufValue::asList).orElseThrow(() ->
+                new FormatException(gguf.path(), "tokenizer.ggml.merges is missing"));
+        ObjectNode root = JSON.createObjectNode();
+        ArrayNode added = root.putArray("added_tokens");
+        ObjectNode m = root.putObject("model");
+        m.put("type", "BPE");
+        ObjectNode vocab = m.putObject("vocab");
+        for (int id = 0; id < tokens.size(); id++) {
+            String tok = (String) tokens.get(id);
+            long type = id < types.size() ? (Long) types.get(id) : 1;
+            if (type == 3 || type == 4) added.addObject().put("id", id).put("content", tok).put("special", type == 3);
+            else vocab.put(tok, id);
+        }
+        ArrayNode mergeArray = m.putArray("merges");
+        for (Object merge : merges) mergeArray.add((String) merge);
+        String pre = string(gguf, "tokenizer.ggml.pre").orElse("gpt2");
+        ObjectNode preTok = root.putObject("pre_tokenizer");
+        if (pre.equals("llama-bpe") || pre.equals("llama3")) {
+            preTok.put("type", "Sequence");
+            ArrayNode seq = preTok.putArray("pretokenizers");
+            seq.addObject().put("type", "Split").putObject("pattern").put("Regex", LLAMA3_PATTERN);
+            seq.addObject().put("type", "ByteLevel").put("use_regex", false);
+        } else {
+            preTok.put("type", "ByteLevel").put("use_regex", true);
+        }
+        boolean addBos = gguf.get("tokenizer.ggml.add_bos_token").map(GgufValue::asBoolean).orElse(false);
+        Optional<Long> bos = gguf.get("tokenizer.ggml.bos_token_id").map(GgufValue::asLong);
+        if (addBos && bos.isPresent()) {
+            String bosToken = (String) tokens.get(Math.toIntExact(bos.get()));
+            ObjectNode post = root.putObject("post_processor");
+            post.put("type", "TemplateProcessing");
+            post.putArray("single").addObject().putObject("SpecialToken").put("id", bosToken);
+            post.withArray("single").addObject().putObject("Sequence").put("id", "A");
+            post.putObject("special_tokens").putObject(bosToken).putArray("ids").add(bos.get());
+        }
+        return ByteLevelBpeTokenizer.fromJson(root.toString());
+    }
+
+    private static Optional<String> string(GgufFile g, String key) { return g.get(key).map(GgufValue::asString); }
+}
