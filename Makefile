@@ -114,11 +114,13 @@ bench-cpu: jars
 DEMO_MODEL ?= test-models/sotu-tiny
 DEMO_OUT := target/demo
 DEMO_PROMPT ?= Fellow-Citizens of the Senate and House of Representatives:
+# Generate on the GPU where nvidia-smi sees one, else on the CPU.
+DEMO_DEVICE ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 demo: all
 	bin/entrollm inspect $(DEMO_MODEL) --no-stats
 	@mkdir -p $(DEMO_OUT)
 	bin/entrollm compress $(DEMO_MODEL) -o $(DEMO_OUT)/sotu-tiny-u8.entro --bits 8 --scheme mixed
-	bin/entrollm run $(DEMO_OUT)/sotu-tiny-u8.entro --prompt "$(DEMO_PROMPT)" --max-tokens 48
+	bin/entrollm run $(DEMO_OUT)/sotu-tiny-u8.entro --prompt "$(DEMO_PROMPT)" --max-tokens 48 --device $(DEMO_DEVICE)
 
 clean:
 	$(MVN) -q clean

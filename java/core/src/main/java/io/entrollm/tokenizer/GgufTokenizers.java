@@ -16,7 +16,7 @@ import java.util.Optional;
  * SmolLM, Qwen2) is rebuilt as the equivalent tokenizer.json: tokens as the vocabulary, merges, control
  * tokens (type 3) as special added tokens, BOS prepended when {@code add_bos_token} says so, and the
  * pre-tokenizer regex of {@code tokenizer.ggml.pre} (GPT-2's unless it names Llama 3's). The
- * SentencePiece flavour ({@code "llama"}: Llama 2, Mistral, Phi-3) is not supported yet.
+ * SentencePiece flavour ({@code "llama"}: Llama 2, Mistral, Phi-3) becomes a {@link SentencePieceTokenizer}.
  */
 public final class GgufTokenizers {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,8 +28,9 @@ public final class GgufTokenizers {
     public static Tokenizer fromMetadata(GgufFile gguf) {
         String model = string(gguf, "tokenizer.ggml.model").orElseThrow(() ->
                 new FormatException(gguf.path(), "no tokenizer: neither tokenizer.huggingface.json nor tokenizer.ggml.model"));
+        if (model.equals("llama")) return sentencePiece(gguf);
         if (!model.equals("gpt2")) {
-            throw new FormatException(gguf.path(), "tokenizer.ggml.model = '" + model + "' (SentencePiece) is not supported yet; byte-level BPE ('gpt2') is");
+            throw new FormatException(gguf.path(), "tokenizer.ggml.model = '" + model + "' is not supported (gpt2 and llama are)");
         }
         List<?> tokens = gguf.get("tokenizer.ggml.tokens").map(GgufValue::asList).orElseThrow(() ->
                 new FormatException(gguf.path(), "tokenizer.ggml.tokens is missing"));
@@ -70,6 +71,25 @@ public final class GgufTokenizers {
             post.putObject("special_tokens").putObject(bosToken).putArray("ids").add(bos.get());
         }
         return ByteLevelBpeTokenizer.fromJson(root.toString());
+    }
+
+    /** The SentencePiece flavour: tokens with scores and types, byte fallback, a space prefix. */
+    private static Tokenizer sentencePiece(GgufFile gguf) {
+        List<?> tokens = gguf.get("tokenizer.ggml.tokens").map(GgufValue::asList).orElseThrow(() ->
+                new FormatException(gguf.path(), "tokenizer.ggml.tokens is missing"));
+        List<?> scoreList = gguf.get("tokenizer.ggml.scores").map(GgufValue::asList).orElseThrow(() ->
+                new FormatException(gguf.path(), "tokenizer.ggml.scores is missing (needed by the SentencePiece tokenizer)"));
+        List<?> typeList = gguf.get("tokenizer.ggml.token_type").map(GgufValue::asList).orElse(List.of());
+        float[] scores = new float[tokens.size()];
+        int[] types = new int[tokens.size()];
+        for (int i = 0; i < tokens.size(); i++) {
+            scores[i] = i < scoreList.size() ? ((Double) scoreList.get(i)).floatValue() : 0f;
+            types[i] = i < typeList.size() ? (int) (long) (Long) typeList.get(i) : 1;
+        }
+        int bos = (int) (long) gguf.get("tokenizer.ggml.bos_token_id").map(GgufValue::asLong).orElse(1L);
+        boolean addBos = gguf.get("tokenizer.ggml.add_bos_token").map(GgufValue::asBoolean).orElse(true);
+        boolean spacePrefix = gguf.get("tokenizer.ggml.add_space_prefix").map(GgufValue::asBoolean).orElse(true);
+        return new SentencePieceTokenizer(tokens.stream().map(t -> (String) t).toList(), scores, types, bos, addBos, spacePrefix);
     }
 
     private static Optional<String> string(GgufFile g, String key) { return g.get(key).map(GgufValue::asString); }

@@ -59,9 +59,9 @@ class GgufTokenizersTest {
     }
 
     @Test
-    void sentencePieceVocabulariesAreRejectedClearly() throws IOException {
+    void aSentencePieceVocabularyWithoutScoresIsAClearError() throws IOException {
         Path gguf = ggufWithout("tokenizer.ggml.model");
         assertThat(assertThrows(FormatException.class, () -> LanguageModel.load(gguf).close()).getMessage())
-                .contains("stripped.gguf").contains("SentencePiece").contains("not supported yet");
+                .contains("stripped.gguf").contains("tokenizer.ggml.scores is missing");
     }
 }
