@@ -57,7 +57,9 @@ $(KERNEL_OUT)/%.fatbin: cuda-kernels/%.cu $(KERNEL_HDR)
 	@mkdir -p $(KERNEL_OUT)
 	$(NVCC) $(NVCC_FLAGS) -fatbin $(GENCODE) -o $@ $<
 
+# target/lib is rebuilt from scratch: copy-dependencies never removes jars a changed build no longer needs.
 jars:
+	rm -rf java/cli/target/lib java/bench/target/lib
 	$(MVN) -q package -DskipTests
 
 bin/entrollm: java/cli/src/main/sh/entrollm jars
@@ -77,13 +79,18 @@ test-gpu: kernels
 # target/carry/ holds only the tarballs, so it can be carried to the GPU machine as one folder.
 DIST_STAGE := target/dist/entrollm
 CARRY := target/carry
-JLINK_MODULES := java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector
+JLINK_MODULES := java.base,java.logging,jdk.unsupported,jdk.incubator.vector
+# The compressibility study (entrollm analyze) and its codec/chart jars stay out of the GPU bundle, which
+# must fit the GPU machine's 64 MiB transfer limit together with the repository.
+ANALYSIS_ONLY_JARS := entrollm-analysis-* zstd-jni-* lz4-java-* xz-* brotli4j-* native-linux-x86_64-* service-* xchart-* \
+  VectorGraphics2D-* animated-gif-lib-* protobuf-java-*
 dist: all
 	rm -rf $(DIST_STAGE) $(CARRY)/entrollm.tgz
 	mkdir -p $(DIST_STAGE)/bin $(DIST_STAGE)/lib $(CARRY)
 	$(JAVA_HOME)/bin/jlink --add-modules $(JLINK_MODULES) --strip-debug --no-header-files --no-man-pages \
-	  --compress=zip-6 --output $(DIST_STAGE)/runtime
+	  --compress=zip-0 --output $(DIST_STAGE)/runtime
 	cp java/cli/target/lib/*.jar java/cli/target/entrollm-cli-*.jar $(DIST_STAGE)/lib/
+	cd $(DIST_STAGE)/lib && rm -f $(ANALYSIS_ONLY_JARS)
 	cp java/cli/src/main/sh/entrollm $(DIST_STAGE)/bin/entrollm
 	tar -C target/dist -czf $(CARRY)/entrollm.tgz entrollm
 	@echo "dist: $(CARRY)/entrollm.tgz ($$(du -h $(CARRY)/entrollm.tgz | cut -f1)); unpack, then entrollm/bin/entrollm (LD_LIBRARY_PATH=/usr/local/cuda/lib64)"
@@ -100,7 +107,8 @@ gpu-test-bundle: dist
 	  -DoutputDirectory=$(abspath $(GPU_TESTS))/lib
 	@# only what the dist lacks: the dist's lib/ is on the class path too; no jqwik (no properties here),
 	@# no byte-buddy (AssertJ needs it only for soft assertions and proxies, which these tests do not use)
-	cd $(GPU_TESTS)/lib && for j in *.jar; do [ ! -e $(abspath $(DIST_STAGE))/lib/$$j ] || rm $$j; done && rm -f jqwik-*.jar byte-buddy-*.jar
+	cd $(GPU_TESTS)/lib && for j in *.jar; do [ ! -e $(abspath $(DIST_STAGE))/lib/$$j ] || rm $$j; done && rm -f jqwik-*.jar byte-buddy-*.jar \
+	  junit-*.jar opentest4j-*.jar apiguardian-*.jar   # the console-standalone jar carries JUnit itself
 	cp -r java/cuda/target/test-classes $(GPU_TESTS)/test-classes
 	cp java/cuda/src/test/sh/run-gpu-tests $(GPU_TESTS)/
 	tar -C target/dist -czf $(CARRY)/entrollm-gpu-tests.tgz entrollm-gpu-tests

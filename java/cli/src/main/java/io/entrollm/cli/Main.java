@@ -13,7 +13,7 @@ import java.nio.file.NoSuchFileException;
 @Command(name = "entrollm", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Per-layer quantization and entropy coding of LLM weights, with CPU and CUDA inference.",
         subcommands = {InspectCommand.class, ConvertCommand.class, CompressCommand.class, DecompressCommand.class,
-                RunCommand.class, PerplexityCommand.class, AnalyzeCommand.class, BenchCommand.class,
+                RunCommand.class, PerplexityCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -37,6 +37,8 @@ public final class Main implements Runnable {
     /** As {@link #execute(String...)}, printing to the given writers (used by tests). */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
+        // the GPU bundle (make dist) leaves the analysis module and its codecs out
+        if (present("io.entrollm.analysis.Analyzer")) cli.addSubcommand("analyze", new AnalyzeCommand());
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -47,6 +49,15 @@ public final class Main implements Runnable {
             return 1;
         });
         return cli.execute(args);
+    }
+
+    private static boolean present(String className) {
+        try {
+            Class.forName(className, false, Main.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
     }
 
     /** One line that tells the user what went wrong and where. */
