@@ -1,5 +1,7 @@
 package io.entrollm.analysis;
 
+import io.entrollm.codec.SymbolPacking;
+
 import io.entrollm.codec.HuffmanCodebook;
 import io.entrollm.codec.HuffmanDecoder;
 import io.entrollm.codec.HuffmanEncoder;
@@ -141,7 +143,7 @@ public final class Analyzer {
         HuffmanStream stream = encode(w.q);
         return new AnalysisResult.TensorResult(w.t.name(), Arrays.stream(w.t.shape()).boxed().toList(), w.q.symbols().length,
                 w.weights == null ? "stored" : io.entrollm.container.CompressReport.schemeLabel(w.q.scheme(), w.q.sign()), h.entropyBits(),
-                SymbolPacking.pairEntropyBitsPerSymbol(w.q.symbols(), bits), w.packed.length, stream.totalBits(),
+                PairEntropy.bitsPerSymbol(w.q.symbols(), bits), w.packed.length, stream.totalBits(),
                 huffmanBytes(stream, bits), sizes, w.weights == null ? 0 : Quantizer.mse(w.weights, w.q));
     }
 

@@ -1,5 +1,7 @@
 package io.entrollm.analysis;
 
+import io.entrollm.codec.SymbolPacking;
+
 import io.entrollm.quant.Granularity;
 import io.entrollm.quant.QuantScheme;
 import io.entrollm.quant.Quantizer;
@@ -47,10 +49,10 @@ class CodecsTest {
         byte[] alternating = new byte[1000];
         for (int i = 0; i < alternating.length; i++) alternating[i] = (byte) (i % 2);
         assertThat(io.entrollm.codec.SymbolHistogram.of(alternating, 4).entropyBits()).isEqualTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
-        assertThat(SymbolPacking.pairEntropyBitsPerSymbol(alternating, 2)).isEqualTo(0.0); // every pair is (0, 1)
+        assertThat(PairEntropy.bitsPerSymbol(alternating, 2)).isEqualTo(0.0); // every pair is (0, 1)
         // pairs (0,0),(0,1),(1,0),(1,1) equally often: 2 bits per pair, 1 bit per symbol
         byte[] allPairs = {0, 0, 0, 1, 1, 0, 1, 1};
-        assertThat(SymbolPacking.pairEntropyBitsPerSymbol(allPairs, 2)).isEqualTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(PairEntropy.bitsPerSymbol(allPairs, 2)).isEqualTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
         assertThat(io.entrollm.codec.SymbolHistogram.of(new byte[100], 256).entropyBits()).isEqualTo(0.0);
     }
 }

@@ -48,6 +48,10 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--include-embeddings", description = "Also quantize the token embedding and LM head.")
     boolean includeEmbeddings;
 
+    @Option(names = "--encoding", defaultValue = "huffman",
+            description = "huffman (EntroLLM) or packed (the same symbols, one or two per byte: the baseline). Default: ${DEFAULT-VALUE}.")
+    String encoding;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
     Path json;
 
@@ -58,7 +62,7 @@ final class CompressCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CompressOptions options = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
                 maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
-                includeEmbeddings);
+                includeEmbeddings, encoding(encoding));
         PrintWriter out = spec.commandLine().getOut();
         CompressReport report;
         try (ModelSource source = ModelSources.openHuggingFace(model); ProgressBar bar = progressBar(source.tensors().size())) {
@@ -66,8 +70,9 @@ final class CompressCommand implements Callable<Integer> {
                 if (bar != null) bar.stepTo(done);
             });
         }
-        out.printf("%s: %d-bit %s, %s granularity, codes <= %d bits, %d symbols per chunk%n", output, options.bits(),
-                options.scheme().name().toLowerCase(), options.granularity(), options.maxCodeLength(), options.chunkSymbols());
+        out.printf("%s: %d-bit %s, %s granularity, %s%n", output, options.bits(), options.scheme().name().toLowerCase(),
+                options.granularity(), options.encoding() == CompressOptions.Encoding.PACKED ? "packed symbols (no entropy coding)"
+                        : "Huffman codes <= " + options.maxCodeLength() + " bits, " + options.chunkSymbols() + " symbols per chunk");
         CompressionTables.print(out, report);
         if (json != null) {
             var root = CompressionTables.json(report);
@@ -75,6 +80,14 @@ final class CompressCommand implements Callable<Integer> {
             JsonReports.write(json, root);
         }
         return 0;
+    }
+
+    private static CompressOptions.Encoding encoding(String s) {
+        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "huffman" -> CompressOptions.Encoding.HUFFMAN;
+            case "packed" -> CompressOptions.Encoding.PACKED;
+            default -> throw new IllegalArgumentException("--encoding must be huffman or packed, not '" + s + "'");
+        };
     }
 
     /** A progress bar on stderr when it is a terminal; none in pipes and tests. */

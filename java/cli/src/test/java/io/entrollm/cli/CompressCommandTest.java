@@ -50,6 +50,18 @@ class CompressCommandTest {
     }
 
     @Test
+    void packedBaselineCompressesToExactlyFourBitsAndRuns() {
+        Path out = tmp.resolve("p.entro");
+        CliRun c = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString(), "--bits", "4", "--encoding", "packed");
+        assertEquals(0, c.exitCode(), c.err());
+        assertThat(c.out()).contains("packed symbols (no entropy coding)").contains("coded:                        4.0000 bits/weight");
+        CliRun i = CliRun.of("inspect", out.toString());
+        assertEquals(0, i.exitCode(), i.err());
+        CliRun r = CliRun.of("run", out.toString(), "--prompt", "The", "--max-tokens", "4");
+        assertEquals(0, r.exitCode(), r.err());
+    }
+
+    @Test
     void badOptionsAndCorruptFilesFailCleanly() throws IOException {
         Path out = tmp.resolve("x.entro");
         CliRun r = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString(), "--bits", "4", "--granularity", "group:100");
@@ -57,6 +69,10 @@ class CompressCommandTest {
         assertEquals(1, r.errLines().length, r.err());
         assertThat(r.err()).contains("does not divide");
         assertFalse(Files.exists(out));
+
+        r = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString(), "--encoding", "zip");
+        assertEquals(1, r.exitCode());
+        assertThat(r.err()).contains("--encoding must be huffman or packed");
 
         r = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString(), "--bits", "9");
         assertEquals(1, r.exitCode());

@@ -12,7 +12,10 @@ import io.entrollm.quant.QuantScheme;
  * @param includeEmbeddings  also quantize the token embedding and the LM head
  */
 public record CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
-                              boolean includeEmbeddings) {
+                              boolean includeEmbeddings, Encoding encoding) {
+
+    /** How quantized symbols are stored: Huffman-coded (EntroLLM), or packed as the baseline. */
+    public enum Encoding { HUFFMAN, PACKED }
 
     public CompressOptions {
         if (bits < 2 || bits > 8) throw new IllegalArgumentException("--bits must be 2..8, is " + bits);
@@ -20,10 +23,16 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
             throw new IllegalArgumentException("--max-code-length must be " + bits + "..16 for " + bits + "-bit symbols, is " + maxCodeLength);
         }
         if (chunkSymbols < 32 || chunkSymbols > (1 << 20)) throw new IllegalArgumentException("--chunk-symbols must be 32..1048576, is " + chunkSymbols);
+        if (encoding == null) throw new IllegalArgumentException("encoding must be given");
+    }
+
+    /** The same settings with another encoding. */
+    public CompressOptions withEncoding(Encoding e) {
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e);
     }
 
     public static CompressOptions defaults(int bits, QuantScheme scheme, Granularity granularity) {
         return new CompressOptions(bits, scheme, granularity, Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH),
-                HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, false);
+                HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, false, Encoding.HUFFMAN);
     }
 }

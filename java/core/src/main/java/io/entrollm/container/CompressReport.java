@@ -12,7 +12,8 @@ public record CompressReport(List<TensorRow> tensors, long sourceBytes, long fil
     public record TensorRow(String name, long[] shape, String encoding, String scheme, long weights, double entropyBitsPerWeight,
                             long codedBits, long overheadBits, double mse, long sourceBytes) {
 
-        public boolean coded() { return encoding.equals("huffman"); }
+        /** Quantized (Huffman-coded or packed), as opposed to stored raw. */
+        public boolean coded() { return !encoding.equals("raw"); }
 
         public double codedBitsPerWeight() { return weights == 0 ? 0 : (double) codedBits / weights; }
 
@@ -28,6 +29,11 @@ public record CompressReport(List<TensorRow> tensors, long sourceBytes, long fil
                     long bytes = f.sections().get(r.rawSection()).length();
                     rows.add(new TensorRow(r.name(), r.shape(), "raw", r.sourceDtype().name(), r.elementCount(), Double.NaN,
                             bytes * 8, 0, 0, bytes));
+                }
+                case EntroEntry.Packed p -> {
+                    long packedBits = 8 * f.sections().get(p.packedSection()).length();
+                    rows.add(new TensorRow(p.name(), p.shape(), "packed", schemeLabel(p.scheme(), p.sign()), p.elementCount(), p.entropyBits(),
+                            packedBits, 8 * f.sections().get(p.paramsSection()).length(), p.mse(), p.sourceDtype().byteSize(p.elementCount())));
                 }
                 case EntroEntry.Coded c -> {
                     long sectionBits = 8 * (f.sections().get(c.paramsSection()).length() + f.sections().get(c.codebookSection()).length()

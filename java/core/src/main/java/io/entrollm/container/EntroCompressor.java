@@ -109,7 +109,7 @@ public final class EntroCompressor {
         QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, o.bits(), o.scheme(), o.granularity());
         SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << o.bits());
         HuffmanCodebook cb = HuffmanCodebook.build(h, o.maxCodeLength());
-        HuffmanStream stream = HuffmanEncoder.encode(q.symbols(), cb, o.chunkSymbols());
+        HuffmanStream stream = o.encoding() == CompressOptions.Encoding.PACKED ? null : HuffmanEncoder.encode(q.symbols(), cb, o.chunkSymbols());
         return new Encoded(t, q, stream, h.entropyBits(), Quantizer.mse(w, q));
     }
 
@@ -126,6 +126,16 @@ public final class EntroCompressor {
         QuantizedTensor q = e.quantized;
         HuffmanStream s = e.stream;
         byte[] params = LittleEndian.floats(q.scales(), q.zeros());
+        if (s == null) { // packed baseline
+            byte[] packed = io.entrollm.codec.SymbolPacking.pack(q.symbols(), q.bits());
+            int p = w.section(SectionKind.PARAMS, index, params);
+            int k = w.section(SectionKind.PACKED, index, packed);
+            entries.add(new EntroEntry.Packed(t.name(), t.shape(), t.dtype(), q.bits(), q.scheme(), q.granularity(), q.groupSize(), q.sign(),
+                    p, k, e.entropyBits, e.mse));
+            rows.add(new CompressReport.TensorRow(t.name(), t.shape(), "packed", CompressReport.schemeLabel(q.scheme(), q.sign()),
+                    t.elementCount(), e.entropyBits, 8L * packed.length, 8L * params.length, e.mse, t.byteSize()));
+            return;
+        }
         byte[] codebook = new byte[1 << q.bits()];
         for (int sym = 0; sym < codebook.length; sym++) codebook[sym] = (byte) s.codebook().length(sym);
         byte[] index8 = LittleEndian.longs(s.chunkBitOffsets());

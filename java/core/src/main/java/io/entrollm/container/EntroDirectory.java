@@ -40,17 +40,19 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
                     t.put("encoding", "raw");
                     t.put("raw_section", r.rawSection());
                 }
+                case EntroEntry.Packed pk -> {
+                    t.put("encoding", "packed");
+                    quantFields(t, pk);
+                    t.put("packed_section", pk.packedSection());
+                    t.put("entropy_bits", pk.entropyBits());
+                    t.put("mse", pk.mse());
+                }
                 case EntroEntry.Coded c -> {
                     t.put("encoding", "huffman");
-                    t.put("bits", c.bits());
-                    t.put("scheme", c.scheme().name());
-                    t.put("granularity", c.granularity().toString());
-                    t.put("group_size", c.groupSize());
-                    t.put("sign", c.sign());
+                    quantFields(t, c);
                     t.put("chunk_symbols", c.chunkSymbols());
                     t.put("total_bits", c.totalBits());
                     t.put("max_code_length", c.maxCodeLength());
-                    t.put("params_section", c.paramsSection());
                     t.put("codebook_section", c.codebookSection());
                     t.put("chunk_index_section", c.chunkIndexSection());
                     t.put("bitstream_section", c.bitstreamSection());
@@ -64,6 +66,15 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static void quantFields(ObjectNode t, EntroEntry.Quantized q) {
+        t.put("bits", q.bits());
+        t.put("scheme", q.scheme().name());
+        t.put("granularity", q.granularity().toString());
+        t.put("group_size", q.groupSize());
+        t.put("sign", q.sign());
+        t.put("params_section", q.paramsSection());
     }
 
     /** Parses and range-checks; errors are IllegalArgumentExceptions naming the tensor. */
@@ -107,7 +118,7 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
             DType dtype = DType.parse(t.path("source_dtype").asText());
             String encoding = t.path("encoding").asText();
             if (encoding.equals("raw")) return new EntroEntry.Raw(name, shape, dtype, intField(t, "raw_section", 0, Integer.MAX_VALUE));
-            if (!encoding.equals("huffman")) throw new IllegalArgumentException("unknown encoding '" + encoding + "'");
+            if (!encoding.equals("huffman") && !encoding.equals("packed")) throw new IllegalArgumentException("unknown encoding '" + encoding + "'");
             int bits = intField(t, "bits", 2, 8);
             AppliedScheme scheme;
             try {
@@ -122,6 +133,11 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
             if (shape.length != 2) throw new IllegalArgumentException("coded tensors must be 2-D");
             long n = shape[0] * shape[1];
             if (n > 0 && n % groupSize != 0) throw new IllegalArgumentException("group size " + groupSize + " does not divide " + n);
+            if (encoding.equals("packed")) {
+                return new EntroEntry.Packed(name, shape, dtype, bits, scheme, granularity, groupSize, sign,
+                        intField(t, "params_section", 0, Integer.MAX_VALUE), intField(t, "packed_section", 0, Integer.MAX_VALUE),
+                        t.path("entropy_bits").asDouble(Double.NaN), t.path("mse").asDouble(Double.NaN));
+            }
             return new EntroEntry.Coded(name, shape, dtype, bits, scheme, granularity, groupSize, sign,
                     intField(t, "chunk_symbols", 1, Integer.MAX_VALUE), longField(t, "total_bits", 0, Long.MAX_VALUE / 2),
                     intField(t, "max_code_length", 0, 16),

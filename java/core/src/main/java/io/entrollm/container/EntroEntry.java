@@ -5,7 +5,7 @@ import io.entrollm.quant.Granularity;
 import io.entrollm.tensor.DType;
 
 /** One tensor of a .entro file, as its directory describes it. */
-public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Coded {
+public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Quantized {
     String name();
 
     long[] shape();
@@ -16,6 +16,32 @@ public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Coded {
 
     /** A tensor stored unquantized, in its source dtype (norms, biases, optionally embeddings). */
     record Raw(String name, long[] shape, DType sourceDtype, int rawSection) implements EntroEntry {}
+
+    /** A quantized tensor: integer symbols, plus scales (and zeros) per group of {@code groupSize} symbols. */
+    sealed interface Quantized extends EntroEntry permits Coded, Packed {
+        int bits();
+
+        AppliedScheme scheme();
+
+        Granularity granularity();
+
+        long groupSize();
+
+        int sign();
+
+        int paramsSection();
+
+        double mse();
+
+        default long groups() { return elementCount() == 0 ? 0 : elementCount() / groupSize(); }
+    }
+
+    /**
+     * A quantized tensor stored without entropy coding: symbols one per byte (5..8 bits) or two per
+     * byte, low nibble first (2..4 bits); the baseline the Huffman-coded form is compared with.
+     */
+    record Packed(String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
+                  long groupSize, int sign, int paramsSection, int packedSection, double entropyBits, double mse) implements Quantized {}
 
     /**
      * A quantized, Huffman-coded tensor.
@@ -28,9 +54,7 @@ public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Coded {
     record Coded(String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
                  long groupSize, int sign, int chunkSymbols, long totalBits, int maxCodeLength,
                  int paramsSection, int codebookSection, int chunkIndexSection, int bitstreamSection,
-                 double entropyBits, double mse) implements EntroEntry {
-
-        public long groups() { return elementCount() == 0 ? 0 : elementCount() / groupSize; }
+                 double entropyBits, double mse) implements Quantized {
 
         public int chunks() { return io.entrollm.codec.HuffmanStream.chunkCount(elementCount(), chunkSymbols); }
 

@@ -159,9 +159,12 @@ public final class EntroFile implements AutoCloseable {
             try {
                 switch (e) {
                     case EntroEntry.Raw r -> expect(r.rawSection(), SectionKind.RAW, i, r.sourceDtype().byteSize(r.elementCount()));
+                    case EntroEntry.Packed p -> {
+                        expect(p.paramsSection(), SectionKind.PARAMS, i, paramsBytes(p));
+                        expect(p.packedSection(), SectionKind.PACKED, i, io.entrollm.codec.SymbolPacking.packedBytes(p.elementCount(), p.bits()));
+                    }
                     case EntroEntry.Coded c -> {
-                        long params = c.groups() * 4 * (c.scheme() == AppliedScheme.ASYM ? 2 : 1);
-                        expect(c.paramsSection(), SectionKind.PARAMS, i, params);
+                        expect(c.paramsSection(), SectionKind.PARAMS, i, paramsBytes(c));
                         expect(c.codebookSection(), SectionKind.CODEBOOK, i, 1L << c.bits());
                         expect(c.chunkIndexSection(), SectionKind.CHUNK_INDEX, i, (long) c.chunks() * 8);
                         expect(c.bitstreamSection(), SectionKind.BITSTREAM, i, (long) HuffmanStream.wordCount(c.totalBits()) * 4);
@@ -171,6 +174,10 @@ public final class EntroFile implements AutoCloseable {
                 throw FormatException.forTensor(path, e.name(), ex.getMessage());
             }
         }
+    }
+
+    private static long paramsBytes(EntroEntry.Quantized q) {
+        return q.groups() * 4 * (q.scheme() == AppliedScheme.ASYM ? 2 : 1);
     }
 
     private void expect(int sectionIndex, SectionKind kind, int tensor, long bytes) {
@@ -232,11 +239,27 @@ public final class EntroFile implements AutoCloseable {
         return new HuffmanStream(codebook(c), c.elementCount(), c.chunkSymbols(), offsets, words, c.totalBits());
     }
 
-    /** Scales (and, for asym, zeros) of a coded tensor. */
-    public float[][] params(EntroEntry.Coded c) {
+    /** Scales (and, for asym, zeros) of a quantized tensor. */
+    public float[][] params(EntroEntry.Quantized c) {
         float[] all = sectionBytes(c.paramsSection()).toArray(TensorReader.F32);
         int g = (int) c.groups();
         return new float[][] {Arrays.copyOf(all, g), c.scheme() == AppliedScheme.ASYM ? Arrays.copyOfRange(all, g, 2 * g) : new float[0]};
+    }
+
+    /** The integer symbols of a quantized tensor: unpacked, or Huffman-decoded on all cores. */
+    public byte[] symbols(EntroEntry.Quantized q) {
+        return switch (q) {
+            case EntroEntry.Coded c -> decodeSymbols(c);
+            case EntroEntry.Packed p -> {
+                byte[] packed = sectionBytes(p.packedSection()).toArray(ValueLayout.JAVA_BYTE);
+                byte[] symbols = io.entrollm.codec.SymbolPacking.unpack(packed, p.bits(), Math.toIntExact(p.elementCount()));
+                int limit = 1 << p.bits();
+                for (byte b : symbols) {
+                    if ((b & 0xFF) >= limit) throw FormatException.forTensor(path(), p.name(), "packed symbol " + (b & 0xFF) + " exceeds " + p.bits() + " bits");
+                }
+                yield symbols;
+            }
+        };
     }
 
     /** The integer symbols of a coded tensor, decoded on all cores. */
@@ -253,9 +276,9 @@ public final class EntroFile implements AutoCloseable {
         }
     }
 
-    /** The dequantized weights of a coded tensor (float32, the reference formulas). */
-    public float[] dequantize(EntroEntry.Coded c) {
-        byte[] symbols = decodeSymbols(c);
+    /** The dequantized weights of a quantized tensor (float32, the reference formulas). */
+    public float[] dequantize(EntroEntry.Quantized c) {
+        byte[] symbols = symbols(c);
         float[][] p = params(c);
         float[] out = new float[symbols.length];
         int parts = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors() * 4, symbols.length / 65536));

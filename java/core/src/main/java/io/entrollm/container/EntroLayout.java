@@ -46,7 +46,9 @@ public final class EntroLayout {
         /** u64 starting bit of each chunk. */
         CHUNK_INDEX(6),
         /** u32 words, bits MSB-first, plus one zero word. */
-        BITSTREAM(7);
+        BITSTREAM(7),
+        /** Packed symbols: one per byte for 5..8 bits, two per byte (low nibble first) for 2..4 bits. */
+        PACKED(8);
 
         private final int id;
 

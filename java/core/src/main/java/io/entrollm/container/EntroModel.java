@@ -54,7 +54,7 @@ public final class EntroModel implements ModelSource {
             for (EntroEntry e : file.entries()) {
                 out.add(switch (e) {
                     case EntroEntry.Raw r -> file.rawTensor(r);
-                    case EntroEntry.Coded c -> {
+                    case EntroEntry.Quantized c -> {
                         float[] w = file.dequantize(c);
                         MemorySegment seg = arena.allocate(4L * w.length, 64);
                         MemorySegment.copy(w, 0, seg, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, w.length);

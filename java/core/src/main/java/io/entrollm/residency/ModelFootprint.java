@@ -36,6 +36,8 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
                 long dec = 4 * e.elementCount();
                 long cod = switch (e) {
                     case io.entrollm.container.EntroEntry.Raw r -> dec;
+                    case io.entrollm.container.EntroEntry.Packed k -> f.sections().get(k.packedSection()).length()
+                            + f.sections().get(k.paramsSection()).length();
                     case io.entrollm.container.EntroEntry.Coded k -> f.sections().get(k.bitstreamSection()).length()
                             + f.sections().get(k.chunkIndexSection()).length() + f.sections().get(k.codebookSection()).length()
                             + f.sections().get(k.paramsSection()).length();

@@ -72,6 +72,7 @@ class EntroContainerTest {
                         assertArrayEquals(Quantizer.dequantize(q), f.dequantize(c), e.name());
                         assertEquals(q.scheme(), c.scheme());
                     }
+                    case EntroEntry.Packed p -> throw new AssertionError("a Huffman compress wrote a packed tensor: " + p.name());
                 }
             }
             assertEquals(56, coded);
@@ -124,7 +125,9 @@ class EntroContainerTest {
         }
         Map<SectionKind, Section> firstOfKind = new java.util.EnumMap<>(SectionKind.class);
         for (Section s : sections) firstOfKind.putIfAbsent(s.kind(), s);
-        assertThat(firstOfKind.keySet()).containsExactlyInAnyOrder(SectionKind.values());
+        // every kind a Huffman-coded file has (PACKED sections belong to packed files: see below)
+        assertThat(firstOfKind.keySet()).containsExactlyInAnyOrder(java.util.Arrays.stream(SectionKind.values())
+                .filter(k -> k != SectionKind.PACKED).toArray(SectionKind[]::new));
         java.util.Random r = new java.util.Random(42);
         for (Section s : firstOfKind.values()) {
             for (int k = 0; k < 3; k++) {
@@ -133,6 +136,32 @@ class EntroContainerTest {
                 b[(int) at] ^= (byte) (1 << r.nextInt(8));
                 assertThat(corruptAndOpen(b)).as(s.kind().name()).containsAnyOf("checksum mismatch", "corrupt");
             }
+        }
+    }
+
+    /** The packed baseline: same symbols and weights as the quantizer, one or two per byte, checksummed like the rest. */
+    @ParameterizedTest
+    @CsvSource({"8, tensor", "4, group:128", "3, channel"})
+    void packedEncodingIsLosslessAndChecked(int bits, String granularity) throws IOException {
+        CompressOptions o = CompressOptions.defaults(bits, QuantScheme.MIXED, Granularity.parse(granularity))
+                .withEncoding(CompressOptions.Encoding.PACKED);
+        Path out = tmp.resolve("p.entro");
+        CompressReport report = compress(out, o);
+        assertThat(report.bitsPerWeight()).isEqualTo(bits <= 4 ? 4.0 : 8.0);
+        try (ModelSource src = ModelSources.open(TestModels.sotuTiny()); EntroFile f = EntroFile.open(out)) {
+            Section packedSection = null;
+            for (EntroEntry e : f.entries()) {
+                if (!(e instanceof EntroEntry.Packed p)) continue;
+                Tensor t = src.tensor(p.name());
+                QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), TensorReader.toFloats(t), bits, o.scheme(), o.granularity());
+                assertArrayEquals(q.symbols(), f.symbols(p), p.name());
+                assertArrayEquals(Quantizer.dequantize(q), f.dequantize(p), p.name());
+                packedSection = f.sections().get(p.packedSection());
+            }
+            assertThat(packedSection).isNotNull();
+            byte[] b = Files.readAllBytes(out);
+            b[(int) (packedSection.offset() + packedSection.length() / 2)] ^= 4;
+            assertThat(corruptAndOpen(b)).contains("checksum mismatch");
         }
     }
 

@@ -101,7 +101,7 @@ public final class LlamaGpu implements CausalLm {
                 } else if (coded != null) {
                     weights.put(name, decoder.decode(entro, coded, OutputType.F32, s).buffer());
                 } else {
-                    float[] w = TensorReader.toFloats(entro != null ? rawOf(entro, name) : source.tensor(name));
+                    float[] w = entro != null ? hostWeights(entro, name) : TensorReader.toFloats(source.tensor(name));
                     weights.put(name, DeviceBuffer.copyOf(ctx, MemorySegment.ofArray(w), "weight '" + name + "'"));
                 }
             }
@@ -124,9 +124,14 @@ public final class LlamaGpu implements CausalLm {
         }
     }
 
-    private static io.entrollm.tensor.Tensor rawOf(EntroFile f, String name) {
-        return f.entries().stream().filter(e -> e.name().equals(name) && e instanceof EntroEntry.Raw).map(e -> f.rawTensor((EntroEntry.Raw) e))
-                .findFirst().orElseThrow(() -> new IllegalArgumentException(f.path() + ": missing tensor '" + name + "'"));
+    /** A raw or packed .entro tensor as float32 on the host (packed ones are unpacked on the CPU for now). */
+    private static float[] hostWeights(EntroFile f, String name) {
+        EntroEntry e = f.entries().stream().filter(x -> x.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(f.path() + ": missing tensor '" + name + "'"));
+        return switch (e) {
+            case EntroEntry.Raw r -> TensorReader.toFloats(f.rawTensor(r));
+            case EntroEntry.Quantized q -> f.dequantize(q);
+        };
     }
 
     private static Set<String> tensorNames(LlamaLayout l) {

@@ -100,7 +100,7 @@ class GpuDecodeTest {
         for (int chunk : new int[] {32, 33, 1000}) {
             try (ModelSource src = ModelSources.open(st)) {
                 checkFile(compress(src, tmp.resolve("odd" + chunk + ".entro"),
-                        new CompressOptions(5, QuantScheme.ASYM, Granularity.TENSOR, 11, chunk, false)));
+                        new CompressOptions(5, QuantScheme.ASYM, Granularity.TENSOR, 11, chunk, false, CompressOptions.Encoding.HUFFMAN)));
             }
         }
     }
