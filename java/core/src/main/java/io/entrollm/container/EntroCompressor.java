@@ -108,8 +108,8 @@ public final class EntroCompressor {
         float[] w = TensorReader.toFloats(t);
         QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, o.bits(), o.scheme(), o.granularity());
         SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << o.bits());
-        HuffmanCodebook cb = HuffmanCodebook.build(h, o.maxCodeLength());
-        HuffmanStream stream = o.encoding() == CompressOptions.Encoding.PACKED ? null : HuffmanEncoder.encode(q.symbols(), cb, o.chunkSymbols());
+        HuffmanStream stream = o.encoding() == CompressOptions.Encoding.PACKED ? null
+                : HuffmanEncoder.encode(q.symbols(), HuffmanCodebook.build(h, o.maxCodeLength()), o.chunkSymbols());
         return new Encoded(t, q, stream, h.entropyBits(), Quantizer.mse(w, q));
     }
 
