@@ -31,7 +31,7 @@ KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
 KERNEL_OUT := target/kernels
 FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
-.PHONY: all kernels jars test test-gpu dist gpu-test-bundle demo clean help bench-cpu
+.PHONY: all kernels jars test test-gpu dist gpu-test-bundle demo clean help bench-cpu bench
 
 all: kernels jars bin/entrollm
 
@@ -43,6 +43,7 @@ help:
 	@echo "make dist       self-contained bundle target/carry/entrollm.tgz (jlinked runtime, jars, kernels)"
 	@echo "make gpu-test-bundle  the GPU tests runnable without Maven (target/carry/entrollm-gpu-tests.tgz)"
 	@echo "make demo       run the main job on the bundled model test-models/sotu-tiny"
+	@echo "make bench      the GPU benchmark suite (bench infer + bench decode) into target/bench/"
 	@echo "make bench-cpu  JMH benchmarks of the CPU Huffman codec (JMH_ARGS=... passes options)"
 	@echo "make clean      remove build outputs"
 
@@ -118,6 +119,13 @@ gpu-test-bundle: dist
 JMH_ARGS ?=
 bench-cpu: jars
 	$(JAVA_HOME)/bin/java --add-modules jdk.incubator.vector -cp 'java/bench/target/lib/*:java/bench/target/classes' org.openjdk.jmh.Main $(JMH_ARGS)
+
+# The standard suite on the local GPU (inference rows in both residency modes, decode throughput).
+bench: all
+	@mkdir -p target/bench
+	bin/entrollm bench infer test-models/sotu-tiny --device gpu --modes decoded,compressed \
+	  --markdown target/bench/infer.md --csv target/bench/infer.csv --json target/bench/infer.json
+	bin/entrollm bench decode --device gpu --json target/bench/decode.json
 
 DEMO_MODEL ?= test-models/sotu-tiny
 DEMO_OUT := target/demo

@@ -77,7 +77,16 @@ public final class LanguageModel implements AutoCloseable {
         public String device() { return live().device(); }
 
         public Generator.Result generate(String prompt, int maxTokens, Sampler sampler, Generator.TokenListener listener) {
-            return Generator.generate(live(), tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), listener);
+            return generate(tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), listener);
+        }
+
+        /**
+         * Generation from prompt token ids, stopping at {@code stopTokens} (benchmarks pass exact prompt
+         * lengths and no stop tokens, so every run generates {@code maxTokens}).
+         */
+        public Generator.Result generate(int[] promptIds, int maxTokens, Sampler sampler, Set<Integer> stopTokens,
+                                         Generator.TokenListener listener) {
+            return Generator.generate(live(), promptIds, maxTokens, sampler, stopTokens, listener);
         }
 
         /** Log-probabilities (natural log) of tokens 1..n-1 of {@code tokens} given their prefixes. */
