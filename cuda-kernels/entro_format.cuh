@@ -43,6 +43,21 @@ struct DecodeParams {
 };
 static_assert(sizeof(DecodeParams) == 96, "DecodeParams layout is mirrored by the Java launcher");
 
+// Parameters of the packed-symbol kernels (encoding "packed": 1 symbol per byte for 5..8 bits, 2 per
+// byte, low nibble first, for 2..4 bits). All pointers are device memory.
+struct UnpackParams {
+    const uint8_t* packed;        // ceil(n/2) or n bytes
+    const float*   scales;        // one per group
+    const float*   zeros;         // one per group (ASYM only)
+    uint64_t n_symbols;
+    uint64_t group_size;
+    int32_t  bits;
+    int32_t  scheme;
+    int32_t  sign;
+    int32_t  reserved;            // zero; keeps the size a multiple of 8
+};
+static_assert(sizeof(UnpackParams) == 56, "UnpackParams layout is mirrored by the Java launcher");
+
 // n (1..16) bits at bit position pos. Needs words[pos/32 + 1] readable (the pad word guarantees it).
 __device__ __forceinline__ uint32_t peek_bits(const uint32_t* words, uint64_t pos, int n) {
     uint64_t w = pos >> 5;

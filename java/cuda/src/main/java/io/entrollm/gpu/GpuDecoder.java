@@ -19,17 +19,72 @@ import java.nio.ByteOrder;
 public final class GpuDecoder {
     private final CudaContext ctx;
     private final HuffmanDecodeLauncher launcher;
+    private final PackedDecodeLauncher packedLauncher;
 
     public GpuDecoder(CudaContext ctx) {
         this.ctx = ctx;
         this.launcher = new HuffmanDecodeLauncher(ctx);
+        this.packedLauncher = new PackedDecodeLauncher(ctx);
+    }
+
+    /** A quantized tensor resident on the GPU in its stored form, ready to be decoded any number of times. */
+    public interface ResidentTensor extends AutoCloseable {
+        EntroEntry.Quantized entry();
+
+        /** Device bytes it occupies in its stored form. */
+        long deviceBytes();
+
+        /** Launches the decode into {@code out} on {@code stream} without waiting. */
+        void launch(OutputType type, DeviceBuffer out, CudaStream stream);
+
+        /** After the stream is synchronised: throws if the data proved corrupt. */
+        void checkError();
+
+        @Override
+        void close();
+    }
+
+    /** A packed tensor on the GPU: its PACKED and PARAMS sections as they lie in the file. */
+    public final class PreparedPacked implements ResidentTensor {
+        private final EntroEntry.Packed entry;
+        private final DeviceBuffer packed, params;
+        private final UnpackParams p;
+
+        private PreparedPacked(EntroFile file, EntroEntry.Packed e) {
+            this.entry = e;
+            DeviceBuffer k = DeviceBuffer.copyOf(ctx, file.sectionBytes(e.packedSection()), "packed symbols of '" + e.name() + "'");
+            try {
+                params = DeviceBuffer.copyOf(ctx, file.sectionBytes(e.paramsSection()), "scales of '" + e.name() + "'");
+            } catch (RuntimeException ex) {
+                k.close();
+                throw ex;
+            }
+            packed = k;
+            long scales = params.address();
+            long zeros = e.scheme() == AppliedScheme.ASYM ? scales + e.groups() * 4 : scales;
+            p = new UnpackParams(packed.address(), scales, zeros, e.elementCount(), e.groupSize(), e.bits(), e.scheme().id(), e.sign());
+        }
+
+        @Override public EntroEntry.Quantized entry() { return entry; }
+
+        @Override public long deviceBytes() { return packed.bytes() + params.bytes(); }
+
+        @Override public void launch(OutputType type, DeviceBuffer out, CudaStream stream) { packedLauncher.launch(type, p, out, stream); }
+
+        @Override public void checkError() { } // every byte is a valid symbol; the file's CRC guarded the bytes
+
+        @Override
+        public void close() {
+            packed.close();
+            params.close();
+        }
     }
 
     /**
      * A coded tensor resident on the GPU (bitstream, chunk index, decode table, scales, error word),
      * ready to be decoded any number of times. Close it to free its device memory.
      */
-    public final class Prepared implements AutoCloseable {
+    public final class Prepared implements ResidentTensor {
         final EntroFile file;
         final EntroEntry.Coded entry;
         final DeviceBuffer words, index, table, params, error;
@@ -70,7 +125,7 @@ public final class GpuDecoder {
         /** Device bytes this tensor occupies in its coded form. */
         public long deviceBytes() { return words.bytes() + index.bytes() + table.bytes() + params.bytes() + error.bytes(); }
 
-        public EntroEntry.Coded entry() { return entry; }
+        @Override public EntroEntry.Coded entry() { return entry; }
 
         /** Launches the decode into {@code out} on {@code stream} without waiting. */
         public void launch(OutputType type, DeviceBuffer out, CudaStream stream) { launcher.launch(type, params0, out, stream); }
@@ -92,8 +147,16 @@ public final class GpuDecoder {
     /** Uploads a coded tensor's sections; the caller closes the result. */
     public Prepared prepare(EntroFile file, EntroEntry.Coded entry) { return new Prepared(file, entry); }
 
+    /** Uploads a quantized tensor (Huffman-coded or packed) in its stored form; the caller closes the result. */
+    public ResidentTensor prepare(EntroFile file, EntroEntry.Quantized entry) {
+        return switch (entry) {
+            case EntroEntry.Coded c -> new Prepared(file, c);
+            case EntroEntry.Packed p -> new PreparedPacked(file, p);
+        };
+    }
+
     /** Decodes {@code entry} into a new device tensor of {@code type}; the caller closes it. */
-    public DeviceTensor decode(EntroFile file, EntroEntry.Coded entry, OutputType type, CudaStream stream) {
+    public DeviceTensor decode(EntroFile file, EntroEntry.Quantized entry, OutputType type, CudaStream stream) {
         DeviceBuffer out = DeviceBuffer.allocate(ctx, entry.elementCount() * type.bytesPerElement(), "tensor '" + entry.name() + "'");
         try {
             decodeInto(file, entry, type, out, stream);
@@ -105,8 +168,8 @@ public final class GpuDecoder {
     }
 
     /** Decodes into an existing buffer (a reusable scratch buffer, in the streaming modes). */
-    public void decodeInto(EntroFile file, EntroEntry.Coded e, OutputType type, DeviceBuffer out, CudaStream stream) {
-        try (Prepared p = prepare(file, e)) {
+    public void decodeInto(EntroFile file, EntroEntry.Quantized e, OutputType type, DeviceBuffer out, CudaStream stream) {
+        try (ResidentTensor p = prepare(file, e)) {
             p.launch(type, out, stream);
             stream.synchronize();
             p.checkError();

@@ -39,7 +39,7 @@ public final class LlamaGpu implements CausalLm {
     private final ModelConfig c;
     private final Map<String, DeviceBuffer> weights;
     /** COMPRESSED mode: coded tensors resident on the GPU, and one scratch buffer per weight role. */
-    private final Map<String, GpuDecoder.Prepared> coded;
+    private final Map<String, GpuDecoder.ResidentTensor> coded;
     private final Map<String, DeviceBuffer> scratchByRole;
     private final io.entrollm.residency.ResidencyMode mode;
     private final DeviceBuffer invFreq;
@@ -49,7 +49,7 @@ public final class LlamaGpu implements CausalLm {
     private DeviceBuffer x, xb, q, att, o, gate, up, tokenIds, logits;
 
     private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, Map<String, DeviceBuffer> weights,
-                     Map<String, GpuDecoder.Prepared> coded, Map<String, DeviceBuffer> scratchByRole, io.entrollm.residency.ResidencyMode mode,
+                     Map<String, GpuDecoder.ResidentTensor> coded, Map<String, DeviceBuffer> scratchByRole, io.entrollm.residency.ResidencyMode mode,
                      DeviceBuffer invFreq) {
         this.ctx = ctx;
         this.coded = coded;
@@ -85,7 +85,7 @@ public final class LlamaGpu implements CausalLm {
             throw new IllegalArgumentException(source.path() + ": the compressed residency mode needs a .entro model");
         }
         Map<String, DeviceBuffer> weights = new LinkedHashMap<>();
-        Map<String, GpuDecoder.Prepared> prepared = new LinkedHashMap<>();
+        Map<String, GpuDecoder.ResidentTensor> prepared = new LinkedHashMap<>();
         Map<String, DeviceBuffer> scratch = new LinkedHashMap<>();
         Blas blas = null;
         DeviceBuffer inv = null;
@@ -93,8 +93,9 @@ public final class LlamaGpu implements CausalLm {
             GpuDecoder decoder = new GpuDecoder(ctx);
             Map<String, Long> roleBytes = new LinkedHashMap<>();
             for (String name : tensorNames(layout)) {
-                EntroEntry.Coded coded = entro == null ? null : entro.entries().stream()
-                        .filter(e -> e.name().equals(name) && e instanceof EntroEntry.Coded).map(e -> (EntroEntry.Coded) e).findFirst().orElse(null);
+                EntroEntry.Quantized coded = entro == null ? null : entro.entries().stream()
+                        .filter(e -> e.name().equals(name) && e instanceof EntroEntry.Quantized).map(e -> (EntroEntry.Quantized) e)
+                        .findFirst().orElse(null);
                 if (coded != null && mode == io.entrollm.residency.ResidencyMode.COMPRESSED && layerOf(name) >= 0) {
                     prepared.put(name, decoder.prepare(entro, coded));
                     roleBytes.merge(role(name), 4 * coded.elementCount(), Math::max);
@@ -116,7 +117,7 @@ public final class LlamaGpu implements CausalLm {
             return new LlamaGpu(ctx, blas, layout, weights, prepared, scratch, mode, inv);
         } catch (RuntimeException e) {
             weights.values().forEach(DeviceBuffer::close);
-            prepared.values().forEach(GpuDecoder.Prepared::close);
+            prepared.values().forEach(GpuDecoder.ResidentTensor::close);
             scratch.values().forEach(DeviceBuffer::close);
             if (inv != null) inv.close();
             if (blas != null) blas.close();
@@ -124,14 +125,11 @@ public final class LlamaGpu implements CausalLm {
         }
     }
 
-    /** A raw or packed .entro tensor as float32 on the host (packed ones are unpacked on the CPU for now). */
+    /** A raw .entro tensor as float32 on the host (quantized ones are decoded on the GPU). */
     private static float[] hostWeights(EntroFile f, String name) {
-        EntroEntry e = f.entries().stream().filter(x -> x.name().equals(name)).findFirst()
+        return f.entries().stream().filter(x -> x.name().equals(name) && x instanceof EntroEntry.Raw)
+                .map(x -> TensorReader.toFloats(f.rawTensor((EntroEntry.Raw) x))).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(f.path() + ": missing tensor '" + name + "'"));
-        return switch (e) {
-            case EntroEntry.Raw r -> TensorReader.toFloats(f.rawTensor(r));
-            case EntroEntry.Quantized q -> f.dequantize(q);
-        };
     }
 
     private static Set<String> tensorNames(LlamaLayout l) {
@@ -167,7 +165,7 @@ public final class LlamaGpu implements CausalLm {
     /** COMPRESSED mode: decodes layer {@code l}'s coded weights into the scratch buffers, on the compute stream. */
     private void decodeLayer(int l) {
         String prefix = "model.layers." + l + ".";
-        for (Map.Entry<String, GpuDecoder.Prepared> e : coded.entrySet()) {
+        for (Map.Entry<String, GpuDecoder.ResidentTensor> e : coded.entrySet()) {
             if (e.getKey().startsWith(prefix)) e.getValue().launch(OutputType.F32, scratchByRole.get(role(e.getKey())), stream);
         }
     }
@@ -177,7 +175,7 @@ public final class LlamaGpu implements CausalLm {
     /** GPU bytes held by the weights in this mode: decoded tensors, coded tensors and decode scratch. */
     public long residentWeightBytes() {
         return weights.values().stream().mapToLong(DeviceBuffer::bytes).sum()
-                + coded.values().stream().mapToLong(GpuDecoder.Prepared::deviceBytes).sum()
+                + coded.values().stream().mapToLong(GpuDecoder.ResidentTensor::deviceBytes).sum()
                 + scratchByRole.values().stream().mapToLong(DeviceBuffer::bytes).sum();
     }
 
@@ -253,7 +251,7 @@ public final class LlamaGpu implements CausalLm {
         ops.rmsnorm(last, w(layout.finalNorm), xb.whole(), logitRows, dim, (float) c.rmsNormEps(), stream);
         linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
         stream.synchronize();
-        for (GpuDecoder.Prepared p : coded.values()) p.checkError();
+        for (GpuDecoder.ResidentTensor p : coded.values()) p.checkError();
         float[] all = logits.downloadFloats();
         return java.util.Arrays.copyOf(all, logitRows * c.vocabSize());
     }
@@ -275,7 +273,7 @@ public final class LlamaGpu implements CausalLm {
         for (DeviceBuffer b : kCache) b.close();
         for (DeviceBuffer b : vCache) b.close();
         weights.values().forEach(DeviceBuffer::close);
-        coded.values().forEach(GpuDecoder.Prepared::close);
+        coded.values().forEach(GpuDecoder.ResidentTensor::close);
         scratchByRole.values().forEach(DeviceBuffer::close);
         invFreq.close();
         blas.close();

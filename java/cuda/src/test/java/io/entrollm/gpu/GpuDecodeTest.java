@@ -86,6 +86,34 @@ class GpuDecodeTest {
         }
     }
 
+    /** The packed baseline decodes on the GPU to the CPU's dequantized weights (f32 exactly, f16/bf16 by RNE). */
+    @ParameterizedTest
+    @CsvSource({"8, tensor", "4, group:128", "3, channel"})
+    void packedTensorsMatchTheCpu(int bits, String granularity) throws IOException {
+        Path out = tmp.resolve("packed.entro");
+        try (ModelSource src = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
+            compress(src, out, CompressOptions.defaults(bits, QuantScheme.MIXED, Granularity.parse(granularity))
+                    .withEncoding(CompressOptions.Encoding.PACKED));
+        }
+        GpuDecoder decoder = new GpuDecoder(ctx);
+        try (EntroFile f = EntroFile.open(out); CudaStream stream = new CudaStream()) {
+            for (EntroEntry e : f.entries()) {
+                if (!(e instanceof EntroEntry.Packed p)) continue;
+                float[] weights = f.dequantize(p);
+                try (DeviceTensor t = decoder.decode(f, p, OutputType.F32, stream); DeviceTensor h = decoder.decode(f, p, OutputType.F16, stream);
+                     DeviceTensor b = decoder.decode(f, p, OutputType.BF16, stream)) {
+                    float[] gpu = t.buffer().downloadFloats();
+                    short[] f16 = h.buffer().downloadShorts(), bf16 = b.buffer().downloadShorts();
+                    for (int i = 0; i < weights.length; i++) {
+                        assertEquals(Float.floatToIntBits(weights[i]), Float.floatToIntBits(gpu[i]), p.name() + " f32 weight " + i);
+                        assertEquals(FloatBits.floatToF16(weights[i]), f16[i], p.name() + " f16 weight " + i);
+                        assertEquals(FloatBits.floatToBf16(weights[i]), bf16[i], p.name() + " bf16 weight " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void randomTensorsOfOddSizesAndChunks() throws IOException {
         Path st = tmp.resolve("odd.safetensors");

@@ -122,11 +122,12 @@ class GpuInferenceTest {
     }
 
     /** The compressed residency mode gives the decoded mode's logits, holding less weight memory on the GPU. */
-    @Test
-    void compressedModeMatchesDecodedMode() throws IOException {
-        Path entro = tmp.resolve("u4.entro");
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(CompressOptions.Encoding.class)
+    void compressedModeMatchesDecodedMode(CompressOptions.Encoding encoding) throws IOException {
+        Path entro = tmp.resolve("u4-" + encoding + ".entro");
         try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-            EntroCompressor.compress(s, entro, CompressOptions.defaults(4, QuantScheme.MIXED, Granularity.TENSOR), null);
+            EntroCompressor.compress(s, entro, CompressOptions.defaults(4, QuantScheme.MIXED, Granularity.TENSOR).withEncoding(encoding), null);
         }
         try (LanguageModel lm = LanguageModel.load(entro);
              LlamaGpu decoded = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.DECODED);

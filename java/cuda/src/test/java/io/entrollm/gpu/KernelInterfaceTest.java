@@ -24,6 +24,19 @@ class KernelInterfaceTest {
     }
 
     @Test
+    void unpackParamsSizeMatchesTheHeader() throws IOException {
+        String header = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/entro_format.cuh"));
+        Matcher m = Pattern.compile("static_assert\\(sizeof\\(UnpackParams\\) == (\\d+)").matcher(header);
+        assertThat(m.find()).isTrue();
+        assertEquals(UnpackParams.BYTES, Integer.parseInt(m.group(1)));
+        assertEquals(UnpackParams.BYTES, new UnpackParams(1, 2, 3, 4, 5, 6, 7, 8).toBytes().length);
+        String source = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/" + PackedDecodeLauncher.MODULE + ".cu"));
+        for (OutputType t : new OutputType[] {OutputType.F32, OutputType.F16, OutputType.BF16}) {
+            assertThat(source).contains("extern \"C\" __global__ void " + PackedDecodeLauncher.kernel(t) + "(");
+        }
+    }
+
+    @Test
     void everyKernelNameExistsInTheSource() throws IOException {
         String source = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/" + HuffmanDecodeLauncher.MODULE + ".cu"));
         for (OutputType t : OutputType.values()) assertThat(source).contains("extern \"C\" __global__ void " + t.kernel + "(");
