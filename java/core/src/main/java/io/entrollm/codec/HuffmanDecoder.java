@@ -37,26 +37,44 @@ public final class HuffmanDecoder {
         IntStream.range(0, stream.chunkCount()).parallel().forEach(c -> decodeChunk(stream, c, table, tableBits, out));
     }
 
-    /** Decodes chunk {@code c}: the unit of work one GPU thread does in the CUDA kernel. */
+    /**
+     * Decodes chunk {@code c}: the unit of work one GPU thread does in the CUDA kernel. The bits sit
+     * left-aligned in a 64-bit buffer refilled a word at a time, so each symbol costs one table lookup
+     * and one shift; the chunk's bit budget is checked per symbol (a corrupt stream stops at its chunk).
+     */
     static void decodeChunk(HuffmanStream stream, int c, short[] table, int tableBits, byte[] out) {
         int[] words = stream.words();
-        long pos = stream.chunkBitOffsets()[c], end = stream.chunkEndBit(c);
-        if (pos < 0 || end < pos || end > stream.totalBits()) {
-            throw new CorruptStreamException("chunk " + c + " has bit range [" + pos + ", " + end + ") outside the stream");
+        long start = stream.chunkBitOffsets()[c], end = stream.chunkEndBit(c);
+        if (start < 0 || end < start || end > stream.totalBits()) {
+            throw new CorruptStreamException("chunk " + c + " has bit range [" + start + ", " + end + ") outside the stream");
         }
         int first = c * stream.chunkSymbols();
         int last = (int) Math.min(stream.symbolCount(), (long) first + stream.chunkSymbols());
+        long budget = end - start;                 // bits this chunk may still consume
+        int w = (int) (start >>> 5);               // next word to load
+        int skip = (int) (start & 31);
+        long buf = (words[w++] & 0xFFFFFFFFL) << 32 | (words[w++] & 0xFFFFFFFFL);
+        buf <<= skip;
+        int avail = 64 - skip;                      // valid bits at the top of buf
+        int shift = 64 - tableBits;
         for (int i = first; i < last; i++) {
-            if (pos >= end) throw new CorruptStreamException("chunk " + c + " ran out of bits at symbol " + (i - first));
-            int w = (int) (pos >>> 5);
-            long window = ((long) words[w] << 32) | (words[w + 1] & 0xFFFFFFFFL);
-            int index = (int) ((window << (pos & 31)) >>> (64 - tableBits));
-            int entry = table[index] & 0xFFFF;
-            if (entry == 0) throw new CorruptStreamException("chunk " + c + " holds an invalid code at bit " + pos);
+            if (avail < 32) {                       // refill: append the next word below the valid bits
+                long next = w < words.length ? words[w] & 0xFFFFFFFFL : 0;
+                w++;
+                buf |= next << (32 - avail);
+                avail += 32;
+            }
+            int entry = table[(int) (buf >>> shift)] & 0xFFFF;
+            int len = entry & 0xFF;
+            if (entry == 0 || len > budget) {
+                throw new CorruptStreamException("chunk " + c + (entry == 0 ? " holds an invalid code" : " ran out of bits")
+                        + " at symbol " + (i - first));
+            }
             out[i] = (byte) (entry >>> 8);
-            pos += entry & 0xFF;
+            buf <<= len;
+            avail -= len;
+            budget -= len;
         }
-        if (pos != end) throw new CorruptStreamException("chunk " + c + " decodes " + (pos - stream.chunkBitOffsets()[c])
-                + " bits but spans " + (end - stream.chunkBitOffsets()[c]));
+        if (budget != 0) throw new CorruptStreamException("chunk " + c + " decodes " + (end - start - budget) + " bits but spans " + (end - start));
     }
 }
