@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.entrollm.io.AtomicFile;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,12 +24,7 @@ public final class AnalysisReport {
         write(file, markdown(r, chartFiles).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void write(Path file, byte[] bytes) throws IOException {
-        try (AtomicFile f = AtomicFile.create(file)) {
-            f.channel().write(ByteBuffer.wrap(bytes));
-            f.commit();
-        }
-    }
+    private static void write(Path file, byte[] bytes) throws IOException { AtomicFile.write(file, bytes); }
 
     static String markdown(AnalysisResult r, List<String> charts) {
         StringBuilder b = new StringBuilder();

@@ -86,23 +86,18 @@ final class AnalyzeCommand implements Callable<Integer> {
         for (double mbps : storage) if (mbps <= 0) throw new IllegalArgumentException("--storage bandwidths must be positive");
         List<String> codecNames = codecs == null ? Codecs.names() : codecs;
         Codecs.byNames(codecNames); // validates the names before any work
-        Path scratch = Files.createTempDirectory("entrollm-analyze");
-        Analyzer.Options options = new Analyzer.Options(settings, codecNames, storage, repeats, includeEmbeddings,
-                threads != null ? threads : Runtime.getRuntime().availableProcessors(), scratch);
         PrintWriter out = spec.commandLine().getOut();
         AnalysisResult r;
-        try (ModelSource source = ModelSources.openHuggingFace(model); ProgressBar bar = CompressCommand.progressBar(1 + 3 * settings.size())) {
+        try (TempDir scratch = TempDir.create("entrollm-analyze"); ModelSource source = ModelSources.openHuggingFace(model);
+             ProgressBar bar = CompressCommand.progressBar(1 + 3 * settings.size())) {
+            Analyzer.Options options = new Analyzer.Options(settings, codecNames, storage, repeats, includeEmbeddings,
+                    threads != null ? threads : Runtime.getRuntime().availableProcessors(), scratch.path());
             r = Analyzer.analyze(source, options, (done, total, what) -> {
                 if (bar != null) {
                     bar.stepTo(done);
                     bar.setExtraMessage(what);
                 }
             });
-        } finally {
-            try (var s = Files.list(scratch)) {
-                for (Path p : s.toList()) Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(scratch);
         }
         print(out, r);
         if (json != null) AnalysisReport.writeJson(r, json);

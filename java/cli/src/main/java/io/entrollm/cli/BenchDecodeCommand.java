@@ -32,7 +32,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -84,16 +83,14 @@ final class BenchDecodeCommand implements Callable<Integer> {
         if (device.equals("gpu") && why != null) throw new IllegalArgumentException("--device gpu: " + why);
         boolean gpu = gpuWanted && why == null;
         PrintWriter out = spec.commandLine().getOut();
-        Path tmp = null;
         List<Path> files = new ArrayList<>();
-        if (model != null) {
-            files.add(model);
-        } else {
-            tmp = Files.createTempDirectory("entrollm-bench");
-            for (int b : bits) files.add(synthetic(tmp, b));
-        }
         List<Row> rows = new ArrayList<>();
-        try (CudaContext ctx = gpu ? CudaContext.open(0) : null) {
+        try (TempDir tmp = model == null ? TempDir.create("entrollm-bench") : null; CudaContext ctx = gpu ? CudaContext.open(0) : null) {
+            if (model != null) {
+                files.add(model);
+            } else {
+                for (int b : bits) files.add(synthetic(tmp.path(), b));
+            }
             if (ctx != null) out.printf("GPU: %s (compute %s), %s%n", ctx.deviceName(), ctx.computeCapability(), memory(ctx));
             else if (gpuWanted) out.println("GPU: not measured (" + why + ")");
             out.printf("CPU: %d threads; %d warm-up, median of %d%n", Runtime.getRuntime().availableProcessors(), warmup, repeats);
@@ -104,13 +101,6 @@ final class BenchDecodeCommand implements Callable<Integer> {
                             .limit(maxTensors).toList();
                     for (EntroEntry.Coded c : coded) rows.add(measure(f, c, cpu, ctx));
                 }
-            }
-        } finally {
-            if (tmp != null) {
-                try (var s = Files.list(tmp)) {
-                    for (Path p : s.toList()) Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(tmp);
             }
         }
         TextTable t = new TextTable("tensor", "bits", "weights", "coded MB", "CPU ms", "CPU GB/s out", "GPU ms", "GPU GB/s in",
@@ -146,8 +136,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 HuffmanDecoder.decode(stream);
                 ms[i] = (System.nanoTime() - t0) / 1e6;
             }
-            Arrays.sort(ms);
-            cpuMs = ms[repeats / 2];
+            cpuMs = DecodeBenchmark.median(ms);
             cpuGBps = c.elementCount() / (cpuMs / 1e3) / 1e9;
         }
         DecodeBenchmark.Result gpu = ctx == null ? null : DecodeBenchmark.run(ctx, f, c, OutputType.BF16, warmup, repeats);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.entrollm.container.CompressOptions;
 import io.entrollm.container.EntroCompressor;
 import io.entrollm.gpu.Cuda;
+import io.entrollm.gpu.DecodeBenchmark;
 import io.entrollm.gpu.GpuSessions;
 import io.entrollm.infer.Generator;
 import io.entrollm.infer.LanguageModel;
@@ -22,7 +23,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,8 +83,8 @@ final class BenchInferCommand implements Callable<Integer> {
         List<ResidencyMode> gpuModes = modes.stream().map(m -> ResidencyMode.valueOf(m.toUpperCase(java.util.Locale.ROOT))).toList();
         PrintWriter out = spec.commandLine().getOut();
         List<Row> rows = new ArrayList<>();
-        Path tmp = Files.createTempDirectory("entrollm-bench");
-        try {
+        try (TempDir tmpDir = TempDir.create("entrollm-bench")) {
+            Path tmp = tmpDir.path();
             for (Path model : models) {
                 for (String f : formats) {
                     Path file = materialise(model, f, tmp);
@@ -93,11 +93,6 @@ final class BenchInferCommand implements Callable<Integer> {
                     for (ResidencyMode m : ms) rows.add(measure(model, f, file, m));
                 }
             }
-        } finally {
-            try (var s = Files.list(tmp)) {
-                for (Path p : s.toList()) Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(tmp);
         }
         String md = markdown(rows);
         out.print(md);
@@ -152,7 +147,7 @@ final class BenchInferCommand implements Callable<Integer> {
                         tg[r] = g.generatedTokensPerSecond();
                     }
                     return new Row(model.getFileName().toString(), format, mode.name().toLowerCase(), s.device(), Files.size(weightsFile(file)),
-                            perToken, median(pp), spread(pp), median(tg), spread(tg), gpuUsed);
+                            perToken, DecodeBenchmark.median(pp), spread(pp), DecodeBenchmark.median(tg), spread(tg), gpuUsed);
                 }
             } finally {
                 if (probe != null) probe.close();
@@ -164,12 +159,6 @@ final class BenchInferCommand implements Callable<Integer> {
 
     private static Path weightsFile(Path p) {
         return Files.isDirectory(p) ? p.resolve("model.safetensors") : p;
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static double spread(double[] v) {
@@ -222,9 +211,6 @@ final class BenchInferCommand implements Callable<Integer> {
     }
 
     private static void write(Path file, String text) throws java.io.IOException {
-        try (AtomicFile f = AtomicFile.create(file)) {
-            f.channel().write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
-            f.commit();
-        }
+        AtomicFile.write(file, text.getBytes(StandardCharsets.UTF_8));
     }
 }

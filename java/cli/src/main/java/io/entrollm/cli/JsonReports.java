@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.entrollm.io.AtomicFile;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 /** Writes JSON reports atomically, pretty-printed. */
@@ -15,9 +14,6 @@ final class JsonReports {
     private JsonReports() {}
 
     static void write(Path file, JsonNode report) throws IOException {
-        try (AtomicFile f = AtomicFile.create(file)) {
-            f.channel().write(ByteBuffer.wrap(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(report)));
-            f.commit();
-        }
+        AtomicFile.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(report));
     }
 }

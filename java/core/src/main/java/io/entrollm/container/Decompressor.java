@@ -11,7 +11,6 @@ import io.entrollm.tensor.TensorReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,9 +54,6 @@ public final class Decompressor {
     }
 
     private static void writeText(Path p, String text) throws IOException {
-        try (AtomicFile f = AtomicFile.create(p)) {
-            f.channel().write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
-            f.commit();
-        }
+        AtomicFile.write(p, text.getBytes(StandardCharsets.UTF_8));
     }
 }

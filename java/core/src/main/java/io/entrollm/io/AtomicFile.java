@@ -44,6 +44,15 @@ public final class AtomicFile implements AutoCloseable {
         }
     }
 
+    /** Writes {@code bytes} to {@code target} atomically (small files: reports, configs, indexes). */
+    public static void write(Path target, byte[] bytes) throws IOException {
+        try (AtomicFile f = create(target)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) f.channel().write(b);
+            f.commit();
+        }
+    }
+
     /** The channel to write through; its position starts at 0. */
     public FileChannel channel() { return channel; }
 

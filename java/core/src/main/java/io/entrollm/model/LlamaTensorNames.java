@@ -36,7 +36,22 @@ public final class LlamaTensorNames {
     private static final Pattern GGUF_LAYER = Pattern.compile("blk\\.(\\d+)\\.(.+)\\.(weight|bias)");
     private static final Pattern GLOBAL_NAME = Pattern.compile("(.+)\\.(weight|bias)");
 
+    private static final String LAYER_PREFIX = "model.layers.";
+
     private LlamaTensorNames() {}
+
+    /** The decoder layer of a Hugging Face tensor name ({@code model.layers.N.*}), or -1 for other tensors. */
+    public static int layerOf(String hfName) {
+        if (!hfName.startsWith(LAYER_PREFIX)) return -1;
+        int end = hfName.indexOf('.', LAYER_PREFIX.length());
+        return end < 0 ? -1 : Integer.parseInt(hfName.substring(LAYER_PREFIX.length(), end));
+    }
+
+    /** A layer tensor's name without its layer prefix ({@code self_attn.q_proj.weight}). */
+    public static String roleOf(String hfName) {
+        if (layerOf(hfName) < 0) throw new IllegalArgumentException("'" + hfName + "' is not a decoder-layer tensor");
+        return hfName.substring(hfName.indexOf('.', LAYER_PREFIX.length()) + 1);
+    }
 
     /** The GGUF name, or empty when llama.cpp has none for this tensor. */
     public static Optional<String> toGguf(String hfName) {

@@ -32,7 +32,7 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         if (inner instanceof io.entrollm.container.EntroModel m) {
             io.entrollm.container.EntroFile f = m.file();
             for (io.entrollm.container.EntroEntry e : f.entries()) {
-                int layer = layerOf(e.name());
+                int layer = io.entrollm.model.LlamaTensorNames.layerOf(e.name());
                 long dec = 4 * e.elementCount();
                 long cod = switch (e) {
                     case io.entrollm.container.EntroEntry.Raw r -> dec;
@@ -48,7 +48,7 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         } else {
             for (String name : source.tensors().stream().map(io.entrollm.tensor.Tensor::name).toList()) {
                 long dec = 4 * io.entrollm.tensor.Tensor.elementCount(source.shape(name).orElseThrow());
-                int layer = layerOf(name);
+                int layer = io.entrollm.model.LlamaTensorNames.layerOf(name);
                 if (layer < 0) other += dec;
                 else { coded[layer] += dec; decoded[layer] += dec; }
             }
@@ -57,12 +57,6 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         long activations = 4L * contextTokens * (3L * c.hiddenSize() + 2L * c.qDim() + 2L * c.intermediateSize() + c.vocabSize());
         return new ModelFootprint(java.util.Arrays.stream(coded).boxed().toList(), java.util.Arrays.stream(decoded).boxed().toList(),
                 other, kv, activations);
-    }
-
-    private static int layerOf(String name) {
-        if (!name.startsWith("model.layers.")) return -1;
-        int end = name.indexOf('.', "model.layers.".length());
-        return Integer.parseInt(name.substring("model.layers.".length(), end));
     }
 
     public long codedBytes() { return layerCodedBytes.stream().mapToLong(Long::longValue).sum(); }

@@ -46,7 +46,8 @@ public final class DecodeBenchmark {
         }
     }
 
-    static double median(double[] v) {
+    /** The median of a sample (the mean of the two middle values for an even count). */
+    public static double median(double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

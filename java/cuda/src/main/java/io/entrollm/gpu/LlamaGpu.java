@@ -146,16 +146,9 @@ public final class LlamaGpu implements CausalLm {
         return names;
     }
 
-    /** Layer index of a decoder-layer tensor name, or -1. */
-    private static int layerOf(String name) {
-        if (!name.startsWith("model.layers.")) return -1;
-        return Integer.parseInt(name.substring("model.layers.".length(), name.indexOf('.', "model.layers.".length())));
-    }
+    private static int layerOf(String name) { return io.entrollm.model.LlamaTensorNames.layerOf(name); }
 
-    /** The role of a layer tensor: its name without the layer prefix ({@code self_attn.q_proj.weight}). */
-    private static String role(String name) {
-        return name.substring(name.indexOf('.', "model.layers.".length()) + 1);
-    }
+    private static String role(String name) { return io.entrollm.model.LlamaTensorNames.roleOf(name); }
 
     private DeviceSlice w(LlamaLayout.WeightRef r) {
         DeviceBuffer b = coded.containsKey(r.tensor()) ? scratchByRole.get(role(r.tensor())) : weights.get(r.tensor());

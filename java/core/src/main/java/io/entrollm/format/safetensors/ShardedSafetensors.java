@@ -8,7 +8,6 @@ import io.entrollm.io.AtomicFile;
 import io.entrollm.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -140,10 +139,7 @@ public final class ShardedSafetensors implements AutoCloseable {
             }
         }
         Path indexPath = dir.resolve(INDEX_FILE);
-        try (AtomicFile f = AtomicFile.create(indexPath)) {
-            f.channel().write(ByteBuffer.wrap(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index)));
-            f.commit();
-        }
+        AtomicFile.write(indexPath, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
         written.add(indexPath);
         return written;
     }
