@@ -85,8 +85,12 @@ class QuantizerTest {
                     }
                 }
                 assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(deq[i]), "weight " + i);
-                // and the error is within half a step
-                assertThat(Math.abs((double) deq[i] - w[i])).isLessThanOrEqualTo(s * 0.5000001 + 1e-12);
+                // and the error is within half a step, plus float32 rounding: the quotient (w - min) / s may be
+                // off by 2 ulp relative (up to `levels` steps times 2^-23), and the dequantization's multiply and
+                // add round by half an ulp each of values no larger than max(|w|, |deq|) + s.
+                double magnitude = Math.max(Math.abs(w[i]), Math.abs(deq[i])) + s;
+                double bound = s * (0.5 + levels * 0x1p-22) + Math.ulp((float) magnitude);
+                assertThat(Math.abs((double) deq[i] - w[i])).isLessThanOrEqualTo(bound);
             }
         }
     }
