@@ -31,7 +31,7 @@ KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
 KERNEL_OUT := target/kernels
 FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
-.PHONY: all kernels jars test test-gpu dist gpu-test-bundle demo clean help bench-cpu bench
+.PHONY: all kernels jars test test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
 
 all: kernels jars bin/entrollm
 
@@ -43,7 +43,8 @@ help:
 	@echo "make dist       self-contained bundle target/carry/entrollm.tgz (jlinked runtime, jars, kernels)"
 	@echo "make gpu-test-bundle  the GPU tests runnable without Maven (target/carry/entrollm-gpu-tests.tgz)"
 	@echo "make demo       run the main job on the bundled model test-models/sotu-tiny"
-	@echo "make bench      the GPU benchmark suite (bench infer + bench decode) into target/bench/"
+	@echo "make bench      the GPU benchmark suite (bench infer + bench decode) into target/bench/ (BENCH_SYNTH=..., BENCH_ARGS=...)"
+	@echo "make bench-jetson  the edge profile: 3 GiB budget, compressed + streamed modes (JETSON_BUDGET=...)"
 	@echo "make bench-cpu  JMH benchmarks of the CPU Huffman codec (JMH_ARGS=... passes options)"
 	@echo "make clean      remove build outputs"
 
@@ -121,11 +122,42 @@ bench-cpu: jars
 	$(JAVA_HOME)/bin/java --add-modules jdk.incubator.vector -cp 'java/bench/target/lib/*:java/bench/target/classes' org.openjdk.jmh.Main $(JMH_ARGS)
 
 # The standard suite on the local GPU (inference rows in both residency modes, decode throughput).
-bench: all
-	@mkdir -p target/bench
-	bin/entrollm bench infer test-models/sotu-tiny --device gpu --modes decoded,compressed \
-	  --markdown target/bench/infer.md --csv target/bench/infer.csv --json target/bench/infer.json
-	bin/entrollm bench decode --device gpu --json target/bench/decode.json
+# The GPU benchmark suite: sotu-tiny plus synthetic models with real shapes (entrollm synth), every
+# format in every residency mode, then the decode kernels. Disk: a model's source plus its four
+# quantized formats at a time (mistral-7b: ~35 GB). BENCH_SYNTH= runs sotu-tiny only;
+# BENCH_SYNTH_LAYERS=8 cuts the synthetic models to 8 layers (say so when quoting them).
+BENCH_DIR ?= target/bench
+BENCH_SYNTH ?= smollm-1.7b phi-3-mini mistral-7b
+BENCH_SYNTH_LAYERS ?=
+BENCH_MODES ?= decoded,compressed,streamed
+BENCH_ARGS ?= --prompt-tokens 32 --gen-tokens 16 --repetitions 3
+BENCH_SYNTH_DIRS = $(foreach m,$(BENCH_SYNTH),$(BENCH_DIR)/models/$(m))
+
+synth-models: all
+	@for m in $(BENCH_SYNTH); do \
+	  [ -f $(BENCH_DIR)/models/$$m/config.json ] || bin/entrollm synth $$m $(BENCH_DIR)/models/$$m \
+	    $(if $(BENCH_SYNTH_LAYERS),--layers $(BENCH_SYNTH_LAYERS)) || exit 1; \
+	done
+
+bench: synth-models
+	@mkdir -p $(BENCH_DIR)
+	bin/entrollm bench infer test-models/sotu-tiny $(BENCH_SYNTH_DIRS) --device gpu --modes $(BENCH_MODES) $(BENCH_ARGS) \
+	  --work-dir $(BENCH_DIR)/formats --timeline $(BENCH_DIR)/timeline \
+	  --markdown $(BENCH_DIR)/infer.md --csv $(BENCH_DIR)/infer.csv --json $(BENCH_DIR)/infer.json
+	bin/entrollm bench decode --device gpu --json $(BENCH_DIR)/decode.json
+
+# The edge profile (native/jetson/README.md): a 3 GiB GPU memory budget (a 4 GB Jetson less the OS),
+# the compressed and streamed modes, models that fit. Runs on any CUDA host: there it shows what the
+# budget allows, not a Jetson's speed; on a Jetson build with CUDA_ARCHS=53 (Nano) or 87 (Orin).
+JETSON_BUDGET ?= 3GiB
+JETSON_SYNTH ?= smollm-1.7b
+bench-jetson:
+	$(MAKE) synth-models BENCH_SYNTH="$(JETSON_SYNTH)"
+	@mkdir -p $(BENCH_DIR)
+	bin/entrollm bench infer test-models/sotu-tiny $(foreach m,$(JETSON_SYNTH),$(BENCH_DIR)/models/$(m)) --device gpu \
+	  --modes compressed,streamed --gpu-memory-budget $(JETSON_BUDGET) $(BENCH_ARGS) \
+	  --work-dir $(BENCH_DIR)/formats --timeline $(BENCH_DIR)/timeline-jetson \
+	  --markdown $(BENCH_DIR)/jetson.md --csv $(BENCH_DIR)/jetson.csv --json $(BENCH_DIR)/jetson.json
 
 DEMO_MODEL ?= test-models/sotu-tiny
 DEMO_OUT := target/demo

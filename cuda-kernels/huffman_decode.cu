@@ -1,47 +1,86 @@
 // huffman_decode.cu: decode Huffman-coded .entro tensors into GPU memory, fused with dequantization.
 //
 // Thread mapping: one thread decodes one chunk (chunk_symbols consecutive symbols, independent of
-// every other chunk thanks to the stored starting bit offsets). A warp decodes 32 consecutive
-// chunks; blocks are 1-D, grid = ceil(n_chunks / blockDim.x). Each thread walks its chunk with a
-// table_bits-wide window: one shared-memory lookup gives (symbol, code length) per symbol.
-// Shared memory: the tensor's decode table, 2^table_bits u16 entries (8 KiB at the default 12-bit
-// limit), copied cooperatively by the block before decoding (dynamic shared memory, sized by the
-// launcher). Outputs: symbols only (u8, for bit-exact tests) or dequantized f32 / f16 / bf16 weights
-// (group of symbol i = i / group_size). A corrupt chunk (invalid code, or a chunk that does not end
-// exactly at the next chunk's first bit) records 1 + its index in *error and stops.
+// every other chunk thanks to the stored starting bit offsets); a warp decodes 32 consecutive
+// chunks; blocks are 1-D (a multiple of 32 threads), grid = ceil(n_chunks / blockDim.x). Each thread
+// walks its chunk with a table_bits-wide window: one shared-memory lookup gives (symbol, code length).
+// Writes are coalesced through shared memory: the warp decodes in rounds of 32 symbols per thread
+// into a 32 x 33 staging tile (thread = row, padded against bank conflicts), then writes the tile out
+// row by row, the 32 lanes covering 32 consecutive outputs of one chunk. A thread writing its own
+// chunk directly would make every warp store touch 32 cache lines.
+// Shared memory (dynamic, sized by the launcher): the tensor's decode table, 2^table_bits u16 entries
+// (8 KiB at the default 12-bit limit), copied cooperatively before decoding, then one staging tile
+// of 32 x 33 words per warp. Outputs: symbols only (u8, for bit-exact tests) or dequantized
+// f32 / f16 / bf16 weights (group of symbol i = i / group_size). A corrupt chunk (invalid code, or a
+// chunk that does not end exactly at the next chunk's first bit) records 1 + its index in *error and
+// stops decoding (it keeps taking part in the warp's rounds; its outputs are then undefined).
 #include "entro_format.cuh"
 
 namespace {
 
+constexpr int kTile = 32;        // symbols per thread per round, and chunks per warp
+constexpr int kTileStride = 33;  // padded row: lane l writes word l*33+k, reads word r*33+l: no bank conflicts
+
+__device__ __forceinline__ uint32_t warp_max(uint32_t v) {
+    for (int o = 16; o > 0; o >>= 1) v = max(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
+    return v;
+}
+
 template <typename Out, bool kSymbolsOnly>
 __device__ void decode_chunks(const entro::DecodeParams p, Out* out) {
-    extern __shared__ uint16_t table[];
+    extern __shared__ uint32_t shared[];
     const int table_size = 1 << p.table_bits;
+    uint16_t* table = reinterpret_cast<uint16_t*>(shared);
     for (int i = threadIdx.x; i < table_size; i += blockDim.x) table[i] = p.table[i];
+    const int table_words = (table_size + 1) / 2;
+    float* tile = reinterpret_cast<float*>(shared + table_words) + (threadIdx.x / 32) * (kTile * kTileStride);
     __syncthreads();
 
+    const int lane = threadIdx.x & 31;
     const int chunk = blockIdx.x * blockDim.x + threadIdx.x;
-    if (chunk >= p.n_chunks) return;
-    uint64_t pos = p.chunk_bits[chunk];
-    const uint64_t end = chunk + 1 < p.n_chunks ? p.chunk_bits[chunk + 1] : p.total_bits;
-    const uint64_t first = static_cast<uint64_t>(chunk) * p.chunk_symbols;
-    const uint64_t last = min(first + static_cast<uint64_t>(p.chunk_symbols), p.n_symbols);
-    if (end < pos || end > p.total_bits) { atomicCAS(p.error, 0, chunk + 1); return; }
-    for (uint64_t i = first; i < last; ++i) {
-        if (pos >= end) { atomicCAS(p.error, 0, chunk + 1); return; }
-        const uint32_t entry = table[entro::peek_bits(p.words, pos, p.table_bits)];
-        if (entry == 0) { atomicCAS(p.error, 0, chunk + 1); return; }
-        const uint32_t symbol = entry >> 8;
-        pos += entry & 0xFF;
-        if (kSymbolsOnly) {
-            out[i] = static_cast<Out>(symbol);
-        } else {
-            const uint64_t g = i / p.group_size;
-            const float zero = p.scheme == entro::SCHEME_ASYM ? p.zeros[g] : 0.0f;
-            out[i] = entro::from_float<Out>(entro::dequantize(p.scheme, p.bits, symbol, p.scales[g], zero, p.sign));
-        }
+    const int warp_first_chunk = chunk - lane;
+    uint64_t pos = 0, end = 0, first = 0;
+    uint32_t len = 0;
+    bool ok = false;
+    if (chunk < p.n_chunks) {
+        pos = p.chunk_bits[chunk];
+        end = chunk + 1 < p.n_chunks ? p.chunk_bits[chunk + 1] : p.total_bits;
+        first = static_cast<uint64_t>(chunk) * p.chunk_symbols;
+        len = static_cast<uint32_t>(min(first + static_cast<uint64_t>(p.chunk_symbols), p.n_symbols) - first);
+        ok = !(end < pos || end > p.total_bits);
+        if (!ok) atomicCAS(p.error, 0, chunk + 1);
     }
-    if (pos != end) atomicCAS(p.error, 0, chunk + 1);
+    const uint32_t rounds_len = warp_max(len);
+    for (uint32_t base = 0; base < rounds_len; base += kTile) {
+        for (int k = 0; k < kTile; ++k) {
+            if (!ok || base + k >= len) break;
+            if (pos >= end) { atomicCAS(p.error, 0, chunk + 1); ok = false; break; }
+            const uint32_t entry = table[entro::peek_bits(p.words, pos, p.table_bits)];
+            if (entry == 0) { atomicCAS(p.error, 0, chunk + 1); ok = false; break; }
+            const uint32_t symbol = entry >> 8;
+            pos += entry & 0xFF;
+            float v;
+            if (kSymbolsOnly) {
+                v = static_cast<float>(symbol);
+            } else {
+                const uint64_t g = (first + base + k) / p.group_size;
+                const float zero = p.scheme == entro::SCHEME_ASYM ? p.zeros[g] : 0.0f;
+                v = entro::dequantize(p.scheme, p.bits, symbol, p.scales[g], zero, p.sign);
+            }
+            tile[lane * kTileStride + k] = v;
+        }
+        __syncwarp();
+        for (int r = 0; r < kTile; ++r) {
+            const int c = warp_first_chunk + r;
+            if (c >= p.n_chunks) break;
+            const uint64_t c_first = static_cast<uint64_t>(c) * p.chunk_symbols;
+            const uint64_t c_last = min(c_first + static_cast<uint64_t>(p.chunk_symbols), p.n_symbols);
+            const uint64_t i = c_first + base + lane;
+            if (i < c_last) out[i] = entro::from_float<Out>(tile[r * kTileStride + lane]);
+        }
+        __syncwarp();
+    }
+    if (ok && pos != end) atomicCAS(p.error, 0, chunk + 1);
 }
 
 }  // namespace

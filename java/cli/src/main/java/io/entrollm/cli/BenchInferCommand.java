@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.entrollm.container.CompressOptions;
 import io.entrollm.container.EntroCompressor;
 import io.entrollm.gpu.Cuda;
+import io.entrollm.gpu.CudaContext;
 import io.entrollm.gpu.DecodeBenchmark;
-import io.entrollm.gpu.GpuSessions;
+import io.entrollm.gpu.LayerTimeline;
+import io.entrollm.gpu.LlamaGpu;
 import io.entrollm.infer.Generator;
 import io.entrollm.infer.LanguageModel;
 import io.entrollm.infer.Sampler;
@@ -18,6 +20,7 @@ import io.entrollm.quant.Granularity;
 import io.entrollm.quant.QuantScheme;
 import io.entrollm.residency.ModelFootprint;
 import io.entrollm.residency.ResidencyMode;
+import io.entrollm.residency.ResidencyPlanner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,17 +32,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
  * {@code entrollm bench infer}: llama-bench-style inference rows, model x format x residency mode:
  * prompt-processing and generation tokens/s (median and spread of repetitions after a warm-up), the
- * weight bytes each generated token reads, and GPU memory in use. Formats are made on the fly from the
- * source model: bf16 (the source), uint8 / uint4 (packed, no entropy coding) and entro-u8 / entro-u4
- * (Huffman-coded), all quantized per tensor with the same scheme.
+ * weight bytes each generated token moves, decode and host-to-device GB/s (from one profiled
+ * generated token, CUDA events), GPU memory in use next to the plan. Formats are made on the fly from
+ * the source model: bf16 (the source), uint8 / uint4 (packed, no entropy coding) and entro-u8 /
+ * entro-u4 (Huffman-coded), all quantized per tensor with the same scheme, so every ratio compares
+ * like with like. Synthetic models (written by {@code entrollm synth}) are marked in the model column.
  */
 @Command(name = "infer", mixinStandardHelpOptions = true,
-        description = "Inference benchmark: rows of model x format x mode with prompt/generation tokens/s, bytes per token, GPU memory.")
+        description = "Inference benchmark: rows of model x format x mode with prompt/generation tokens/s, decode and H2D GB/s, bytes per token, GPU memory.")
 final class BenchInferCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "MODEL", arity = "1..*", description = "Source models (Hugging Face directory, .safetensors or .gguf).")
@@ -51,9 +57,13 @@ final class BenchInferCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu. Default: ${DEFAULT-VALUE}.")
     String device;
 
-    @Option(names = "--modes", split = ",", defaultValue = "decoded,compressed",
-            description = "GPU residency modes (compressed applies to .entro formats). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--modes", split = ",", defaultValue = "decoded,compressed,streamed",
+            description = "GPU residency modes. Default: ${DEFAULT-VALUE}.")
     List<String> modes;
+
+    @Option(names = "--gpu-memory-budget", paramLabel = "SIZE",
+            description = "Skip the rows whose mode needs more GPU memory than this (planned from the file), e.g. 3GiB for a 4 GB Jetson.")
+    String budget;
 
     @Option(names = "--prompt-tokens", defaultValue = "64") int promptTokens;
 
@@ -67,40 +77,82 @@ final class BenchInferCommand implements Callable<Integer> {
 
     @Option(names = "--json", paramLabel = "FILE") Path json;
 
+    @Option(names = "--timeline", paramLabel = "DIR",
+            description = "Write each GPU row's per-layer copy/decode/compute timeline of one generated token as CSV into DIR.")
+    Path timelineDir;
+
+    @Option(names = "--work-dir", paramLabel = "DIR", description = "Where the quantized formats are written (default: a temporary directory).")
+    Path workDir;
+
+    @Option(names = "--keep-formats", description = "Keep each model's quantized formats in --work-dir (and reuse them next time); "
+            + "by default they are deleted once the model's rows are done, so the disk holds one model's formats at a time.")
+    boolean keepFormats;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** One row: medians and the spread (max - min) of the repetitions. */
-    record Row(String model, String format, String mode, String device, long weightBytes, long bytesPerToken, double ppTokPerSec,
-               double ppSpread, double tgTokPerSec, double tgSpread, long gpuMemoryBytes) {}
+    /**
+     * One row: medians and the spread (max - min) of the repetitions; GB/s are NaN where the mode moves
+     * no weights per token; GPU bytes are 0 on the CPU.
+     */
+    record Row(String model, boolean synthetic, String format, String mode, String device, long weightBytes, long bytesPerToken,
+               double ppTokPerSec, double ppSpread, double tgTokPerSec, double tgSpread, double decodeGBps, double h2dGBps,
+               long gpuMemoryBytes, long plannedGpuBytes) {}
 
     @Override
     public Integer call() throws Exception {
         if (!List.of("cpu", "gpu").contains(device)) throw new IllegalArgumentException("--device must be cpu or gpu");
         if (device.equals("gpu") && !Cuda.available()) throw new IllegalArgumentException("--device gpu: " + Cuda.unavailableReason());
-        if (repetitions < 1 || promptTokens < 1 || genTokens < 1) throw new IllegalArgumentException("--repetitions, --prompt-tokens and --gen-tokens must be positive");
+        if (repetitions < 1 || promptTokens < 1 || genTokens < 2) {
+            throw new IllegalArgumentException("--repetitions and --prompt-tokens must be positive, --gen-tokens at least 2 (the first token comes from the prompt pass)");
+        }
         for (String f : formats) format(f);
-        List<ResidencyMode> gpuModes = modes.stream().map(m -> ResidencyMode.valueOf(m.toUpperCase(java.util.Locale.ROOT))).toList();
+        if (device.equals("cpu") && budget != null) throw new IllegalArgumentException("--gpu-memory-budget applies to --device gpu");
+        List<ResidencyMode> gpuModes = modes.stream().map(BenchInferCommand::mode).toList();
+        long budgetBytes = budget == null ? Long.MAX_VALUE : ResidencyPlanner.parseBytes(budget);
         PrintWriter out = spec.commandLine().getOut();
         List<Row> rows = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        String gpu = "";
         try (TempDir tmpDir = TempDir.create("entrollm-bench")) {
-            Path tmp = tmpDir.path();
+            Path work = workDir != null ? Files.createDirectories(workDir) : tmpDir.path();
+            if (timelineDir != null) Files.createDirectories(timelineDir);
             for (Path model : models) {
                 for (String f : formats) {
-                    Path file = materialise(model, f, tmp);
-                    List<ResidencyMode> ms = device.equals("cpu") ? List.of(ResidencyMode.DECODED)
-                            : gpuModes.stream().filter(m -> m != ResidencyMode.COMPRESSED || f.startsWith("entro")).toList();
-                    for (ResidencyMode m : ms) rows.add(measure(model, f, file, m));
+                    Path file = materialise(model, f, work);
+                    try {
+                        List<ResidencyMode> ms = device.equals("cpu") ? List.of(ResidencyMode.DECODED) : gpuModes;
+                        for (ResidencyMode m : ms) {
+                            Row r = measure(model, f, file, m, budgetBytes, skipped);
+                            if (r != null) rows.add(r);
+                        }
+                    } finally {
+                        if (!keepFormats && !file.equals(model)) Files.deleteIfExists(file);
+                    }
                 }
             }
         }
-        String md = markdown(rows);
+        if (device.equals("gpu")) {
+            try (CudaContext ctx = CudaContext.open(0)) {
+                gpu = "; GPU: " + ctx.deviceName() + " (sm " + ctx.computeCapability() + ", " + ctx.memoryInfo()[1] / (1 << 20) + " MiB), driver CUDA "
+                        + ctx.driverVersion();
+            }
+        }
+        String md = markdown(rows, gpu, skipped);
         out.print(md);
         out.flush();
         if (markdown != null) write(markdown, md);
         if (csv != null) write(csv, csv(rows));
-        if (json != null) JsonReports.write(json, json(rows));
+        if (json != null) JsonReports.write(json, json(rows, gpu, skipped));
         return 0;
+    }
+
+    private static ResidencyMode mode(String m) {
+        try {
+            return ResidencyMode.valueOf(m.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown mode '" + m + "' (decoded, compressed, streamed)");
+        }
     }
 
     /** bits and encoding of a format name, or null for the source as it is. */
@@ -113,59 +165,88 @@ final class BenchInferCommand implements Callable<Integer> {
         };
     }
 
-    private static Path materialise(Path model, String f, Path tmp) throws Exception {
+    /** The model in format {@code f}: the source itself for bf16, else a .entro in {@code work} (reused when already there). */
+    private static Path materialise(Path model, String f, Path work) throws Exception {
         CompressOptions.Encoding enc = format(f);
         if (enc == null) return model;
         int bits = f.endsWith("8") ? 8 : 4;
-        Path out = tmp.resolve(model.getFileName() + "-" + f + ".entro");
+        Path out = work.resolve(model.getFileName() + "-" + f + ".entro");
+        if (Files.exists(out)) return out; // kept by an earlier --keep-formats run (atomic writes: never a partial file)
         try (ModelSource src = ModelSources.openHuggingFace(model)) {
             EntroCompressor.compress(src, out, CompressOptions.defaults(bits, QuantScheme.MIXED, Granularity.TENSOR).withEncoding(enc), null);
         }
         return out;
     }
 
-    private Row measure(Path model, String format, Path file, ResidencyMode mode) {
+    private Row measure(Path model, String format, Path file, ResidencyMode mode, long budgetBytes, List<String> skipped) throws Exception {
         try (LanguageModel lm = LanguageModel.load(file)) {
             ModelFootprint fp = ModelFootprint.of(lm.source(), promptTokens + genTokens);
-            // bytes of weights each generated token reads: layers in their stored form where they stay coded, plus the rest
-            long perToken = (mode == ResidencyMode.DECODED ? fp.decodedBytes() : fp.codedBytes()) + fp.otherDecodedBytes();
-            long gpuBefore = 0;
-            io.entrollm.gpu.CudaContext probe = device.equals("gpu") ? io.entrollm.gpu.CudaContext.open(0) : null;
-            try {
-                if (probe != null) gpuBefore = probe.memoryInfo()[0];
-                try (LanguageModel.Session s = device.equals("cpu") ? lm.openCpuSession() : GpuSessions.open(lm, 0, mode)) {
-                    long gpuUsed = probe == null ? 0 : gpuBefore - probe.memoryInfo()[0];
-                    // a fixed pseudo-random prompt of exactly --prompt-tokens ids; generation never stops early at EOS
-                    int[] prompt = new int[promptTokens];
-                    for (int i = 0; i < prompt.length; i++) prompt[i] = 3 + (int) ((i * 7919L) % (lm.config().vocabSize() - 3));
-                    Sampler sampler = Sampler.greedy();
-                    s.generate(prompt, genTokens, sampler, java.util.Set.of(), t -> true); // warm-up: one full repetition (JIT, caches, GPU clocks)
-                    double[] pp = new double[repetitions], tg = new double[repetitions];
-                    for (int r = 0; r < repetitions; r++) {
-                        Generator.Result g = s.generate(prompt, genTokens, sampler, java.util.Set.of(), t -> true);
-                        pp[r] = g.promptTokensPerSecond();
-                        tg[r] = g.generatedTokensPerSecond();
-                    }
-                    return new Row(model.getFileName().toString(), format, mode.name().toLowerCase(), s.device(), Files.size(weightsFile(file)),
-                            perToken, DecodeBenchmark.median(pp), spread(pp), DecodeBenchmark.median(tg), spread(tg), gpuUsed);
-                }
-            } finally {
-                if (probe != null) probe.close();
+            long planned = device.equals("gpu") ? fp.requiredBytes(mode) : 0;
+            String name = model.getFileName().toString();
+            if (planned > budgetBytes) {
+                skipped.add(String.format(Locale.ROOT, "%s %s %s (needs %.1f MiB)", name, format, mode.name().toLowerCase(Locale.ROOT), planned / 1048576.0));
+                return null;
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            boolean synthetic = lm.source().configJson().map(j -> j.contains("\"entrollm_synthetic\"")).orElse(false);
+            int[] prompt = new int[promptTokens];
+            // a fixed pseudo-random prompt of exactly --prompt-tokens ids; generation never stops early at EOS
+            for (int i = 0; i < prompt.length; i++) prompt[i] = 3 + (int) ((i * 7919L) % (lm.config().vocabSize() - 3));
+            if (device.equals("cpu")) {
+                try (LanguageModel.Session s = lm.openCpuSession()) {
+                    double[][] t = repeat(s, prompt);
+                    return new Row(name, synthetic, format, "decoded", s.device(), sizeOf(file), fp.weightBytesPerToken(ResidencyMode.DECODED),
+                            DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]), Double.NaN, Double.NaN, 0, 0);
+                }
+            }
+            try (CudaContext ctx = CudaContext.open(0)) {
+                long freeBefore = ctx.memoryInfo()[0];
+                LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode);
+                try (LanguageModel.Session s = lm.openSession(gpu)) {
+                    double[][] t = repeat(s, prompt);
+                    long used = freeBefore - ctx.memoryInfo()[0];
+                    // one more generation with CUDA events around every copy, decode and compute; its last pass is one token's
+                    gpu.setProfiling(true);
+                    s.generate(prompt, 2, Sampler.greedy(), java.util.Set.of(), x -> true);
+                    List<LayerTimeline.Step> steps = gpu.lastTimeline();
+                    gpu.setProfiling(false);
+                    if (timelineDir != null && !steps.isEmpty()) {
+                        write(timelineDir.resolve(name + "-" + format + "-" + mode.name().toLowerCase(Locale.ROOT) + ".csv"), LayerTimeline.csv(steps));
+                    }
+                    return new Row(name, synthetic, format, mode.name().toLowerCase(Locale.ROOT), s.device(), sizeOf(file),
+                            fp.weightBytesPerToken(mode), DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]),
+                            LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.DECODE),
+                            LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.COPY), used, planned);
+                }
+            }
         }
     }
 
-    private static Path weightsFile(Path p) {
-        return Files.isDirectory(p) ? p.resolve("model.safetensors") : p;
+    /** A warm-up repetition, then {@code --repetitions}: prompt and generation tokens/s of each. */
+    private double[][] repeat(LanguageModel.Session s, int[] prompt) {
+        Sampler sampler = Sampler.greedy();
+        s.generate(prompt, genTokens, sampler, java.util.Set.of(), t -> true); // warm-up: JIT, caches, GPU clocks
+        double[] pp = new double[repetitions], tg = new double[repetitions];
+        for (int r = 0; r < repetitions; r++) {
+            Generator.Result g = s.generate(prompt, genTokens, sampler, java.util.Set.of(), t -> true);
+            pp[r] = g.promptTokensPerSecond();
+            tg[r] = g.generatedTokensPerSecond();
+        }
+        return new double[][] {pp, tg};
+    }
+
+    /** The format's size on disk: the file, or every safetensors shard of a directory. */
+    private static long sizeOf(Path p) throws java.io.IOException {
+        if (!Files.isDirectory(p)) return Files.size(p);
+        try (var s = Files.list(p)) {
+            return s.filter(f -> f.getFileName().toString().endsWith(".safetensors")).mapToLong(f -> f.toFile().length()).sum();
+        }
     }
 
     private static double spread(double[] v) {
         return Arrays.stream(v).max().orElse(0) - Arrays.stream(v).min().orElse(0);
     }
 
-    private String header() {
+    private String header(String gpu) {
         String commit = "unknown";
         try {
             Process p = new ProcessBuilder("git", "rev-parse", "--short", "HEAD").redirectErrorStream(true).start();
@@ -175,38 +256,52 @@ final class BenchInferCommand implements Callable<Integer> {
             // not a git checkout (a dist bundle): the commit stays unknown
         }
         return "machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch") + ", Java "
-                + Runtime.version() + "; device: " + device + "; commit: " + commit + "; prompt " + promptTokens + " tokens, generation "
-                + genTokens + " tokens, median of " + repetitions + " after a warm-up";
+                + Runtime.version() + "; device: " + device + gpu + "; commit: " + commit + "; prompt " + promptTokens + " tokens, generation "
+                + genTokens + " tokens, median of " + repetitions + " after a warm-up"
+                + (budget == null ? "" : "; GPU memory budget " + budget);
     }
 
-    private String markdown(List<Row> rows) {
-        StringBuilder b = new StringBuilder(header()).append("\n\n");
-        b.append("| model | format | mode | device | file MB | weight MB read / token | pp tok/s (spread) | tg tok/s (spread) | GPU MB |\n");
-        b.append("|---|---|---|---|---:|---:|---:|---:|---:|\n");
+    private static String gbps(double v) { return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v); }
+
+    private String markdown(List<Row> rows, String gpu, List<String> skipped) {
+        StringBuilder b = new StringBuilder(header(gpu)).append("\n\n");
+        b.append("| model | format | mode | device | file MB | weight MB moved / token | pp tok/s (spread) | tg tok/s (spread) | decode GB/s | H2D GB/s | GPU MB used (planned) |\n");
+        b.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
-            b.append(String.format(java.util.Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %.1f (%.1f) | %.1f (%.1f) | %s |%n", r.model(), r.format(),
-                    r.mode(), r.device(), r.weightBytes() / 1e6, r.bytesPerToken() / 1e6, r.ppTokPerSec(), r.ppSpread(), r.tgTokPerSec(),
-                    r.tgSpread(), r.gpuMemoryBytes() == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f", r.gpuMemoryBytes() / 1e6)));
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %.1f (%.1f) | %.1f (%.1f) | %s | %s | %s |%n",
+                    r.model() + (r.synthetic() ? " (synthetic)" : ""), r.format(), r.mode(), r.device(), r.weightBytes() / 1e6,
+                    r.bytesPerToken() / 1e6, r.ppTokPerSec(), r.ppSpread(), r.tgTokPerSec(), r.tgSpread(), gbps(r.decodeGBps()), gbps(r.h2dGBps()),
+                    r.plannedGpuBytes() == 0 ? "-" : String.format(Locale.ROOT, "%.1f (%.1f)", r.gpuMemoryBytes() / 1e6, r.plannedGpuBytes() / 1e6)));
         }
+        if (rows.stream().anyMatch(Row::synthetic)) {
+            b.append("\n(synthetic): a real model's shapes, values resampled per role from a trained donor (entrollm synth): sizes and matmuls are "
+                    + "the real model's; entropy, so coded size and bytes moved, are the donor's.\n");
+        }
+        b.append("\ndecode GB/s and H2D GB/s: stored bytes decoded / copied per second of decode / copy busy time during one generated token (CUDA events).\n");
+        if (!skipped.isEmpty()) b.append("\nskipped, over the GPU memory budget: ").append(String.join("; ", skipped)).append('\n');
         return b.toString();
     }
 
     private static String csv(List<Row> rows) {
-        StringBuilder b = new StringBuilder("model,format,mode,device,file_bytes,weight_bytes_per_token,pp_tok_s,pp_spread,tg_tok_s,tg_spread,gpu_memory_bytes\n");
+        StringBuilder b = new StringBuilder("model,synthetic,format,mode,device,file_bytes,weight_bytes_per_token,pp_tok_s,pp_spread,tg_tok_s,tg_spread,"
+                + "decode_gb_s,h2d_gb_s,gpu_memory_bytes,planned_gpu_bytes\n");
         for (Row r : rows) {
-            b.append(String.join(",", r.model(), r.format(), r.mode(), '"' + r.device() + '"', Long.toString(r.weightBytes()),
-                    Long.toString(r.bytesPerToken()), Double.toString(r.ppTokPerSec()), Double.toString(r.ppSpread()),
-                    Double.toString(r.tgTokPerSec()), Double.toString(r.tgSpread()), Long.toString(r.gpuMemoryBytes()))).append('\n');
+            b.append(String.join(",", r.model(), Boolean.toString(r.synthetic()), r.format(), r.mode(), '"' + r.device() + '"',
+                    Long.toString(r.weightBytes()), Long.toString(r.bytesPerToken()), Double.toString(r.ppTokPerSec()), Double.toString(r.ppSpread()),
+                    Double.toString(r.tgTokPerSec()), Double.toString(r.tgSpread()), Double.toString(r.decodeGBps()), Double.toString(r.h2dGBps()),
+                    Long.toString(r.gpuMemoryBytes()), Long.toString(r.plannedGpuBytes()))).append('\n');
         }
         return b.toString();
     }
 
-    private ObjectNode json(List<Row> rows) {
+    private ObjectNode json(List<Row> rows, String gpu, List<String> skipped) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
-        root.put("header", header());
+        root.put("header", header(gpu));
         ArrayNode arr = root.putArray("rows");
         rows.forEach(r -> arr.add(m.valueToTree(r)));
+        ArrayNode sk = root.putArray("skipped");
+        skipped.forEach(sk::add);
         return root;
     }
 

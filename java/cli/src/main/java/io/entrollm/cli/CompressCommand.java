@@ -91,9 +91,11 @@ final class CompressCommand implements Callable<Integer> {
     }
 
     /** A progress bar on stderr when it is a terminal; none in pipes and tests. */
-    static ProgressBar progressBar(int total) {
+    static ProgressBar progressBar(int total) { return progressBar("compress", total); }
+
+    static ProgressBar progressBar(String task, int total) {
         java.io.Console console = System.console();
         if (console == null || !console.isTerminal()) return null;
-        return new ProgressBarBuilder().setTaskName("compress").setInitialMax(total).setUnit(" tensors", 1).build();
+        return new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" tensors", 1).build();
     }
 }

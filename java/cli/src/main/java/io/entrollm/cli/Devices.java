@@ -14,7 +14,7 @@ final class Devices {
     String device;
 
     @picocli.CommandLine.Option(names = "--residency", defaultValue = "auto",
-            description = "GPU weight residency: decoded, compressed (coded weights on the GPU, decoded per layer), or auto. Default: ${DEFAULT-VALUE}.")
+            description = "GPU weight residency: decoded, compressed (stored weights on the GPU, decoded per layer), streamed (stored weights in pinned host memory, copied and decoded a layer ahead), or auto. Default: ${DEFAULT-VALUE}.")
     String residency;
 
     @picocli.CommandLine.Option(names = "--gpu-memory-budget", paramLabel = "SIZE",

@@ -40,6 +40,57 @@ class BenchInferCommandTest {
         assertThat(Files.readString(md)).startsWith("machine:");
     }
 
+    /** A synthetic model is marked as such in every output; quantized formats are deleted after its rows unless kept. */
+    @Test
+    void syntheticModelsAreMarked() throws IOException {
+        Path model = tmp.resolve("tiny"), work = tmp.resolve("work"), json = tmp.resolve("b.json");
+        CliRun synth = CliRun.of("synth", "tiny", model.toString(), "--like", TestModels.sotuTiny().toString());
+        assertEquals(0, synth.exitCode(), synth.err());
+        assertThat(synth.out()).contains("synthetic tiny");
+        CliRun r = CliRun.of("bench", "infer", model.toString(), "--formats", "bf16,entro-u8", "--prompt-tokens", "4", "--gen-tokens", "2",
+                "--repetitions", "1", "--work-dir", work.toString(), "--json", json.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertThat(r.out()).contains("| tiny (synthetic) | entro-u8 | decoded | cpu |").contains("resampled");
+        JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
+        assertThat(rows.get(0).get("synthetic").asBoolean()).isTrue();
+        try (var files = Files.list(work)) {
+            assertThat(files.toList()).isEmpty();
+        }
+        CliRun kept = CliRun.of("bench", "infer", model.toString(), "--formats", "entro-u4", "--prompt-tokens", "4", "--gen-tokens", "2",
+                "--repetitions", "1", "--work-dir", work.toString(), "--keep-formats");
+        assertEquals(0, kept.exitCode(), kept.err());
+        assertThat(work.resolve("tiny-entro-u4.entro")).exists();
+    }
+
+    @Test
+    void gpuOnlyOptionsAreRefusedOnTheCpu() {
+        CliRun r = CliRun.of("bench", "infer", TestModels.sotuTiny().toString(), "--gpu-memory-budget", "3GiB");
+        assertEquals(1, r.exitCode());
+        assertThat(r.err()).contains("--gpu-memory-budget applies to --device gpu");
+        CliRun m = CliRun.of("bench", "infer", TestModels.sotuTiny().toString(), "--device", "gpu", "--modes", "paged");
+        assertEquals(1, m.exitCode());
+        assertThat(m.err()).satisfiesAnyOf(e -> assertThat(e).contains("unknown mode 'paged'"), e -> assertThat(e).contains("--device gpu:"));
+    }
+
+    @Test
+    void synthListsPresetsAndRefusesToOverwrite() throws IOException {
+        CliRun list = CliRun.of("synth", "--list");
+        assertEquals(0, list.exitCode(), list.err());
+        assertThat(list.out()).contains("| mistral-7b | mistralai/Mistral-7B-v0.1 | 32 | 4096 | 14336 | 32 / 8 | 32000 | 7.24 B |");
+        Path busy = Files.createDirectories(tmp.resolve("busy"));
+        Files.writeString(busy.resolve("keep.txt"), "mine");
+        CliRun r = CliRun.of("synth", "tiny", busy.toString(), "--like", TestModels.sotuTiny().toString());
+        assertEquals(1, r.exitCode());
+        assertThat(r.err()).contains("already exists").contains("busy");
+        assertThat(Files.readString(busy.resolve("keep.txt"))).isEqualTo("mine");
+        CliRun bad = CliRun.of("synth", "llama-405b", tmp.resolve("x").toString(), "--like", TestModels.sotuTiny().toString());
+        assertEquals(1, bad.exitCode());
+        assertThat(bad.err()).contains("unknown synthetic model 'llama-405b'");
+        CliRun noDonor = CliRun.of("synth", "tiny", tmp.resolve("y").toString(), "--like", tmp.resolve("nowhere").toString());
+        assertEquals(1, noDonor.exitCode());
+        assertThat(noDonor.err()).contains("nowhere").contains("--like");
+    }
+
     @Test
     void unknownFormatsAreRefused() {
         CliRun r = CliRun.of("bench", "infer", TestModels.sotuTiny().toString(), "--formats", "fp8");

@@ -11,11 +11,16 @@ public final class Generator {
         boolean onToken(int token);
     }
 
-    /** What a generation did, with timings in nanoseconds. */
-    public record Result(int[] tokens, int promptTokens, long prefillNanos, long generateNanos, boolean stoppedAtEos) {
+    /**
+     * What a generation did, with timings in nanoseconds. The first token comes from the prompt's
+     * logits (prefill time); each later one costs one single-token forward pass ({@code decodeSteps}
+     * of them in {@code generateNanos}).
+     */
+    public record Result(int[] tokens, int promptTokens, long prefillNanos, long generateNanos, int decodeSteps, boolean stoppedAtEos) {
         public double promptTokensPerSecond() { return promptTokens / (prefillNanos / 1e9); }
 
-        public double generatedTokensPerSecond() { return tokens.length / (generateNanos / 1e9); }
+        /** Single-token forward passes per second (llama-bench's tg), NaN when there were none. */
+        public double generatedTokensPerSecond() { return decodeSteps == 0 ? Double.NaN : decodeSteps / (generateNanos / 1e9); }
     }
 
     private Generator() {}
@@ -33,6 +38,7 @@ public final class Generator {
         List<Integer> out = new ArrayList<>();
         int pos = prompt.length;
         boolean eosSeen = false;
+        int steps = 0;
         while (out.size() < maxTokens) {
             int next = sampler.sample(logits, 0, vocab);
             if (eos.contains(next)) { eosSeen = true; break; }
@@ -40,8 +46,9 @@ public final class Generator {
             if (listener != null && !listener.onToken(next)) break;
             if (out.size() == maxTokens || pos + 1 > capacity) break;
             logits = model.forward(new int[] {next}, pos++, 1);
+            steps++;
         }
         long t2 = System.nanoTime();
-        return new Result(out.stream().mapToInt(Integer::intValue).toArray(), prompt.length, t1 - t0, t2 - t1, eosSeen);
+        return new Result(out.stream().mapToInt(Integer::intValue).toArray(), prompt.length, t1 - t0, t2 - t1, steps, eosSeen);
     }
 }

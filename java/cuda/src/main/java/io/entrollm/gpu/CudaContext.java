@@ -62,6 +62,13 @@ public final class CudaContext implements AutoCloseable {
 
     public int computeCapabilityMajor() { return ccMajor; }
 
+    /** The driver's CUDA version, e.g. {@code 13.0}. */
+    public String driverVersion() {
+        int[] v = new int[1];
+        Cuda.check(JCudaDriver.cuDriverGetVersion(v), "cuDriverGetVersion");
+        return v[0] / 1000 + "." + (v[0] % 1000) / 10;
+    }
+
     /** Free and total device memory in bytes. */
     public long[] memoryInfo() {
         long[] free = new long[1], total = new long[1];

@@ -121,24 +121,89 @@ class GpuInferenceTest {
         }
     }
 
-    /** The compressed residency mode gives the decoded mode's logits, holding less weight memory on the GPU. */
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(CompressOptions.Encoding.class)
-    void compressedModeMatchesDecodedMode(CompressOptions.Encoding encoding) throws IOException {
-        Path entro = tmp.resolve("u4-" + encoding + ".entro");
-        try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-            EntroCompressor.compress(s, entro, CompressOptions.defaults(4, QuantScheme.MIXED, Granularity.TENSOR).withEncoding(encoding), null);
+    /** A model file of sotu-tiny per format: the bf16 safetensors as shipped, or a uint4 .entro (Huffman or packed). */
+    static Path modelFile(String format) throws IOException {
+        if (format.equals("bf16")) return TestModels.sotuTiny();
+        Path entro = tmp.resolve("u4-" + format + ".entro");
+        if (!java.nio.file.Files.exists(entro)) {
+            try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
+                EntroCompressor.compress(s, entro, CompressOptions.defaults(4, QuantScheme.MIXED, Granularity.TENSOR)
+                        .withEncoding(format.equals("packed") ? CompressOptions.Encoding.PACKED : CompressOptions.Encoding.HUFFMAN), null);
+            }
         }
-        try (LanguageModel lm = LanguageModel.load(entro);
+        return entro;
+    }
+
+    /**
+     * Every residency mode gives the decoded mode's logits for the same weights (bf16, Huffman-coded and
+     * packed uint4), holding less weight memory on the GPU, over a prompt and then token by token (the
+     * streamed mode's buffers are reused across passes).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"bf16,COMPRESSED", "bf16,STREAMED", "huffman,COMPRESSED", "huffman,STREAMED",
+            "packed,COMPRESSED", "packed,STREAMED"})
+    void everyModeMatchesTheDecodedMode(String format, io.entrollm.residency.ResidencyMode mode) throws IOException {
+        try (LanguageModel lm = LanguageModel.load(modelFile(format));
              LlamaGpu decoded = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.DECODED);
-             LlamaGpu compressed = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.COMPRESSED)) {
-            assertThat(compressed.residentWeightBytes()).isLessThan(decoded.residentWeightBytes());
+             LlamaGpu other = LlamaGpu.load(ctx, lm.source(), mode)) {
+            assertEquals(mode, other.mode());
+            assertThat(other.residentWeightBytes()).isLessThan(decoded.residentWeightBytes());
             for (JsonNode p : reference.get("prompts")) {
                 int[] ids = ints(p.get("ids"));
-                decoded.startSequence(ids.length);
-                compressed.startSequence(ids.length);
+                decoded.startSequence(ids.length + 8);
+                other.startSequence(ids.length + 8);
                 // bit-identical weights; cuBLAS may still pick another algorithm for other buffer addresses
-                assertThat(relL2(compressed.forward(ids, 0, ids.length), decoded.forward(ids, 0, ids.length))).isLessThan(1e-6);
+                assertThat(relL2(other.forward(ids, 0, ids.length), decoded.forward(ids, 0, ids.length))).isLessThan(1e-6);
+                for (int t = 0; t < 8; t++) {
+                    int[] next = {3 + (t * 131) % 4000};
+                    assertThat(relL2(other.forward(next, ids.length + t, 1), decoded.forward(next, ids.length + t, 1)))
+                            .as("token %d", t).isLessThan(1e-6);
+                }
+            }
+        }
+    }
+
+    /** The streamed mode's timeline: every layer copied, decoded and computed once, in dependency order, moving every block's bytes. */
+    @Test
+    void streamedTimelineFollowsTheSchedule() throws IOException {
+        try (LanguageModel lm = LanguageModel.load(modelFile("huffman"));
+             LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.STREAMED)) {
+            io.entrollm.residency.ModelFootprint fp = io.entrollm.residency.ModelFootprint.of(lm.source(), 16);
+            gpu.startSequence(16);
+            gpu.setProfiling(true);
+            gpu.forward(new int[] {5, 6, 7}, 0, 1);
+            java.util.List<LayerTimeline.Step> steps = gpu.lastTimeline();
+            int layers = lm.config().numLayers();
+            assertEquals(3 * layers, steps.size());
+            assertEquals(fp.codedBytes(), LayerTimeline.bytes(steps, LayerTimeline.Kind.COPY));
+            java.util.Map<String, LayerTimeline.Step> at = new java.util.HashMap<>();
+            for (LayerTimeline.Step s : steps) at.put(s.kind() + ":" + s.layer(), s);
+            for (int l = 0; l < layers; l++) {
+                // event timestamps have ~0.5 us resolution
+                assertThat(at.get("DECODE:" + l).startMs()).isGreaterThanOrEqualTo(at.get("COPY:" + l).endMs() - 1e-3);
+                assertThat(at.get("COMPUTE:" + l).startMs()).isGreaterThanOrEqualTo(at.get("DECODE:" + l).endMs() - 1e-3);
+                if (l >= 2) assertThat(at.get("COPY:" + l).startMs()).isGreaterThanOrEqualTo(at.get("DECODE:" + (l - 2)).endMs() - 1e-3);
+            }
+            assertThat(LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.COPY)).isPositive();
+            gpu.setProfiling(false);
+            gpu.forward(new int[] {8}, 3, 1);
+            assertThat(gpu.lastTimeline()).isEmpty();
+        }
+    }
+
+    /** The compressed mode holds its blocks plus one layer of scratch, as planned; measured with cuMemGetInfo. */
+    @Test
+    void compressedModeMemoryIsBlocksPlusOneLayer() throws IOException {
+        try (LanguageModel lm = LanguageModel.load(modelFile("huffman"))) {
+            io.entrollm.residency.ModelFootprint fp = io.entrollm.residency.ModelFootprint.of(lm.source(), 64);
+            long before = ctx.memoryInfo()[0];
+            try (LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.COMPRESSED)) {
+                gpu.startSequence(64);
+                gpu.forward(new int[] {5, 6, 7}, 0, 1);
+                long used = before - ctx.memoryInfo()[0];
+                assertEquals(fp.codedBytes() + fp.scratchBytes() + fp.otherDecodedBytes(), gpu.residentWeightBytes(), "planned bytes");
+                // cuMemGetInfo counts whole 2 MiB pages, the cuBLAS workspace and the RoPE table: allow 64 MiB of slack
+                assertThat(used).isLessThan(fp.requiredBytes(io.entrollm.residency.ResidencyMode.COMPRESSED) + (64L << 20));
             }
         }
     }

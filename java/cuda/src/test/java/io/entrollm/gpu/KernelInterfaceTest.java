@@ -37,6 +37,29 @@ class KernelInterfaceTest {
     }
 
     @Test
+    void widenKernelsExistInTheSource() throws IOException {
+        String source = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/" + WidenLauncher.MODULE + ".cu"));
+        for (io.entrollm.tensor.DType t : new io.entrollm.tensor.DType[] {io.entrollm.tensor.DType.F16, io.entrollm.tensor.DType.BF16}) {
+            assertThat(source).contains("extern \"C\" __global__ void " + WidenLauncher.kernel(t) + "(");
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> WidenLauncher.kernel(io.entrollm.tensor.DType.Q8_0));
+    }
+
+    /** The launcher sizes shared memory for the kernel's staging tiles: their shape must agree. */
+    @Test
+    void sharedMemoryLayoutMatchesTheKernel() throws IOException {
+        String source = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/" + HuffmanDecodeLauncher.MODULE + ".cu"));
+        Matcher tile = Pattern.compile("constexpr int kTile = (\\d+);").matcher(source);
+        Matcher stride = Pattern.compile("constexpr int kTileStride = (\\d+);").matcher(source);
+        assertThat(tile.find() && stride.find()).isTrue();
+        assertEquals(HuffmanDecodeLauncher.TILE_WORDS, Integer.parseInt(tile.group(1)) * Integer.parseInt(stride.group(1)));
+        assertEquals(0, HuffmanDecodeLauncher.THREADS_PER_BLOCK % 32);
+        // 12-bit tables (the default limit) fit the 48 KiB every GPU gives without opting in, Jetson Nano included
+        assertThat(HuffmanDecodeLauncher.sharedBytes(12)).isLessThanOrEqualTo(48 * 1024);
+        assertEquals(4 * (1 + 4 * 32 * 33), HuffmanDecodeLauncher.sharedBytes(1));
+    }
+
+    @Test
     void everyKernelNameExistsInTheSource() throws IOException {
         String source = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/" + HuffmanDecodeLauncher.MODULE + ".cu"));
         for (OutputType t : OutputType.values()) assertThat(source).contains("extern \"C\" __global__ void " + t.kernel + "(");

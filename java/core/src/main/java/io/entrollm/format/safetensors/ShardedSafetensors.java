@@ -120,24 +120,36 @@ public final class ShardedSafetensors implements AutoCloseable {
         }
         if (!current.isEmpty() || groups.isEmpty()) groups.add(current);
 
+        return writeShards(dir, groups.size(), groups::get);
+    }
+
+    /**
+     * Writes {@code count} shards whose tensors {@code shard} produces one shard at a time (so a model
+     * generated on the fly never has to be in memory whole), then the index. Same names and atomicity
+     * as {@link #write}.
+     */
+    public static List<Path> writeShards(Path dir, int count, java.util.function.IntFunction<List<Tensor>> shard) throws IOException {
+        if (count < 1) throw new IllegalArgumentException("at least one shard");
         Files.createDirectories(dir);
         ObjectNode index = JSON.createObjectNode();
-        long total = 0;
-        for (Tensor t : tensors) total += t.byteSize();
-        index.putObject("metadata").put("total_size", total);
+        ObjectNode metadata = index.putObject("metadata");
         ObjectNode weightMap = index.putObject("weight_map");
+        long total = 0;
         List<Path> written = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        for (int i = 0; i < groups.size(); i++) {
-            String shardName = String.format("model-%05d-of-%05d.safetensors", i + 1, groups.size());
-            Path shard = dir.resolve(shardName);
-            SafetensorsWriter.write(shard, groups.get(i), Map.of("format", "pt"));
-            written.add(shard);
-            for (Tensor t : groups.get(i)) {
+        for (int i = 0; i < count; i++) {
+            String shardName = String.format("model-%05d-of-%05d.safetensors", i + 1, count);
+            Path file = dir.resolve(shardName);
+            List<Tensor> tensors = shard.apply(i);
+            SafetensorsWriter.write(file, tensors, Map.of("format", "pt"));
+            written.add(file);
+            for (Tensor t : tensors) {
                 if (!names.add(t.name())) throw new IllegalArgumentException("duplicate tensor name '" + t.name() + "'");
                 weightMap.put(t.name(), shardName);
+                total += t.byteSize();
             }
         }
+        metadata.put("total_size", total);
         Path indexPath = dir.resolve(INDEX_FILE);
         AtomicFile.write(indexPath, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index));
         written.add(indexPath);

@@ -1,0 +1,163 @@
+package io.entrollm.residency;
+
+import io.entrollm.codec.HuffmanCodebook;
+import io.entrollm.container.EntroEntry;
+import io.entrollm.container.EntroFile;
+import io.entrollm.container.EntroModel;
+import io.entrollm.infer.LlamaLayout;
+import io.entrollm.model.HuggingFaceView;
+import io.entrollm.model.ModelSource;
+import io.entrollm.tensor.DType;
+import io.entrollm.tensor.Tensor;
+import io.entrollm.tensor.TensorReader;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * One decoder layer's weights in their stored form, laid out as one contiguous block: what the
+ * COMPRESSED mode keeps on the GPU per layer, and what the STREAMED mode copies from pinned host
+ * memory to the GPU in one transfer per layer. Every piece starts at a multiple of {@link #ALIGN}
+ * bytes (the kernels read u32/u64 words; 256 keeps every piece on its own cache lines); the gaps are
+ * zero. A Huffman-coded tensor brings its bitstream, chunk index, decode table (built here from the
+ * codebook, so the GPU never sees the codebook) and scales; a packed one its packed symbols and
+ * scales; an unquantized one (norms, biases, or every tensor of a bf16 model) its bytes as stored when
+ * they are f32/f16/bf16, else float32 converted on the host.
+ *
+ * <p>Piece contents are produced lazily, so sizing a block (for the residency plan) reads nothing but
+ * metadata.
+ *
+ * @param layer   the decoder layer
+ * @param tensors its tensors, in layout order
+ * @param bytes   the block's size, a multiple of {@link #ALIGN}
+ */
+public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
+    public static final int ALIGN = 256;
+
+    public enum PieceKind { BITSTREAM, CHUNK_INDEX, DECODE_TABLE, PARAMS, PACKED, RAW }
+
+    /** {@code bytes} bytes at {@code offset} in the block, produced by {@code content} when copied. */
+    public record Piece(PieceKind kind, long offset, long bytes, Supplier<MemorySegment> content) {}
+
+    /**
+     * One tensor in the block.
+     *
+     * @param entry     its .entro entry when quantized (coded or packed), else null
+     * @param rawDtype  for an unquantized tensor, the dtype of its RAW piece (F32, F16 or BF16), else null
+     * @param tableBits for a coded tensor, the decode table's index width, else 0
+     */
+    public record Stored(String name, long elements, EntroEntry.Quantized entry, DType rawDtype, int tableBits, List<Piece> pieces) {
+        public Piece piece(PieceKind kind) {
+            return pieces.stream().filter(p -> p.kind() == kind).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("tensor '" + name + "' has no " + kind + " piece"));
+        }
+
+        /** Bytes it decodes to as float32. */
+        public long decodedBytes() { return 4 * elements; }
+    }
+
+    public long decodedBytes() { return tensors.stream().mapToLong(Stored::decodedBytes).sum(); }
+
+    /** The weights of every decoder layer of {@code source} (Hugging Face names), one block per layer. */
+    public static List<WeightBlock> layers(ModelSource source, LlamaLayout layout) {
+        List<WeightBlock> out = new ArrayList<>();
+        for (int l = 0; l < layout.layers.length; l++) out.add(of(source, l, tensorNames(layout.layers[l])));
+        return out;
+    }
+
+    /** The distinct tensors a layer reads (a fused tensor once), in layout order. */
+    public static List<String> tensorNames(LlamaLayout.Layer L) {
+        Set<String> names = new LinkedHashSet<>();
+        for (LlamaLayout.WeightRef r : new LlamaLayout.WeightRef[] {L.attnNorm(), L.wq(), L.bq(), L.wk(), L.bk(), L.wv(), L.bv(), L.wo(),
+                L.bo(), L.ffnNorm(), L.wGate(), L.wUp(), L.wDown()}) {
+            if (r != null) names.add(r.tensor());
+        }
+        return List.copyOf(names);
+    }
+
+    /** A block holding {@code names} of {@code source}: .entro entries in their stored form, other sources' tensors as stored. */
+    public static WeightBlock of(ModelSource source, int layer, List<String> names) {
+        ModelSource inner = source instanceof HuggingFaceView v ? v.unwrap() : source;
+        EntroFile entro = inner instanceof EntroModel m ? m.file() : null;
+        Layout lay = new Layout();
+        List<Stored> stored = new ArrayList<>();
+        for (String name : names) {
+            EntroEntry e = entro == null ? null : entro.entries().stream().filter(x -> x.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException(entro.path() + ": missing tensor '" + name + "'"));
+            stored.add(switch (e) {
+                case EntroEntry.Coded c -> coded(entro, c, lay);
+                case EntroEntry.Packed p -> new Stored(name, p.elementCount(), p, null, 0, List.of(
+                        lay.add(PieceKind.PACKED, entro.sections().get(p.packedSection()).length(), () -> entro.sectionBytes(p.packedSection())),
+                        lay.add(PieceKind.PARAMS, entro.sections().get(p.paramsSection()).length(), () -> entro.sectionBytes(p.paramsSection()))));
+                case EntroEntry.Raw r -> raw(name, r.elementCount(), r.sourceDtype(), () -> entro.rawTensor(r), lay);
+                case null -> {
+                    long[] shape = source.shape(name).orElseThrow(() -> new IllegalArgumentException(source.path() + ": missing tensor '" + name + "'"));
+                    yield raw(name, Tensor.elementCount(shape), source.tensor(name).dtype(), () -> source.tensor(name), lay);
+                }
+            });
+        }
+        return new WeightBlock(layer, List.copyOf(stored), lay.end);
+    }
+
+    private static Stored coded(EntroFile f, EntroEntry.Coded c, Layout lay) {
+        HuffmanCodebook codebook = f.codebook(c);
+        int tableBits = Math.max(1, codebook.maxLength());
+        List<Piece> pieces = List.of(
+                lay.add(PieceKind.BITSTREAM, f.sections().get(c.bitstreamSection()).length(), () -> f.sectionBytes(c.bitstreamSection())),
+                lay.add(PieceKind.CHUNK_INDEX, f.sections().get(c.chunkIndexSection()).length(), () -> f.sectionBytes(c.chunkIndexSection())),
+                lay.add(PieceKind.DECODE_TABLE, 2L << tableBits, () -> decodeTable(codebook, tableBits)),
+                lay.add(PieceKind.PARAMS, f.sections().get(c.paramsSection()).length(), () -> f.sectionBytes(c.paramsSection())));
+        return new Stored(c.name(), c.elementCount(), c, null, tableBits, pieces);
+    }
+
+    /** f32/f16/bf16 as stored (the GPU widens them); anything else (GGUF block types) as float32 converted here. */
+    private static Stored raw(String name, long elements, DType dtype, Supplier<Tensor> tensor, Layout lay) {
+        boolean asStored = dtype == DType.F32 || dtype == DType.F16 || dtype == DType.BF16;
+        DType pieceType = asStored ? dtype : DType.F32;
+        Supplier<MemorySegment> content = asStored ? () -> tensor.get().data() : () -> MemorySegment.ofArray(TensorReader.toFloats(tensor.get()));
+        return new Stored(name, elements, null, pieceType, 0, List.of(lay.add(PieceKind.RAW, pieceType.byteSize(elements), content)));
+    }
+
+    private static MemorySegment decodeTable(HuffmanCodebook codebook, int tableBits) {
+        short[] t = codebook.decodeTable(tableBits);
+        MemorySegment out = MemorySegment.ofArray(new byte[t.length * 2]);
+        for (int i = 0; i < t.length; i++) out.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2L * i, t[i]);
+        return out;
+    }
+
+    /** Copies every piece to its offset in {@code block} (at least {@link #bytes} long) and zeroes the gaps. */
+    public void copyTo(MemorySegment block) {
+        if (block.byteSize() < bytes) throw new IllegalArgumentException("a block of " + bytes + " bytes does not fit " + block.byteSize());
+        long at = 0;
+        for (Stored s : tensors) {
+            for (Piece p : s.pieces()) {
+                block.asSlice(at, p.offset() - at).fill((byte) 0);
+                MemorySegment src = p.content().get();
+                if (src.byteSize() != p.bytes()) {
+                    throw new IllegalStateException("tensor '" + s.name() + "': " + p.kind() + " has " + src.byteSize() + " bytes, planned " + p.bytes());
+                }
+                MemorySegment.copy(src, 0, block, p.offset(), p.bytes());
+                at = p.offset() + p.bytes();
+            }
+        }
+        block.asSlice(at, bytes - at).fill((byte) 0);
+    }
+
+    /** Hands out aligned offsets. */
+    private static final class Layout {
+        long end;
+
+        Piece add(PieceKind kind, long bytes, Supplier<MemorySegment> content) {
+            Piece p = new Piece(kind, end, bytes, content);
+            end = align(end + bytes);
+            return p;
+        }
+    }
+
+    static long align(long n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
+}

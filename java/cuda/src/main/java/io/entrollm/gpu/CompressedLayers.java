@@ -1,0 +1,98 @@
+package io.entrollm.gpu;
+
+import io.entrollm.model.LlamaTensorNames;
+import io.entrollm.residency.WeightBlock;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntConsumer;
+
+/**
+ * COMPRESSED residency (DFloat11-style): every layer's block stays on the GPU in its stored form, and
+ * each layer is decoded into one set of float32 scratch buffers (one per weight role) just before it
+ * computes, on the compute stream, so stream order alone keeps the decode of layer l+1 from
+ * overwriting weights layer l still reads. GPU memory: the blocks plus one layer of scratch.
+ */
+final class CompressedLayers implements LayerWeights {
+    private final List<WeightBlock> blocks;
+    private final List<DeviceBuffer> resident;
+    private final Map<String, DeviceBuffer> scratch;
+    private final ErrorWords errors;
+    private final BlockDecoder decoder;
+    private final StepClock clock;
+    private boolean profiling;
+    private List<LayerTimeline.Step> timeline = List.of();
+
+    private CompressedLayers(CudaContext ctx, List<WeightBlock> blocks, List<DeviceBuffer> resident, Map<String, DeviceBuffer> scratch,
+                             ErrorWords errors) {
+        this.blocks = blocks;
+        this.resident = resident;
+        this.scratch = scratch;
+        this.errors = errors;
+        this.decoder = new BlockDecoder(ctx);
+        this.clock = new StepClock(2 * blocks.size());
+    }
+
+    static CompressedLayers load(CudaContext ctx, Path file, List<WeightBlock> blocks) {
+        List<DeviceBuffer> resident = new ArrayList<>();
+        Map<String, DeviceBuffer> scratch = null;
+        ErrorWords errors = null;
+        try {
+            for (WeightBlock b : blocks) resident.add(WeightBlocks.upload(ctx, b));
+            scratch = WeightBlocks.allocateScratch(ctx, WeightBlocks.scratchBytesByRole(blocks), "decode scratch");
+            errors = new ErrorWords(ctx, file, WeightBlocks.tensorNames(blocks));
+            return new CompressedLayers(ctx, blocks, resident, scratch, errors);
+        } catch (RuntimeException e) {
+            resident.forEach(DeviceBuffer::close);
+            if (scratch != null) scratch.values().forEach(DeviceBuffer::close);
+            if (errors != null) errors.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public DeviceBuffer decoded(String name) { return scratch.get(LlamaTensorNames.roleOf(name)); }
+
+    @Override
+    public void runLayers(int layers, CudaStream compute, IntConsumer computeLayer) {
+        if (profiling) clock.begin(compute);
+        int word = 0, step = 0;
+        for (int l = 0; l < layers; l++) {
+            WeightBlock b = blocks.get(l);
+            if (profiling) clock.start(step, LayerTimeline.Kind.DECODE, l, b.bytes(), compute);
+            for (WeightBlock.Stored t : b.tensors()) decoder.launch(t, resident.get(l).whole(), errors.address(word++), decoded(t.name()), compute);
+            if (profiling) {
+                clock.end(step++, compute);
+                clock.start(step, LayerTimeline.Kind.COMPUTE, l, 0, compute);
+            }
+            computeLayer.accept(l);
+            if (profiling) clock.end(step++, compute);
+        }
+        timeline = List.of();
+        if (profiling) {
+            compute.synchronize();
+            timeline = clock.read(step);
+        }
+    }
+
+    @Override public void checkErrors() { errors.check(); }
+
+    @Override
+    public long residentBytes() {
+        return resident.stream().mapToLong(DeviceBuffer::bytes).sum() + scratch.values().stream().mapToLong(DeviceBuffer::bytes).sum();
+    }
+
+    @Override public void setProfiling(boolean on) { profiling = on; }
+
+    @Override public List<LayerTimeline.Step> lastTimeline() { return timeline; }
+
+    @Override
+    public void close() {
+        resident.forEach(DeviceBuffer::close);
+        scratch.values().forEach(DeviceBuffer::close);
+        errors.close();
+        clock.close();
+    }
+}

@@ -1,0 +1,36 @@
+package io.entrollm.gpu;
+
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * Where {@link LlamaGpu} finds its decoder-layer weights, one implementation per residency mode:
+ * {@link DecodedLayers} (decoded once at load), {@link CompressedLayers} (blocks resident, decoded per
+ * layer into scratch), {@link StreamedLayers} (blocks in pinned host memory, copied and decoded a layer
+ * ahead of the compute).
+ */
+interface LayerWeights extends AutoCloseable {
+    /** Float32 weights of decoder-layer tensor {@code name}, valid while its layer's compute runs. */
+    DeviceBuffer decoded(String name);
+
+    /**
+     * Runs the layers in order: {@code computeLayer.accept(l)} enqueues layer l's work on {@code compute},
+     * called once its weights are (or will be, in stream order) ready.
+     */
+    void runLayers(int layers, CudaStream compute, IntConsumer computeLayer);
+
+    /** After {@code compute} is synchronised: throws if a decode found corrupt data. */
+    void checkErrors();
+
+    /** GPU bytes held for the layers' weights (decoded tensors, resident or staging blocks, scratch). */
+    long residentBytes();
+
+    /** Time the copy/decode/compute steps of the following forward passes with CUDA events (off by default: events cost a little). */
+    void setProfiling(boolean on);
+
+    /** The steps of the last forward pass run with profiling on, in issue order; empty if none. */
+    List<LayerTimeline.Step> lastTimeline();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,53 @@
+package io.entrollm.gpu;
+
+import io.entrollm.model.LlamaTensorNames;
+import io.entrollm.residency.WeightBlock;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Helpers shared by the layer-weight modes: block uploads, scratch sizing, error-word numbering. */
+final class WeightBlocks {
+    private WeightBlocks() {}
+
+    /** A new device buffer holding {@code block} (assembled in native host memory, then one upload). */
+    static DeviceBuffer upload(CudaContext ctx, WeightBlock block) {
+        DeviceBuffer d = DeviceBuffer.allocate(ctx, block.bytes(), "weight block of layer " + block.layer());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(Math.max(1, block.bytes()), WeightBlock.ALIGN);
+            block.copyTo(host);
+            d.upload(host.asSlice(0, block.bytes()));
+            return d;
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
+        }
+    }
+
+    /** Per weight role (e.g. {@code mlp.down_proj.weight}), the largest decoded size over the layers. */
+    static Map<String, Long> scratchBytesByRole(List<WeightBlock> blocks) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (WeightBlock b : blocks) for (WeightBlock.Stored s : b.tensors()) out.merge(LlamaTensorNames.roleOf(s.name()), s.decodedBytes(), Math::max);
+        return out;
+    }
+
+    /** Allocates one float32 scratch buffer per role; closes what it made if an allocation fails. */
+    static Map<String, DeviceBuffer> allocateScratch(CudaContext ctx, Map<String, Long> bytesByRole, String what) {
+        Map<String, DeviceBuffer> out = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Long> r : bytesByRole.entrySet()) out.put(r.getKey(), DeviceBuffer.allocate(ctx, r.getValue(), what + " for " + r.getKey()));
+            return out;
+        } catch (RuntimeException e) {
+            out.values().forEach(DeviceBuffer::close);
+            throw e;
+        }
+    }
+
+    /** Tensor names in block order: index i owns error word i. */
+    static List<String> tensorNames(List<WeightBlock> blocks) {
+        return blocks.stream().flatMap(b -> b.tensors().stream()).map(WeightBlock.Stored::name).toList();
+    }
+}
