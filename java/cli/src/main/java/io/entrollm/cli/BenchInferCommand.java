@@ -21,6 +21,7 @@ import io.entrollm.quant.QuantScheme;
 import io.entrollm.residency.ModelFootprint;
 import io.entrollm.residency.ResidencyMode;
 import io.entrollm.residency.ResidencyPlanner;
+import io.entrollm.residency.StreamSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -60,6 +61,10 @@ final class BenchInferCommand implements Callable<Integer> {
     @Option(names = "--modes", split = ",", defaultValue = "decoded,compressed,streamed",
             description = "GPU residency modes. Default: ${DEFAULT-VALUE}.")
     List<String> modes;
+
+    @Option(names = "--stream-from", split = ",", defaultValue = "host",
+            description = "Where streamed rows keep the layers: host (pinned at load), storage (read from the mapped file each pass), or both. Default: ${DEFAULT-VALUE}.")
+    List<String> streamFrom;
 
     @Option(names = "--gpu-memory-budget", paramLabel = "SIZE",
             description = "Skip the rows whose mode needs more GPU memory than this (planned from the file), e.g. 3GiB for a 4 GB Jetson.")
@@ -107,8 +112,12 @@ final class BenchInferCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--repetitions and --prompt-tokens must be positive, --gen-tokens at least 2 (the first token comes from the prompt pass)");
         }
         for (String f : formats) format(f);
-        if (device.equals("cpu") && budget != null) throw new IllegalArgumentException("--gpu-memory-budget applies to --device gpu");
+        if (device.equals("cpu") && (budget != null || !streamFrom.equals(List.of("host")))) {
+            throw new IllegalArgumentException("--gpu-memory-budget and --stream-from apply to --device gpu");
+        }
         List<ResidencyMode> gpuModes = modes.stream().map(BenchInferCommand::mode).toList();
+        List<StreamSource> sources = streamFrom.stream().flatMap(x -> x.equals("both") ? java.util.stream.Stream.of("host", "storage")
+                : java.util.stream.Stream.of(x)).map(Devices::streamSource).distinct().toList();
         long budgetBytes = budget == null ? Long.MAX_VALUE : ResidencyPlanner.parseBytes(budget);
         PrintWriter out = spec.commandLine().getOut();
         List<Row> rows = new ArrayList<>();
@@ -123,8 +132,10 @@ final class BenchInferCommand implements Callable<Integer> {
                     try {
                         List<ResidencyMode> ms = device.equals("cpu") ? List.of(ResidencyMode.DECODED) : gpuModes;
                         for (ResidencyMode m : ms) {
-                            Row r = measure(model, f, file, m, budgetBytes, skipped);
-                            if (r != null) rows.add(r);
+                            for (StreamSource from : m == ResidencyMode.STREAMED ? sources : List.of(StreamSource.HOST)) {
+                                Row r = measure(model, f, file, m, from, budgetBytes, skipped);
+                                if (r != null) rows.add(r);
+                            }
                         }
                     } finally {
                         if (!keepFormats && !file.equals(model)) Files.deleteIfExists(file);
@@ -178,13 +189,20 @@ final class BenchInferCommand implements Callable<Integer> {
         return out;
     }
 
-    private Row measure(Path model, String format, Path file, ResidencyMode mode, long budgetBytes, List<String> skipped) throws Exception {
+    /** The mode's name in the rows: streamed from storage is its own row. */
+    private static String label(ResidencyMode mode, StreamSource from) {
+        String m = mode.name().toLowerCase(Locale.ROOT);
+        return mode == ResidencyMode.STREAMED && from == StreamSource.STORAGE ? m + "-storage" : m;
+    }
+
+    private Row measure(Path model, String format, Path file, ResidencyMode mode, StreamSource from, long budgetBytes, List<String> skipped)
+            throws Exception {
         try (LanguageModel lm = LanguageModel.load(file)) {
             ModelFootprint fp = ModelFootprint.of(lm.source(), promptTokens + genTokens);
             long planned = device.equals("gpu") ? fp.requiredBytes(mode) : 0;
             String name = model.getFileName().toString();
             if (planned > budgetBytes) {
-                skipped.add(String.format(Locale.ROOT, "%s %s %s (needs %.1f MiB)", name, format, mode.name().toLowerCase(Locale.ROOT), planned / 1048576.0));
+                skipped.add(String.format(Locale.ROOT, "%s %s %s (needs %.1f MiB)", name, format, label(mode, from), planned / 1048576.0));
                 return null;
             }
             boolean synthetic = lm.source().configJson().map(j -> j.contains("\"entrollm_synthetic\"")).orElse(false);
@@ -200,7 +218,7 @@ final class BenchInferCommand implements Callable<Integer> {
             }
             try (CudaContext ctx = CudaContext.open(0)) {
                 long freeBefore = ctx.memoryInfo()[0];
-                LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode);
+                LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode, from);
                 try (LanguageModel.Session s = lm.openSession(gpu)) {
                     double[][] t = repeat(s, prompt);
                     long used = freeBefore - ctx.memoryInfo()[0];
@@ -210,9 +228,9 @@ final class BenchInferCommand implements Callable<Integer> {
                     List<LayerTimeline.Step> steps = gpu.lastTimeline();
                     gpu.setProfiling(false);
                     if (timelineDir != null && !steps.isEmpty()) {
-                        write(timelineDir.resolve(name + "-" + format + "-" + mode.name().toLowerCase(Locale.ROOT) + ".csv"), LayerTimeline.csv(steps));
+                        write(timelineDir.resolve(name + "-" + format + "-" + label(mode, from) + ".csv"), LayerTimeline.csv(steps));
                     }
-                    return new Row(name, synthetic, format, mode.name().toLowerCase(Locale.ROOT), s.device(), sizeOf(file),
+                    return new Row(name, synthetic, format, label(mode, from), s.device(), sizeOf(file),
                             fp.weightBytesPerToken(mode), DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]),
                             LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.DECODE),
                             LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.COPY), used, planned);

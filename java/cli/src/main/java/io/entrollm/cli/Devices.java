@@ -5,6 +5,7 @@ import io.entrollm.infer.LanguageModel;
 import io.entrollm.residency.ModelFootprint;
 import io.entrollm.residency.ResidencyMode;
 import io.entrollm.residency.ResidencyPlanner;
+import io.entrollm.residency.StreamSource;
 
 import java.io.PrintWriter;
 
@@ -21,22 +22,38 @@ final class Devices {
             description = "With --residency auto: pick the fastest mode that fits, e.g. 3GiB.")
     String gpuMemoryBudget;
 
+    @picocli.CommandLine.Option(names = "--stream-from", defaultValue = "host",
+            description = "Streamed mode: host (every layer pinned in host memory at load) or storage (layers read from the mapped file "
+                    + "each pass through two pinned buffers: for models larger than host memory). Default: ${DEFAULT-VALUE}.")
+    String streamFrom;
+
     /** Opens the session these options ask for, for contexts of up to {@code contextTokens}. */
     LanguageModel.Session open(LanguageModel lm, int contextTokens, PrintWriter log) {
-        return open(lm, device, residency, gpuMemoryBudget, contextTokens, log);
+        return open(lm, device, residency, gpuMemoryBudget, streamSource(streamFrom), contextTokens, log);
+    }
+
+    static StreamSource streamSource(String s) {
+        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "host" -> StreamSource.HOST;
+            case "storage" -> StreamSource.STORAGE;
+            default -> throw new IllegalArgumentException("--stream-from must be host or storage, not '" + s + "'");
+        };
     }
 
     /**
      * A CPU session, or a GPU session on the first GPU in the residency mode asked for: {@code decoded},
      * {@code compressed}, or {@code auto} (the fastest that fits {@code budget}, said on {@code log}).
      */
-    static LanguageModel.Session open(LanguageModel lm, String device, String residency, String budget, int contextTokens, PrintWriter log) {
+    static LanguageModel.Session open(LanguageModel lm, String device, String residency, String budget, StreamSource streamFrom, int contextTokens,
+                                      PrintWriter log) {
         return switch (device.toLowerCase(java.util.Locale.ROOT)) {
             case "cpu" -> {
-                if (!residency.equals("auto") || budget != null) throw new IllegalArgumentException("--residency and --gpu-memory-budget apply to --device gpu");
+                if (!residency.equals("auto") || budget != null || streamFrom != StreamSource.HOST) {
+                    throw new IllegalArgumentException("--residency, --gpu-memory-budget and --stream-from apply to --device gpu");
+                }
                 yield lm.openCpuSession();
             }
-            case "gpu" -> GpuSessions.open(lm, 0, mode(lm, residency, budget, contextTokens, log));
+            case "gpu" -> GpuSessions.open(lm, 0, mode(lm, residency, budget, contextTokens, log), streamFrom);
             default -> throw new IllegalArgumentException("--device must be cpu or gpu, not '" + device + "'");
         };
     }

@@ -66,7 +66,10 @@ class BenchInferCommandTest {
     void gpuOnlyOptionsAreRefusedOnTheCpu() {
         CliRun r = CliRun.of("bench", "infer", TestModels.sotuTiny().toString(), "--gpu-memory-budget", "3GiB");
         assertEquals(1, r.exitCode());
-        assertThat(r.err()).contains("--gpu-memory-budget applies to --device gpu");
+        assertThat(r.err()).contains("--gpu-memory-budget and --stream-from apply to --device gpu");
+        CliRun st = CliRun.of("bench", "infer", TestModels.sotuTiny().toString(), "--stream-from", "storage");
+        assertEquals(1, st.exitCode());
+        assertThat(st.err()).contains("apply to --device gpu");
         CliRun m = CliRun.of("bench", "infer", TestModels.sotuTiny().toString(), "--device", "gpu", "--modes", "paged");
         assertEquals(1, m.exitCode());
         assertThat(m.err()).satisfiesAnyOf(e -> assertThat(e).contains("unknown mode 'paged'"), e -> assertThat(e).contains("--device gpu:"));

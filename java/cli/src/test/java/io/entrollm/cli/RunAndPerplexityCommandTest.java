@@ -52,6 +52,19 @@ class RunAndPerplexityCommandTest {
     }
 
     @Test
+    void residencyOptionsAreCheckedBeforeAnythingRuns() {
+        CliRun cpu = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--stream-from", "storage");
+        assertEquals(1, cpu.exitCode());
+        assertThat(cpu.err()).contains("apply to --device gpu");
+        CliRun bad = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--device", "gpu", "--stream-from", "tape");
+        assertEquals(1, bad.exitCode());
+        assertThat(bad.err()).contains("--stream-from must be host or storage, not 'tape'");
+        CliRun mode = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--device", "gpu", "--residency", "paged");
+        assertEquals(1, mode.exitCode());
+        assertThat(mode.err()).contains("--residency must be auto, decoded, compressed or streamed, not 'paged'");
+    }
+
+    @Test
     void gpuWithoutADeviceIsOneClearError() {
         org.junit.jupiter.api.Assumptions.assumeFalse(io.entrollm.gpu.Cuda.available(), "a GPU is present");
         CliRun r = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--device", "gpu");

@@ -76,6 +76,11 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         };
     }
 
+    /** Pinned host memory the STREAMED mode needs: every block, or two bounce buffers when reading from storage. */
+    public long pinnedHostBytes(StreamSource source) {
+        return source == StreamSource.HOST ? codedBytes() : 2 * largestCodedLayer();
+    }
+
     /** Weight bytes one forward pass moves in each mode: read from GPU memory (decoded, compressed) or over the bus (streamed). */
     public long weightBytesPerToken(ResidencyMode mode) {
         return otherDecodedBytes + (mode == ResidencyMode.DECODED ? decodedBytes() : codedBytes());

@@ -133,6 +133,8 @@ class WeightBlockTest {
             assertEquals(always + 2 * f4.largestCodedLayer() + 2 * f4.scratchBytes(), f4.requiredBytes(ResidencyMode.STREAMED));
             assertTrue(f4.requiredBytes(ResidencyMode.COMPRESSED) < f4.requiredBytes(ResidencyMode.DECODED));
             assertEquals(f4.otherDecodedBytes() + f4.codedBytes(), f4.weightBytesPerToken(ResidencyMode.STREAMED));
+            assertEquals(f4.codedBytes(), f4.pinnedHostBytes(StreamSource.HOST));
+            assertEquals(2 * f4.largestCodedLayer(), f4.pinnedHostBytes(StreamSource.STORAGE));
         }
     }
 }

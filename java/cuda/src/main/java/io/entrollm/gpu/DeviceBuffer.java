@@ -55,9 +55,13 @@ public final class DeviceBuffer implements AutoCloseable {
         return out;
     }
 
-    public float[] downloadFloats() {
-        float[] out = new float[Math.toIntExact(bytes / 4)];
-        if (bytes > 0) Cuda.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(out), live(), bytes), "cuMemcpyDtoH");
+    public float[] downloadFloats() { return downloadFloats(Math.toIntExact(bytes / 4)); }
+
+    /** The first {@code count} floats of the buffer. */
+    public float[] downloadFloats(int count) {
+        if (count < 0 || 4L * count > bytes) throw new IllegalArgumentException("download of " + count + " floats from " + bytes + " bytes");
+        float[] out = new float[count];
+        if (count > 0) Cuda.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(out), live(), 4L * count), "cuMemcpyDtoH");
         return out;
     }
 

@@ -11,11 +11,17 @@ public final class GpuSessions {
         return open(lm, ordinal, io.entrollm.residency.ResidencyMode.DECODED);
     }
 
-    /** A session in a given residency mode. */
+    /** A session in a given residency mode (streamed from pinned host memory). */
     public static LanguageModel.Session open(LanguageModel lm, int ordinal, io.entrollm.residency.ResidencyMode mode) {
+        return open(lm, ordinal, mode, io.entrollm.residency.StreamSource.HOST);
+    }
+
+    /** A session in a given residency mode; {@code streamFrom} applies to the streamed mode. */
+    public static LanguageModel.Session open(LanguageModel lm, int ordinal, io.entrollm.residency.ResidencyMode mode,
+                                             io.entrollm.residency.StreamSource streamFrom) {
         CudaContext ctx = CudaContext.open(ordinal);
         try {
-            LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode);
+            LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode, streamFrom);
             return lm.openSession(new ContextOwningLm(gpu, ctx));
         } catch (RuntimeException e) {
             ctx.close();

@@ -7,12 +7,15 @@ import java.util.List;
  * step with its start and end in milliseconds after the pass began (CUDA events), and the bytes it
  * moved. Copy and decode steps of the streamed mode run on their own streams, so their intervals
  * overlap the computes; {@link #busyMs} sums one kind, {@link #spanMs} is the pass's wall time on the GPU.
+ * READ steps (streaming from storage: the host reading a layer from the mapped file into a pinned
+ * bounce buffer) are timed on the host clock from the start of the pass, so they line up with the
+ * GPU steps only to within the launch latency.
  */
 public final class LayerTimeline {
-    public enum Kind { COPY, DECODE, COMPUTE }
+    public enum Kind { READ, COPY, DECODE, COMPUTE }
 
     /**
-     * @param bytes for COPY the bytes transferred, for DECODE the stored bytes read, for COMPUTE 0
+     * @param bytes for READ and COPY the bytes moved, for DECODE the stored bytes read, for COMPUTE 0
      */
     public record Step(Kind kind, int layer, double startMs, double endMs, long bytes) {
         public double ms() { return endMs - startMs; }

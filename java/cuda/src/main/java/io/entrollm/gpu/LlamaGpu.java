@@ -11,6 +11,7 @@ import io.entrollm.model.ModelConfig;
 import io.entrollm.model.ModelSource;
 import io.entrollm.model.LlamaTensorNames;
 import io.entrollm.residency.ResidencyMode;
+import io.entrollm.residency.StreamSource;
 import io.entrollm.residency.WeightBlock;
 import io.entrollm.tensor.TensorReader;
 
@@ -72,8 +73,17 @@ public final class LlamaGpu implements CausalLm {
         return load(ctx, source, ResidencyMode.DECODED);
     }
 
-    /** Loads in the given residency mode; every mode works for every source format (.entro, safetensors, GGUF). */
+    /** Loads in the given residency mode (streamed from pinned host memory); every mode works for every source format. */
     public static LlamaGpu load(CudaContext ctx, ModelSource source, ResidencyMode mode) {
+        return load(ctx, source, mode, StreamSource.HOST);
+    }
+
+    /**
+     * Loads in the given residency mode; {@code streamFrom} says where the streamed mode keeps the
+     * layers (ignored by the other modes). Every mode works for every source format (.entro,
+     * safetensors, GGUF).
+     */
+    public static LlamaGpu load(CudaContext ctx, ModelSource source, ResidencyMode mode, StreamSource streamFrom) {
         ctx.makeCurrent();
         LlamaLayout layout = LlamaLayout.of(source);
         ModelSource inner = source instanceof HuggingFaceView v ? v.unwrap() : source;
@@ -99,7 +109,7 @@ public final class LlamaGpu implements CausalLm {
             layerWeights = switch (mode) {
                 case DECODED -> DecodedLayers.load(ctx, source.path(), blocks);
                 case COMPRESSED -> CompressedLayers.load(ctx, source.path(), blocks);
-                case STREAMED -> StreamedLayers.load(ctx, source.path(), blocks);
+                case STREAMED -> StreamedLayers.load(ctx, source.path(), blocks, streamFrom);
             };
             double[] f = new Rope(layout.config).inverseFrequencies();
             float[] ff = new float[f.length];
@@ -195,8 +205,8 @@ public final class LlamaGpu implements CausalLm {
         linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
         stream.synchronize();
         layers.checkErrors();
-        float[] all = logits.downloadFloats();
-        return java.util.Arrays.copyOf(all, logitRows * c.vocabSize());
+        // only the rows asked for: the buffer is sized for the longest prompt seen so far
+        return logits.downloadFloats(Math.multiplyExact(logitRows, c.vocabSize()));
     }
 
     /** Enqueues decoder layer {@code l} for {@code T} tokens at positions from {@code pos0} on the compute stream. */

@@ -1,6 +1,7 @@
 package io.entrollm.gpu;
 
 import io.entrollm.model.LlamaTensorNames;
+import io.entrollm.residency.StreamSource;
 import io.entrollm.residency.StreamingSchedule;
 import io.entrollm.residency.WeightBlock;
 import jcuda.driver.CUevent;
@@ -14,15 +15,25 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * STREAMED residency: every layer's block lives in pinned host memory; each forward pass copies layer
- * i to the GPU (staging buffer i % 2, copy stream), decodes it (scratch set i % 2, decode stream) and
- * computes it (compute stream), following {@link StreamingSchedule}: copy i+1 and decode i+1 overlap
- * compute i, and CUDA events carry the schedule's data and buffer-reuse dependencies between streams.
- * GPU memory: two staging blocks and two scratch sets, whatever the model's size.
+ * STREAMED residency: each forward pass copies layer i's block to the GPU (staging buffer i % 2, copy
+ * stream), decodes it (scratch set i % 2, decode stream) and computes it (compute stream), following
+ * {@link StreamingSchedule}: copy i+1 and decode i+1 overlap compute i, and CUDA events carry the
+ * schedule's data and buffer-reuse dependencies between streams. GPU memory: two staging blocks and
+ * two scratch sets, whatever the model's size.
+ *
+ * <p>Blocks come from pinned host memory ({@link StreamSource#HOST}: every block copied there at load)
+ * or from the memory-mapped file ({@link StreamSource#STORAGE}: before issuing copy i the host waits
+ * for the copy of layer i-2 to finish with bounce buffer i % 2, then assembles block i there from the
+ * mapping; the GPU meanwhile runs the steps already issued).
  */
 final class StreamedLayers implements LayerWeights {
     private final List<WeightBlock> blocks;
     private final List<PinnedHostBuffer> host;
+    /** STORAGE: two pinned bounce buffers; HOST: null. */
+    private final PinnedHostBuffer[] bounce;
+    private final int[] copyStep;
+    private final List<LayerTimeline.Step> reads = new ArrayList<>();
+    private long passStartNanos;
     private final DeviceBuffer[] staging;
     private final List<Map<String, DeviceBuffer>> scratch;
     private final ErrorWords errors;
@@ -36,10 +47,11 @@ final class StreamedLayers implements LayerWeights {
     private boolean profiling;
     private List<LayerTimeline.Step> timeline = List.of();
 
-    private StreamedLayers(CudaContext ctx, List<WeightBlock> blocks, List<PinnedHostBuffer> host, DeviceBuffer[] staging,
+    private StreamedLayers(CudaContext ctx, List<WeightBlock> blocks, List<PinnedHostBuffer> host, PinnedHostBuffer[] bounce, DeviceBuffer[] staging,
                            List<Map<String, DeviceBuffer>> scratch, ErrorWords errors) {
         this.blocks = blocks;
         this.host = host;
+        this.bounce = bounce;
         this.staging = staging;
         this.scratch = scratch;
         this.errors = errors;
@@ -47,6 +59,8 @@ final class StreamedLayers implements LayerWeights {
         this.firstWord = new int[blocks.size()];
         for (int l = 1; l < blocks.size(); l++) firstWord[l] = firstWord[l - 1] + blocks.get(l - 1).tensors().size();
         this.schedule = StreamingSchedule.forLayers(blocks.size());
+        this.copyStep = new int[blocks.size()];
+        for (StreamingSchedule.Step st : schedule) if (st.stream() == StreamingSchedule.Stream.COPY) copyStep[st.layer()] = st.index();
         this.done = new CUevent[schedule.size()];
         for (int i = 0; i < done.length; i++) {
             done[i] = new CUevent();
@@ -56,18 +70,22 @@ final class StreamedLayers implements LayerWeights {
         this.clock = new StepClock(schedule.size());
     }
 
-    static StreamedLayers load(CudaContext ctx, Path file, List<WeightBlock> blocks) {
+    static StreamedLayers load(CudaContext ctx, Path file, List<WeightBlock> blocks, StreamSource source) {
         List<PinnedHostBuffer> host = new ArrayList<>();
+        PinnedHostBuffer[] bounce = source == StreamSource.STORAGE ? new PinnedHostBuffer[2] : null;
         DeviceBuffer[] staging = new DeviceBuffer[2];
         List<Map<String, DeviceBuffer>> scratch = new ArrayList<>();
         ErrorWords errors = null;
         try {
-            long largest = 0;
-            for (WeightBlock b : blocks) {
-                PinnedHostBuffer h = new PinnedHostBuffer(ctx, b.bytes(), "layer " + b.layer() + " of " + file);
-                host.add(h);
-                b.copyTo(h.segment());
-                largest = Math.max(largest, b.bytes());
+            long largest = blocks.stream().mapToLong(WeightBlock::bytes).max().orElse(0);
+            if (source == StreamSource.HOST) {
+                for (WeightBlock b : blocks) {
+                    PinnedHostBuffer h = new PinnedHostBuffer(ctx, b.bytes(), "layer " + b.layer() + " of " + file);
+                    host.add(h);
+                    b.copyTo(h.segment());
+                }
+            } else {
+                for (int i = 0; i < 2; i++) bounce[i] = new PinnedHostBuffer(ctx, largest, "streaming bounce buffer " + i + " for " + file);
             }
             Map<String, Long> roles = WeightBlocks.scratchBytesByRole(blocks);
             for (int i = 0; i < 2; i++) {
@@ -75,9 +93,10 @@ final class StreamedLayers implements LayerWeights {
                 scratch.add(WeightBlocks.allocateScratch(ctx, roles, "streaming decode scratch " + i));
             }
             errors = new ErrorWords(ctx, file, WeightBlocks.tensorNames(blocks));
-            return new StreamedLayers(ctx, blocks, host, staging, scratch, errors);
+            return new StreamedLayers(ctx, blocks, host, bounce, staging, scratch, errors);
         } catch (RuntimeException e) {
             host.forEach(PinnedHostBuffer::close);
+            if (bounce != null) for (PinnedHostBuffer b : bounce) if (b != null) b.close();
             for (DeviceBuffer b : staging) if (b != null) b.close();
             scratch.forEach(m -> m.values().forEach(DeviceBuffer::close));
             if (errors != null) errors.close();
@@ -96,6 +115,8 @@ final class StreamedLayers implements LayerWeights {
         // the side streams start after the work already queued on the compute stream (embedding), and
         // after the previous pass, which the caller synchronised
         CUevent start = passStart;
+        reads.clear();
+        passStartNanos = System.nanoTime();
         if (profiling) start = clock.begin(compute);
         else Cuda.check(JCudaDriver.cuEventRecord(start, compute.handle()), "cuEventRecord");
         Cuda.check(JCudaDriver.cuStreamWaitEvent(copyStream.handle(), start, 0), "cuStreamWaitEvent");
@@ -109,9 +130,10 @@ final class StreamedLayers implements LayerWeights {
             for (int w : step.waitsFor()) Cuda.check(JCudaDriver.cuStreamWaitEvent(s.handle(), done[w], 0), "cuStreamWaitEvent");
             int l = step.layer();
             WeightBlock b = blocks.get(l);
+            jcuda.Pointer copySource = step.stream() == StreamingSchedule.Stream.COPY ? copySource(l, step.buffer()) : null;
             if (profiling) clock.start(step.index(), kind(step.stream()), l, step.stream() == StreamingSchedule.Stream.COMPUTE ? 0 : b.bytes(), s);
             switch (step.stream()) {
-                case COPY -> Cuda.check(JCudaDriver.cuMemcpyHtoDAsync(staging[step.buffer()].pointer(), host.get(l).pointer(), b.bytes(), s.handle()),
+                case COPY -> Cuda.check(JCudaDriver.cuMemcpyHtoDAsync(staging[step.buffer()].pointer(), copySource, b.bytes(), s.handle()),
                         "cuMemcpyHtoDAsync (layer " + l + ")");
                 case DECODE -> {
                     Map<String, DeviceBuffer> out = scratch.get(step.buffer());
@@ -129,8 +151,26 @@ final class StreamedLayers implements LayerWeights {
         timeline = List.of();
         if (profiling) {
             compute.synchronize();
-            timeline = clock.read(schedule.size());
+            List<LayerTimeline.Step> all = new ArrayList<>(reads);
+            all.addAll(clock.read(schedule.size()));
+            timeline = List.copyOf(all);
         }
+    }
+
+    /**
+     * The host memory copy {@code layer} is copied from: its pinned block, or (from storage) bounce
+     * buffer {@code buffer} filled from the mapped file once the copy that last read it has finished.
+     */
+    private jcuda.Pointer copySource(int layer, int buffer) {
+        if (bounce == null) return host.get(layer).pointer();
+        if (layer >= 2) Cuda.check(JCudaDriver.cuEventSynchronize(done[copyStep[layer - 2]]), "cuEventSynchronize (bounce buffer " + buffer + ")");
+        long t0 = System.nanoTime();
+        blocks.get(layer).copyTo(bounce[buffer].segment());
+        if (profiling) {
+            reads.add(new LayerTimeline.Step(LayerTimeline.Kind.READ, layer, (t0 - passStartNanos) / 1e6, (System.nanoTime() - passStartNanos) / 1e6,
+                    blocks.get(layer).bytes()));
+        }
+        return bounce[buffer].pointer();
     }
 
     private static LayerTimeline.Kind kind(StreamingSchedule.Stream s) {
@@ -150,8 +190,10 @@ final class StreamedLayers implements LayerWeights {
         return s;
     }
 
-    /** Pinned host bytes holding the layers. */
-    long pinnedHostBytes() { return host.stream().mapToLong(PinnedHostBuffer::bytes).sum(); }
+    /** Pinned host bytes: every layer's block, or the two bounce buffers. */
+    long pinnedHostBytes() {
+        return host.stream().mapToLong(PinnedHostBuffer::bytes).sum() + (bounce == null ? 0 : bounce[0].bytes() + bounce[1].bytes());
+    }
 
     @Override public void setProfiling(boolean on) { profiling = on; }
 
@@ -163,6 +205,7 @@ final class StreamedLayers implements LayerWeights {
         copyStream.synchronize();
         decodeStream.synchronize();
         host.forEach(PinnedHostBuffer::close);
+        if (bounce != null) for (PinnedHostBuffer b : bounce) b.close();
         for (DeviceBuffer b : staging) b.close();
         scratch.forEach(m -> m.values().forEach(DeviceBuffer::close));
         errors.close();

@@ -140,12 +140,13 @@ class GpuInferenceTest {
      * streamed mode's buffers are reused across passes).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"bf16,COMPRESSED", "bf16,STREAMED", "huffman,COMPRESSED", "huffman,STREAMED",
-            "packed,COMPRESSED", "packed,STREAMED"})
-    void everyModeMatchesTheDecodedMode(String format, io.entrollm.residency.ResidencyMode mode) throws IOException {
+    @org.junit.jupiter.params.provider.CsvSource({"bf16,COMPRESSED,HOST", "bf16,STREAMED,HOST", "huffman,COMPRESSED,HOST", "huffman,STREAMED,HOST",
+            "packed,COMPRESSED,HOST", "packed,STREAMED,HOST", "huffman,STREAMED,STORAGE", "bf16,STREAMED,STORAGE"})
+    void everyModeMatchesTheDecodedMode(String format, io.entrollm.residency.ResidencyMode mode, io.entrollm.residency.StreamSource from)
+            throws IOException {
         try (LanguageModel lm = LanguageModel.load(modelFile(format));
              LlamaGpu decoded = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.DECODED);
-             LlamaGpu other = LlamaGpu.load(ctx, lm.source(), mode)) {
+             LlamaGpu other = LlamaGpu.load(ctx, lm.source(), mode, from)) {
             assertEquals(mode, other.mode());
             assertThat(other.residentWeightBytes()).isLessThan(decoded.residentWeightBytes());
             for (JsonNode p : reference.get("prompts")) {
