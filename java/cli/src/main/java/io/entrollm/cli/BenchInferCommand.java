@@ -100,7 +100,8 @@ final class BenchInferCommand implements Callable<Integer> {
      * One row: medians and the spread (max - min) of the repetitions; GB/s are NaN where the mode moves
      * no weights per token; GPU bytes are 0 on the CPU.
      */
-    record Row(String model, boolean synthetic, String format, String mode, String device, long weightBytes, long bytesPerToken,
+    record Row(String model, boolean synthetic, String format, String mode, String device, long weightBytes, long layerBytesPerToken,
+               long headBytesPerToken,
                double ppTokPerSec, double ppSpread, double tgTokPerSec, double tgSpread, double decodeGBps, double h2dGBps,
                long gpuMemoryBytes, long plannedGpuBytes) {}
 
@@ -123,18 +124,33 @@ final class BenchInferCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         String gpu = "";
+        if (device.equals("gpu")) {
+            try (CudaContext ctx = CudaContext.open(0)) {
+                gpu = "; GPU: " + ctx.deviceName() + " (sm " + ctx.computeCapability() + ", " + ctx.memoryInfo()[1] / (1 << 20) + " MiB), driver CUDA "
+                        + ctx.driverVersion();
+            }
+        }
+        PrintWriter log = spec.commandLine().getErr();
         try (TempDir tmpDir = TempDir.create("entrollm-bench")) {
             Path work = workDir != null ? Files.createDirectories(workDir) : tmpDir.path();
             if (timelineDir != null) Files.createDirectories(timelineDir);
             for (Path model : models) {
                 for (String f : formats) {
+                    long t0 = System.nanoTime();
                     Path file = materialise(model, f, work);
+                    if (!file.equals(model)) log.printf(Locale.ROOT, "[bench] %s as %s: %.1f s%n", model.getFileName(), f, (System.nanoTime() - t0) / 1e9);
                     try {
                         List<ResidencyMode> ms = device.equals("cpu") ? List.of(ResidencyMode.DECODED) : gpuModes;
                         for (ResidencyMode m : ms) {
                             for (StreamSource from : m == ResidencyMode.STREAMED ? sources : List.of(StreamSource.HOST)) {
                                 Row r = measure(model, f, file, m, from, budgetBytes, skipped);
-                                if (r != null) rows.add(r);
+                                if (r == null) continue;
+                                rows.add(r);
+                                log.printf(Locale.ROOT, "[bench] %s %s %s: pp %.1f tok/s, tg %.1f tok/s%n", r.model(), r.format(), r.mode(), r.ppTokPerSec(),
+                                        r.tgTokPerSec());
+                                log.flush();
+                                // the tables so far, so a run stopped part-way (a time limit) still leaves its finished rows
+                                writeReports(rows, gpu, skipped);
                             }
                         }
                     } finally {
@@ -143,19 +159,19 @@ final class BenchInferCommand implements Callable<Integer> {
                 }
             }
         }
-        if (device.equals("gpu")) {
-            try (CudaContext ctx = CudaContext.open(0)) {
-                gpu = "; GPU: " + ctx.deviceName() + " (sm " + ctx.computeCapability() + ", " + ctx.memoryInfo()[1] / (1 << 20) + " MiB), driver CUDA "
-                        + ctx.driverVersion();
-            }
-        }
-        String md = markdown(rows, gpu, skipped);
+        String md = writeReports(rows, gpu, skipped);
         out.print(md);
         out.flush();
+        return 0;
+    }
+
+    /** Writes the requested report files (atomically) and returns the markdown. */
+    private String writeReports(List<Row> rows, String gpu, List<String> skipped) throws java.io.IOException {
+        String md = markdown(rows, gpu, skipped);
         if (markdown != null) write(markdown, md);
         if (csv != null) write(csv, csv(rows));
         if (json != null) JsonReports.write(json, json(rows, gpu, skipped));
-        return 0;
+        return md;
     }
 
     private static ResidencyMode mode(String m) {
@@ -212,7 +228,8 @@ final class BenchInferCommand implements Callable<Integer> {
             if (device.equals("cpu")) {
                 try (LanguageModel.Session s = lm.openCpuSession()) {
                     double[][] t = repeat(s, prompt);
-                    return new Row(name, synthetic, format, "decoded", s.device(), sizeOf(file), fp.weightBytesPerToken(ResidencyMode.DECODED),
+                    return new Row(name, synthetic, format, "decoded", s.device(), sizeOf(file), fp.layerBytesPerToken(ResidencyMode.DECODED),
+                            fp.headReadBytes(),
                             DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]), Double.NaN, Double.NaN, 0, 0);
                 }
             }
@@ -231,7 +248,7 @@ final class BenchInferCommand implements Callable<Integer> {
                         write(timelineDir.resolve(name + "-" + format + "-" + label(mode, from) + ".csv"), LayerTimeline.csv(steps));
                     }
                     return new Row(name, synthetic, format, label(mode, from), s.device(), sizeOf(file),
-                            fp.weightBytesPerToken(mode), DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]),
+                            fp.layerBytesPerToken(mode), fp.headReadBytes(), DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]),
                             LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.DECODE),
                             LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.COPY), used, planned);
                 }
@@ -283,29 +300,33 @@ final class BenchInferCommand implements Callable<Integer> {
 
     private String markdown(List<Row> rows, String gpu, List<String> skipped) {
         StringBuilder b = new StringBuilder(header(gpu)).append("\n\n");
-        b.append("| model | format | mode | device | file MB | weight MB moved / token | pp tok/s (spread) | tg tok/s (spread) | decode GB/s | H2D GB/s | GPU MB used (planned) |\n");
+        b.append("| model | format | mode | device | file MB | layer MB / token | pp tok/s (spread) | tg tok/s (spread) | decode GB/s | H2D GB/s | GPU MB used (planned) |\n");
         b.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %.1f (%.1f) | %.1f (%.1f) | %s | %s | %s |%n",
                     r.model() + (r.synthetic() ? " (synthetic)" : ""), r.format(), r.mode(), r.device(), r.weightBytes() / 1e6,
-                    r.bytesPerToken() / 1e6, r.ppTokPerSec(), r.ppSpread(), r.tgTokPerSec(), r.tgSpread(), gbps(r.decodeGBps()), gbps(r.h2dGBps()),
+                    r.layerBytesPerToken() / 1e6, r.ppTokPerSec(), r.ppSpread(), r.tgTokPerSec(), r.tgSpread(), gbps(r.decodeGBps()), gbps(r.h2dGBps()),
                     r.plannedGpuBytes() == 0 ? "-" : String.format(Locale.ROOT, "%.1f (%.1f)", r.gpuMemoryBytes() / 1e6, r.plannedGpuBytes() / 1e6)));
         }
         if (rows.stream().anyMatch(Row::synthetic)) {
             b.append("\n(synthetic): a real model's shapes, values resampled per role from a trained donor (entrollm synth): sizes and matmuls are "
                     + "the real model's; entropy, so coded size and bytes moved, are the donor's.\n");
         }
-        b.append("\ndecode GB/s and H2D GB/s: stored bytes decoded / copied per second of decode / copy busy time during one generated token (CUDA events).\n");
+        b.append("\nlayer MB / token: the decoder layers' weights one token moves: decoded float32 read from memory (decoded), stored bytes read by "
+                + "the decoder (compressed) or copied from the host (streamed); each token also reads the final norm and head, decoded, in every mode");
+        rows.stream().map(r -> r.model() + " " + String.format(Locale.ROOT, "%.2f", r.headBytesPerToken() / 1e6) + " MB").distinct()
+                .reduce((x, y) -> x + ", " + y).ifPresent(h -> b.append(" (").append(h).append(')'));
+        b.append(".\ndecode GB/s and H2D GB/s: stored bytes decoded / copied per second of decode / copy busy time during one generated token (CUDA events).\n");
         if (!skipped.isEmpty()) b.append("\nskipped, over the GPU memory budget: ").append(String.join("; ", skipped)).append('\n');
         return b.toString();
     }
 
     private static String csv(List<Row> rows) {
-        StringBuilder b = new StringBuilder("model,synthetic,format,mode,device,file_bytes,weight_bytes_per_token,pp_tok_s,pp_spread,tg_tok_s,tg_spread,"
+        StringBuilder b = new StringBuilder("model,synthetic,format,mode,device,file_bytes,layer_bytes_per_token,head_bytes_per_token,pp_tok_s,pp_spread,tg_tok_s,tg_spread,"
                 + "decode_gb_s,h2d_gb_s,gpu_memory_bytes,planned_gpu_bytes\n");
         for (Row r : rows) {
             b.append(String.join(",", r.model(), Boolean.toString(r.synthetic()), r.format(), r.mode(), '"' + r.device() + '"',
-                    Long.toString(r.weightBytes()), Long.toString(r.bytesPerToken()), Double.toString(r.ppTokPerSec()), Double.toString(r.ppSpread()),
+                    Long.toString(r.weightBytes()), Long.toString(r.layerBytesPerToken()), Long.toString(r.headBytesPerToken()), Double.toString(r.ppTokPerSec()), Double.toString(r.ppSpread()),
                     Double.toString(r.tgTokPerSec()), Double.toString(r.tgSpread()), Double.toString(r.decodeGBps()), Double.toString(r.h2dGBps()),
                     Long.toString(r.gpuMemoryBytes()), Long.toString(r.plannedGpuBytes()))).append('\n');
         }

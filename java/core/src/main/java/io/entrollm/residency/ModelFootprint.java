@@ -21,21 +21,22 @@ import java.util.Set;
  * @param scratchBytes       one layer's decode scratch: per weight role, the largest decoded tensor
  *                           of that role over all layers (equal to the largest layer when layers match)
  * @param otherDecodedBytes  embedding, final norm and head, kept decoded in every mode
+ * @param headReadBytes      of those, what one token reads: final norm and head (the embedding gives one row)
  * @param kvCacheBytes       the KV cache for the session's context
  * @param activationBytes    activations and scratch of the forward pass
  */
 public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecodedBytes, long scratchBytes, long otherDecodedBytes,
-                             long kvCacheBytes, long activationBytes) {
+                             long headReadBytes, long kvCacheBytes, long activationBytes) {
     public ModelFootprint {
         if (layerCodedBytes.size() != layerDecodedBytes.size()) throw new IllegalArgumentException("one coded and one decoded size per layer");
         layerCodedBytes = List.copyOf(layerCodedBytes);
         layerDecodedBytes = List.copyOf(layerDecodedBytes);
     }
 
-    /** Uniform layers: the scratch is one decoded layer. */
+    /** Uniform layers (the scratch is one decoded layer), and every other byte read per token. */
     public ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecodedBytes, long otherDecodedBytes, long kvCacheBytes, long activationBytes) {
         this(layerCodedBytes, layerDecodedBytes, layerDecodedBytes.stream().mapToLong(Long::longValue).max().orElse(0), otherDecodedBytes,
-                kvCacheBytes, activationBytes);
+                otherDecodedBytes, kvCacheBytes, activationBytes);
     }
 
     /** The footprint of a model for a context of {@code contextTokens}, from metadata alone (nothing is decoded). */
@@ -50,10 +51,11 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         Set<String> other = new LinkedHashSet<>(List.of(layout.embedding.tensor(), layout.finalNorm.tensor(), layout.lmHead.tensor()));
         long otherBytes = 0;
         for (String name : other) otherBytes += 4 * Tensor.elementCount(source.shape(name).orElseThrow());
+        long headRead = 4 * (layout.finalNorm.elements() + layout.lmHead.elements());
         long kv = 2L * 4 * c.numLayers() * contextTokens * c.kvDim();
         long activations = 4L * contextTokens * (3L * c.hiddenSize() + 2L * c.qDim() + 2L * c.intermediateSize() + c.vocabSize());
         return new ModelFootprint(blocks.stream().map(WeightBlock::bytes).toList(), blocks.stream().map(WeightBlock::decodedBytes).toList(),
-                scratchByRole.values().stream().mapToLong(Long::longValue).sum(), otherBytes, kv, activations);
+                scratchByRole.values().stream().mapToLong(Long::longValue).sum(), otherBytes, headRead, kv, activations);
     }
 
     public long codedBytes() { return layerCodedBytes.stream().mapToLong(Long::longValue).sum(); }
@@ -81,8 +83,12 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         return source == StreamSource.HOST ? codedBytes() : 2 * largestCodedLayer();
     }
 
-    /** Weight bytes one forward pass moves in each mode: read from GPU memory (decoded, compressed) or over the bus (streamed). */
-    public long weightBytesPerToken(ResidencyMode mode) {
-        return otherDecodedBytes + (mode == ResidencyMode.DECODED ? decodedBytes() : codedBytes());
-    }
+    /**
+     * Layer weight bytes one forward pass moves: decoded float32 read from GPU memory (decoded), stored
+     * blocks read by the decoder (compressed) or copied over the bus (streamed). What differs between formats.
+     */
+    public long layerBytesPerToken(ResidencyMode mode) { return mode == ResidencyMode.DECODED ? decodedBytes() : codedBytes(); }
+
+    /** Every weight byte one token reads: its layers' and the final norm and head (decoded in every mode). */
+    public long weightBytesPerToken(ResidencyMode mode) { return layerBytesPerToken(mode) + headReadBytes; }
 }

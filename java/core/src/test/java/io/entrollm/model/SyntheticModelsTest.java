@@ -48,6 +48,10 @@ class SyntheticModelsTest {
             assertEquals(p.layers(), lm.config().numLayers());
             assertEquals(p.kvHeads(), lm.config().numKvHeads());
             LlamaLayout.of(s); // every tensor present with the shape the config implies
+            // untied: a token reads the head and the final norm, not the whole embedding
+            io.entrollm.residency.ModelFootprint fp = io.entrollm.residency.ModelFootprint.of(s, 8);
+            assertEquals(4L * ((long) p.vocab() * p.hidden() + p.hidden()), fp.headReadBytes());
+            assertEquals(4L * (2L * p.vocab() * p.hidden() + p.hidden()), fp.otherDecodedBytes());
             assertEquals(p.parameters(), s.tensors().stream().mapToLong(Tensor::elementCount).sum());
             for (Tensor t : s.tensors()) assertEquals(t, other.tensor(t.name()), "same seed, same bytes: " + t.name());
             assertThat(lm.tokenizer().decode(lm.tokenizer().encode("synthetic weights, real shapes"), true)).isEqualTo("synthetic weights, real shapes");

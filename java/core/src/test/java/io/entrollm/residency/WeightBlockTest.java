@@ -132,7 +132,10 @@ class WeightBlockTest {
             long always = f4.otherDecodedBytes() + f4.kvCacheBytes() + f4.activationBytes();
             assertEquals(always + 2 * f4.largestCodedLayer() + 2 * f4.scratchBytes(), f4.requiredBytes(ResidencyMode.STREAMED));
             assertTrue(f4.requiredBytes(ResidencyMode.COMPRESSED) < f4.requiredBytes(ResidencyMode.DECODED));
-            assertEquals(f4.otherDecodedBytes() + f4.codedBytes(), f4.weightBytesPerToken(ResidencyMode.STREAMED));
+            // tied head: the embedding matrix is read whole by the head, once
+            assertEquals(f4.otherDecodedBytes(), f4.headReadBytes());
+            assertEquals(f4.headReadBytes() + f4.codedBytes(), f4.weightBytesPerToken(ResidencyMode.STREAMED));
+            assertEquals(f4.decodedBytes(), f4.layerBytesPerToken(ResidencyMode.DECODED));
             assertEquals(f4.codedBytes(), f4.pinnedHostBytes(StreamSource.HOST));
             assertEquals(2 * f4.largestCodedLayer(), f4.pinnedHostBytes(StreamSource.STORAGE));
         }
