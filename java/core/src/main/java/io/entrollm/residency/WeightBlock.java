@@ -87,21 +87,33 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
         Layout lay = new Layout();
         List<Stored> stored = new ArrayList<>();
         for (String name : names) {
-            EntroEntry e = entro == null ? null : entro.entries().stream().filter(x -> x.name().equals(name)).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException(entro.path() + ": missing tensor '" + name + "'"));
-            stored.add(switch (e) {
-                case EntroEntry.Coded c -> coded(entro, c, lay);
-                case EntroEntry.Packed p -> new Stored(name, p.elementCount(), p, null, 0, List.of(
-                        lay.add(PieceKind.PACKED, entro.sections().get(p.packedSection()).length(), () -> entro.sectionBytes(p.packedSection())),
-                        lay.add(PieceKind.PARAMS, entro.sections().get(p.paramsSection()).length(), () -> entro.sectionBytes(p.paramsSection()))));
-                case EntroEntry.Raw r -> raw(name, r.elementCount(), r.sourceDtype(), () -> entro.rawTensor(r), lay);
-                case null -> {
-                    long[] shape = source.shape(name).orElseThrow(() -> new IllegalArgumentException(source.path() + ": missing tensor '" + name + "'"));
-                    yield raw(name, Tensor.elementCount(shape), source.tensor(name).dtype(), () -> source.tensor(name), lay);
-                }
-            });
+            if (entro != null) {
+                stored.add(stored(entro, entro.entries().stream().filter(x -> x.name().equals(name)).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException(entro.path() + ": missing tensor '" + name + "'")), lay));
+            } else {
+                long[] shape = source.shape(name).orElseThrow(() -> new IllegalArgumentException(source.path() + ": missing tensor '" + name + "'"));
+                stored.add(raw(name, Tensor.elementCount(shape), source.tensor(name).dtype(), () -> source.tensor(name), lay));
+            }
         }
         return new WeightBlock(layer, List.copyOf(stored), lay.end);
+    }
+
+    /** A block holding the given entries of a .entro file in their stored form. */
+    public static WeightBlock of(EntroFile file, int layer, List<? extends EntroEntry> entries) {
+        Layout lay = new Layout();
+        List<Stored> stored = new ArrayList<>();
+        for (EntroEntry e : entries) stored.add(stored(file, e, lay));
+        return new WeightBlock(layer, List.copyOf(stored), lay.end);
+    }
+
+    private static Stored stored(EntroFile f, EntroEntry e, Layout lay) {
+        return switch (e) {
+            case EntroEntry.Coded c -> coded(f, c, lay);
+            case EntroEntry.Packed p -> new Stored(p.name(), p.elementCount(), p, null, 0, List.of(
+                    lay.add(PieceKind.PACKED, f.sections().get(p.packedSection()).length(), () -> f.sectionBytes(p.packedSection())),
+                    lay.add(PieceKind.PARAMS, f.sections().get(p.paramsSection()).length(), () -> f.sectionBytes(p.paramsSection()))));
+            case EntroEntry.Raw r -> raw(r.name(), r.elementCount(), r.sourceDtype(), () -> f.rawTensor(r), lay);
+        };
     }
 
     private static Stored coded(EntroFile f, EntroEntry.Coded c, Layout lay) {

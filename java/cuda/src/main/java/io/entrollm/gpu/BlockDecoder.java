@@ -5,11 +5,12 @@ import io.entrollm.quant.AppliedScheme;
 import io.entrollm.residency.WeightBlock;
 
 /**
- * Decodes the tensors of a {@link WeightBlock} that lies in GPU memory (resident in the compressed
- * mode, or a staging buffer in the streamed mode) to float32: Huffman-coded tensors through the
- * Huffman kernel, packed ones through the unpack kernel, unquantized ones widened or copied. Every
- * launch is asynchronous on the given stream; a corrupt chunk sets the tensor's error word, which the
- * caller reads once per forward pass ({@link ErrorWords}).
+ * Decodes the tensors of a {@link WeightBlock} that lies in GPU memory (uploaded at load, resident in
+ * the compressed mode, or a staging buffer in the streamed mode): Huffman-coded tensors through the
+ * Huffman kernel, packed ones through the unpack kernel (both to any {@link OutputType} they offer),
+ * unquantized ones widened or copied to float32. Every launch is asynchronous on the given stream; a
+ * corrupt chunk sets the tensor's error word, which the caller reads after synchronising
+ * ({@link ErrorWords}), once per forward pass in the per-layer modes.
  */
 final class BlockDecoder {
     private final HuffmanDecodeLauncher huffman;
@@ -28,12 +29,16 @@ final class BlockDecoder {
      * @param errorWord device address of this tensor's int32 error word (Huffman only)
      */
     void launch(WeightBlock.Stored s, DeviceSlice block, long errorWord, DeviceBuffer out, CudaStream stream) {
+        launch(s, block, errorWord, OutputType.F32, out, stream);
+    }
+
+    void launch(WeightBlock.Stored s, DeviceSlice block, long errorWord, OutputType type, DeviceBuffer out, CudaStream stream) {
         long base = block.address();
         switch (s.entry()) {
             case EntroEntry.Coded e -> {
                 long scales = base + s.piece(WeightBlock.PieceKind.PARAMS).offset();
                 long zeros = e.scheme() == AppliedScheme.ASYM ? scales + e.groups() * 4 : scales;
-                huffman.launch(OutputType.F32, new DecodeParams(base + s.piece(WeightBlock.PieceKind.BITSTREAM).offset(),
+                huffman.launch(type, new DecodeParams(base + s.piece(WeightBlock.PieceKind.BITSTREAM).offset(),
                         base + s.piece(WeightBlock.PieceKind.CHUNK_INDEX).offset(), base + s.piece(WeightBlock.PieceKind.DECODE_TABLE).offset(),
                         scales, zeros, e.totalBits(), e.elementCount(), e.groupSize(), e.chunkSymbols(), e.chunks(), s.tableBits(), e.bits(),
                         e.scheme().id(), e.sign(), errorWord), out, stream);
@@ -41,10 +46,11 @@ final class BlockDecoder {
             case EntroEntry.Packed e -> {
                 long scales = base + s.piece(WeightBlock.PieceKind.PARAMS).offset();
                 long zeros = e.scheme() == AppliedScheme.ASYM ? scales + e.groups() * 4 : scales;
-                packed.launch(OutputType.F32, new UnpackParams(base + s.piece(WeightBlock.PieceKind.PACKED).offset(), scales, zeros,
+                packed.launch(type, new UnpackParams(base + s.piece(WeightBlock.PieceKind.PACKED).offset(), scales, zeros,
                         e.elementCount(), e.groupSize(), e.bits(), e.scheme().id(), e.sign()), out, stream);
             }
             case null -> {
+                if (type != OutputType.F32) throw new IllegalArgumentException("tensor '" + s.name() + "' is unquantized: it decodes to F32 only, not " + type);
                 WeightBlock.Piece raw = s.piece(WeightBlock.PieceKind.RAW);
                 widen.launch(s.rawDtype(), block.buffer().slice(block.offset() + raw.offset(), raw.bytes()), s.elements(), out.whole(), stream);
             }

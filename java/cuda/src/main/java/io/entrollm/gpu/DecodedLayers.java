@@ -11,6 +11,7 @@ import java.util.function.IntConsumer;
 /**
  * DECODED residency: each layer's block is uploaded, decoded on the GPU into one float32 buffer per
  * tensor, and freed; the forward pass then reads decoded weights only. Fastest, and the most memory.
+ * Also holds the embedding, final norm and head in every mode (one block of those, decoded at load).
  */
 final class DecodedLayers implements LayerWeights {
     private final Map<String, DeviceBuffer> weights;

@@ -1,25 +1,18 @@
 package io.entrollm.gpu;
 
-import io.entrollm.container.EntroEntry;
-import io.entrollm.container.EntroFile;
-import io.entrollm.container.EntroModel;
 import io.entrollm.infer.CausalLm;
 import io.entrollm.infer.LlamaLayout;
 import io.entrollm.infer.Rope;
-import io.entrollm.model.HuggingFaceView;
 import io.entrollm.model.ModelConfig;
-import io.entrollm.model.ModelSource;
 import io.entrollm.model.LlamaTensorNames;
+import io.entrollm.model.ModelSource;
 import io.entrollm.residency.ResidencyMode;
 import io.entrollm.residency.StreamSource;
 import io.entrollm.residency.WeightBlock;
-import io.entrollm.tensor.TensorReader;
 
 import java.lang.foreign.MemorySegment;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The GPU forward pass. Decoder-layer weights come from a {@link LayerWeights} chosen by the
@@ -44,8 +37,8 @@ public final class LlamaGpu implements CausalLm {
     private final LlamaOpsLauncher ops;
     private final LlamaLayout layout;
     private final ModelConfig c;
-    /** Embedding, final norm and head, decoded to float32. */
-    private final Map<String, DeviceBuffer> weights;
+    /** Embedding, final norm and head, decoded to float32 at load in every mode. */
+    private final DecodedLayers others;
     private final LayerWeights layers;
     private final ResidencyMode mode;
     private final DeviceBuffer invFreq;
@@ -54,7 +47,7 @@ public final class LlamaGpu implements CausalLm {
     private int scratchTokens;
     private DeviceBuffer x, xb, q, att, o, gate, up, tokenIds, logits;
 
-    private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, Map<String, DeviceBuffer> weights, LayerWeights layers,
+    private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, DecodedLayers others, LayerWeights layers,
                      ResidencyMode mode, DeviceBuffer invFreq) {
         this.ctx = ctx;
         this.layers = layers;
@@ -62,7 +55,7 @@ public final class LlamaGpu implements CausalLm {
         this.blas = blas;
         this.layout = layout;
         this.c = layout.config;
-        this.weights = weights;
+        this.others = others;
         this.invFreq = invFreq;
         this.ops = new LlamaOpsLauncher(ctx);
         blas.setStream(stream);
@@ -86,25 +79,13 @@ public final class LlamaGpu implements CausalLm {
     public static LlamaGpu load(CudaContext ctx, ModelSource source, ResidencyMode mode, StreamSource streamFrom) {
         ctx.makeCurrent();
         LlamaLayout layout = LlamaLayout.of(source);
-        ModelSource inner = source instanceof HuggingFaceView v ? v.unwrap() : source;
-        EntroFile entro = inner instanceof EntroModel m ? m.file() : null;
-        Map<String, DeviceBuffer> weights = new LinkedHashMap<>();
+        DecodedLayers others = null;
         LayerWeights layerWeights = null;
         Blas blas = null;
         DeviceBuffer inv = null;
-        try (CudaStream s = new CudaStream()) {
-            GpuDecoder decoder = new GpuDecoder(ctx);
-            for (String name : new LinkedHashSet<>(List.of(layout.embedding.tensor(), layout.finalNorm.tensor(), layout.lmHead.tensor()))) {
-                EntroEntry.Quantized coded = entro == null ? null : entro.entries().stream()
-                        .filter(e -> e.name().equals(name) && e instanceof EntroEntry.Quantized).map(e -> (EntroEntry.Quantized) e)
-                        .findFirst().orElse(null);
-                if (coded != null) {
-                    weights.put(name, decoder.decode(entro, coded, OutputType.F32, s).buffer());
-                } else {
-                    float[] w = entro != null ? hostWeights(entro, name) : TensorReader.toFloats(source.tensor(name));
-                    weights.put(name, DeviceBuffer.copyOf(ctx, MemorySegment.ofArray(w), "weight '" + name + "'"));
-                }
-            }
+        try {
+            List<String> otherNames = List.copyOf(new LinkedHashSet<>(List.of(layout.embedding.tensor(), layout.finalNorm.tensor(), layout.lmHead.tensor())));
+            others = DecodedLayers.load(ctx, source.path(), List.of(WeightBlock.of(source, -1, otherNames)));
             List<WeightBlock> blocks = WeightBlock.layers(source, layout);
             layerWeights = switch (mode) {
                 case DECODED -> DecodedLayers.load(ctx, source.path(), blocks);
@@ -116,9 +97,9 @@ public final class LlamaGpu implements CausalLm {
             for (int i = 0; i < f.length; i++) ff[i] = (float) f[i];
             inv = DeviceBuffer.copyOf(ctx, MemorySegment.ofArray(ff), "RoPE frequencies");
             blas = Blas.open(ctx);
-            return new LlamaGpu(ctx, blas, layout, weights, layerWeights, mode, inv);
+            return new LlamaGpu(ctx, blas, layout, others, layerWeights, mode, inv);
         } catch (RuntimeException e) {
-            weights.values().forEach(DeviceBuffer::close);
+            if (others != null) others.close();
             if (layerWeights != null) layerWeights.close();
             if (inv != null) inv.close();
             if (blas != null) blas.close();
@@ -126,15 +107,8 @@ public final class LlamaGpu implements CausalLm {
         }
     }
 
-    /** A raw .entro tensor as float32 on the host (quantized ones are decoded on the GPU). */
-    private static float[] hostWeights(EntroFile f, String name) {
-        return f.entries().stream().filter(x -> x.name().equals(name) && x instanceof EntroEntry.Raw)
-                .map(x -> TensorReader.toFloats(f.rawTensor((EntroEntry.Raw) x))).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException(f.path() + ": missing tensor '" + name + "'"));
-    }
-
     private DeviceSlice w(LlamaLayout.WeightRef r) {
-        DeviceBuffer b = LlamaTensorNames.layerOf(r.tensor()) >= 0 ? layers.decoded(r.tensor()) : weights.get(r.tensor());
+        DeviceBuffer b = LlamaTensorNames.layerOf(r.tensor()) >= 0 ? layers.decoded(r.tensor()) : others.decoded(r.tensor());
         return b.slice(4 * r.rowOffset() * r.cols(), 4 * r.elements());
     }
 
@@ -142,7 +116,7 @@ public final class LlamaGpu implements CausalLm {
 
     /** GPU bytes held by the weights in this mode: decoded tensors, resident or staging blocks, decode scratch. */
     public long residentWeightBytes() {
-        return weights.values().stream().mapToLong(DeviceBuffer::bytes).sum() + layers.residentBytes();
+        return others.residentBytes() + layers.residentBytes();
     }
 
     /** Times the copy/decode/compute steps of each following forward pass (CUDA events); see {@link #lastTimeline()}. */
@@ -246,7 +220,7 @@ public final class LlamaGpu implements CausalLm {
         closeScratch();
         for (DeviceBuffer b : kCache) b.close();
         for (DeviceBuffer b : vCache) b.close();
-        weights.values().forEach(DeviceBuffer::close);
+        others.close();
         layers.close();
         invFreq.close();
         blas.close();
