@@ -9,6 +9,8 @@ import org.bytedeco.javacpp.Pointer;
 /** cuBLAS through bytedeco's JavaCPP preset (CUDA 13). */
 final class BytedecoBlas implements Blas {
     private final cublasContext handle = new cublasContext();
+    /** alpha and beta, reused (each at position 0): cuBLAS reads host scalars during the call (pointer mode host). */
+    private final FloatPointer alphaScalar = new FloatPointer(1), betaScalar = new FloatPointer(1);
     private boolean closed;
 
     BytedecoBlas() { check(cublas.cublasCreate_v2(handle), "cublasCreate"); }
@@ -34,10 +36,10 @@ final class BytedecoBlas implements Blas {
     @Override
     public void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceSlice a, int aType, int lda,
                        DeviceSlice b, int bType, int ldb, float beta, DeviceSlice c, int cType, int ldc) {
-        try (FloatPointer al = new FloatPointer(alpha); FloatPointer be = new FloatPointer(beta)) {
-            check(cublas.cublasGemmEx(handle, transA, transB, m, n, k, al, raw(a.address()), aType, lda, raw(b.address()), bType, ldb,
-                    be, raw(c.address()), cType, ldc, COMPUTE_32F, GEMM_DEFAULT), "cublasGemmEx");
-        }
+        alphaScalar.put(0, alpha);
+        betaScalar.put(0, beta);
+        check(cublas.cublasGemmEx(handle, transA, transB, m, n, k, alphaScalar, raw(a.address()), aType, lda, raw(b.address()), bType,
+                ldb, betaScalar, raw(c.address()), cType, ldc, COMPUTE_32F, GEMM_DEFAULT), "cublasGemmEx");
     }
 
     @Override
@@ -45,5 +47,7 @@ final class BytedecoBlas implements Blas {
         if (closed) return;
         closed = true;
         cublas.cublasDestroy_v2(handle);
+        alphaScalar.close();
+        betaScalar.close();
     }
 }
