@@ -43,6 +43,17 @@ struct DecodeParams {
 };
 static_assert(sizeof(DecodeParams) == 96, "DecodeParams layout is mirrored by the Java launcher");
 
+// One tensor of a batched decode (entro_decode_batch_f32): its parameters, where its float32 output
+// goes, and the first block of the batch grid that belongs to it (blocks [first_block, next entry's
+// first_block) decode its chunks, blockDim.x chunks per block).
+struct BatchEntry {
+    DecodeParams p;
+    float*   out;
+    uint32_t first_block;
+    uint32_t reserved;            // zero; keeps the size a multiple of 8
+};
+static_assert(sizeof(BatchEntry) == 112, "BatchEntry layout is mirrored by the Java launcher");
+
 // Parameters of the packed-symbol kernels (encoding "packed": 1 symbol per byte for 5..8 bits, 2 per
 // byte, low nibble first, for 2..4 bits). All pointers are device memory.
 struct UnpackParams {

@@ -2,7 +2,9 @@
 //
 // Thread mapping: one thread decodes one chunk (chunk_symbols consecutive symbols, independent of
 // every other chunk thanks to the stored starting bit offsets); a warp decodes 32 consecutive
-// chunks; blocks are 1-D (a multiple of 32 threads), grid = ceil(n_chunks / blockDim.x). Each thread
+// chunks; blocks are 1-D (a multiple of 32 threads), grid = ceil(n_chunks / blockDim.x). The batched
+// kernel decodes several tensors (a layer) in one grid: each tensor owns a contiguous range of blocks
+// (BatchEntry.first_block), so all their chunks run concurrently instead of kernel after kernel. Each thread
 // walks its chunk with a table_bits-wide window: one shared-memory lookup gives (symbol, code length).
 // Writes are coalesced through shared memory: the warp decodes in rounds of 32 symbols per thread
 // into a 32 x 33 staging tile (thread = row, padded against bank conflicts), then writes the tile out
@@ -27,7 +29,7 @@ __device__ __forceinline__ uint32_t warp_max(uint32_t v) {
 }
 
 template <typename Out, bool kSymbolsOnly>
-__device__ void decode_chunks(const entro::DecodeParams p, Out* out) {
+__device__ void decode_chunks(const entro::DecodeParams& p, Out* out, const int block) {
     extern __shared__ uint32_t shared[];
     const int table_size = 1 << p.table_bits;
     uint16_t* table = reinterpret_cast<uint16_t*>(shared);
@@ -37,7 +39,7 @@ __device__ void decode_chunks(const entro::DecodeParams p, Out* out) {
     __syncthreads();
 
     const int lane = threadIdx.x & 31;
-    const int chunk = blockIdx.x * blockDim.x + threadIdx.x;
+    const int chunk = block * blockDim.x + threadIdx.x;
     const int warp_first_chunk = chunk - lane;
     uint64_t pos = 0, end = 0, first = 0;
     uint32_t len = 0;
@@ -86,19 +88,28 @@ __device__ void decode_chunks(const entro::DecodeParams p, Out* out) {
 }  // namespace
 
 extern "C" __global__ void entro_decode_symbols_u8(const entro::DecodeParams p, uint8_t* out) {
-    decode_chunks<uint8_t, true>(p, out);
+    decode_chunks<uint8_t, true>(p, out, blockIdx.x);
 }
 
 extern "C" __global__ void entro_decode_dequant_f32(const entro::DecodeParams p, float* out) {
-    decode_chunks<float, false>(p, out);
+    decode_chunks<float, false>(p, out, blockIdx.x);
 }
 
 extern "C" __global__ void entro_decode_dequant_f16(const entro::DecodeParams p, __half* out) {
-    decode_chunks<__half, false>(p, out);
+    decode_chunks<__half, false>(p, out, blockIdx.x);
+}
+
+// Several tensors in one grid, float32 output. entries[] (device memory) in first_block order; every
+// thread of a block finds its entry by the same short scan (a layer has a handful of tensors).
+extern "C" __global__ void entro_decode_batch_f32(const entro::BatchEntry* entries, int n_entries) {
+    int e = 0;
+    while (e + 1 < n_entries && entries[e + 1].first_block <= blockIdx.x) ++e;
+    const entro::DecodeParams p = entries[e].p;
+    decode_chunks<float, false>(p, entries[e].out, static_cast<int>(blockIdx.x - entries[e].first_block));
 }
 
 #if ENTRO_HAVE_BF16
 extern "C" __global__ void entro_decode_dequant_bf16(const entro::DecodeParams p, __nv_bfloat16* out) {
-    decode_chunks<__nv_bfloat16, false>(p, out);
+    decode_chunks<__nv_bfloat16, false>(p, out, blockIdx.x);
 }
 #endif

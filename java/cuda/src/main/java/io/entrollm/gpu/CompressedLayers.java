@@ -20,7 +20,7 @@ final class CompressedLayers implements LayerWeights {
     private final List<DeviceBuffer> resident;
     private final Map<String, DeviceBuffer> scratch;
     private final ErrorWords errors;
-    private final BlockDecoder decoder;
+    private final List<LayerDecode> plans = new ArrayList<>();
     private final StepClock clock;
     private boolean profiling;
     private List<LayerTimeline.Step> timeline = List.of();
@@ -31,8 +31,18 @@ final class CompressedLayers implements LayerWeights {
         this.resident = resident;
         this.scratch = scratch;
         this.errors = errors;
-        this.decoder = new BlockDecoder(ctx);
         this.clock = new StepClock(2 * blocks.size());
+        BlockDecoder decoder = new BlockDecoder(ctx);
+        int[] firstWord = WeightBlocks.firstWords(blocks);
+        try {
+            for (int l = 0; l < blocks.size(); l++) {
+                int first = firstWord[l];
+                plans.add(decoder.plan(blocks.get(l), resident.get(l).whole(), i -> errors.address(first + i), t -> decoded(t.name())));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     static CompressedLayers load(CudaContext ctx, Path file, List<WeightBlock> blocks) {
@@ -58,11 +68,10 @@ final class CompressedLayers implements LayerWeights {
     @Override
     public void runLayers(int layers, CudaStream compute, IntConsumer computeLayer) {
         if (profiling) clock.begin(compute);
-        int word = 0, step = 0;
+        int step = 0;
         for (int l = 0; l < layers; l++) {
-            WeightBlock b = blocks.get(l);
-            if (profiling) clock.start(step, LayerTimeline.Kind.DECODE, l, b.bytes(), compute);
-            for (WeightBlock.Stored t : b.tensors()) decoder.launch(t, resident.get(l).whole(), errors.address(word++), decoded(t.name()), compute);
+            if (profiling) clock.start(step, LayerTimeline.Kind.DECODE, l, blocks.get(l).bytes(), compute);
+            plans.get(l).launch(compute);
             if (profiling) {
                 clock.end(step++, compute);
                 clock.start(step, LayerTimeline.Kind.COMPUTE, l, 0, compute);
@@ -90,6 +99,7 @@ final class CompressedLayers implements LayerWeights {
 
     @Override
     public void close() {
+        plans.forEach(LayerDecode::close);
         resident.forEach(DeviceBuffer::close);
         scratch.values().forEach(DeviceBuffer::close);
         errors.close();

@@ -24,13 +24,10 @@ final class DecodedLayers implements LayerWeights {
         try (CudaStream s = new CudaStream()) {
             for (WeightBlock b : blocks) {
                 List<String> names = b.tensors().stream().map(WeightBlock.Stored::name).toList();
-                try (DeviceBuffer block = WeightBlocks.upload(ctx, b); ErrorWords errors = new ErrorWords(ctx, file, names)) {
-                    for (int i = 0; i < b.tensors().size(); i++) {
-                        WeightBlock.Stored t = b.tensors().get(i);
-                        DeviceBuffer out = DeviceBuffer.allocate(ctx, t.decodedBytes(), "tensor '" + t.name() + "'");
-                        weights.put(t.name(), out);
-                        decoder.launch(t, block.whole(), errors.address(i), out, s);
-                    }
+                for (WeightBlock.Stored t : b.tensors()) weights.put(t.name(), DeviceBuffer.allocate(ctx, t.decodedBytes(), "tensor '" + t.name() + "'"));
+                try (DeviceBuffer block = WeightBlocks.upload(ctx, b); ErrorWords errors = new ErrorWords(ctx, file, names);
+                     LayerDecode decode = decoder.plan(b, block.whole(), errors::address, t -> weights.get(t.name()))) {
+                    decode.launch(s);
                     s.synchronize();
                     errors.check();
                 }

@@ -26,7 +26,8 @@ import java.util.List;
  *
  * <p>Launches per forward call (a prompt block or one generated token): 1 embedding gather, then per
  * layer 7 GEMMs, 2 norms, 1 RoPE, 1 attention, 1 SwiGLU and 2 residual adds (14; up to 4 more with
- * biases; plus one decode launch per layer tensor in the compressed and streamed modes), then the
+ * biases; plus, in the compressed and streamed modes, one batched Huffman launch per layer and one
+ * launch per packed or unquantized layer tensor), then the
  * final norm and the head GEMM; plus one upload of the token ids and one download of the logits.
  * sotu-tiny (8 layers), decoded mode: 115 launches per token. CUDA graphs would collapse them (not yet).
  */

@@ -37,8 +37,7 @@ final class StreamedLayers implements LayerWeights {
     private final DeviceBuffer[] staging;
     private final List<Map<String, DeviceBuffer>> scratch;
     private final ErrorWords errors;
-    private final int[] firstWord;
-    private final BlockDecoder decoder;
+    private final List<LayerDecode> plans = new ArrayList<>();
     private final CudaStream copyStream = new CudaStream(), decodeStream = new CudaStream();
     private final List<StreamingSchedule.Step> schedule;
     private final CUevent[] done;
@@ -55,9 +54,6 @@ final class StreamedLayers implements LayerWeights {
         this.staging = staging;
         this.scratch = scratch;
         this.errors = errors;
-        this.decoder = new BlockDecoder(ctx);
-        this.firstWord = new int[blocks.size()];
-        for (int l = 1; l < blocks.size(); l++) firstWord[l] = firstWord[l - 1] + blocks.get(l - 1).tensors().size();
         this.schedule = StreamingSchedule.forLayers(blocks.size());
         this.copyStep = new int[blocks.size()];
         for (StreamingSchedule.Step st : schedule) if (st.stream() == StreamingSchedule.Stream.COPY) copyStep[st.layer()] = st.index();
@@ -68,6 +64,20 @@ final class StreamedLayers implements LayerWeights {
         }
         Cuda.check(JCudaDriver.cuEventCreate(passStart, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
         this.clock = new StepClock(schedule.size());
+        // layer l always decodes from staging buffer l % 2 into scratch set l % 2: plan each layer once
+        BlockDecoder decoder = new BlockDecoder(ctx);
+        int[] firstWord = WeightBlocks.firstWords(blocks);
+        try {
+            for (int l = 0; l < blocks.size(); l++) {
+                int first = firstWord[l];
+                Map<String, DeviceBuffer> out = scratch.get(l % 2);
+                plans.add(decoder.plan(blocks.get(l), staging[l % 2].whole(), i -> errors.address(first + i),
+                        t -> out.get(LlamaTensorNames.roleOf(t.name()))));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     static StreamedLayers load(CudaContext ctx, Path file, List<WeightBlock> blocks, StreamSource source) {
@@ -135,14 +145,7 @@ final class StreamedLayers implements LayerWeights {
             switch (step.stream()) {
                 case COPY -> Cuda.check(JCudaDriver.cuMemcpyHtoDAsync(staging[step.buffer()].pointer(), copySource, b.bytes(), s.handle()),
                         "cuMemcpyHtoDAsync (layer " + l + ")");
-                case DECODE -> {
-                    Map<String, DeviceBuffer> out = scratch.get(step.buffer());
-                    for (int t = 0; t < b.tensors().size(); t++) {
-                        WeightBlock.Stored tensor = b.tensors().get(t);
-                        decoder.launch(tensor, staging[step.buffer()].whole(), errors.address(firstWord[l] + t),
-                                out.get(LlamaTensorNames.roleOf(tensor.name())), s);
-                    }
-                }
+                case DECODE -> plans.get(l).launch(s);
                 case COMPUTE -> computeLayer.accept(l);
             }
             if (profiling) clock.end(step.index(), s);
@@ -204,6 +207,7 @@ final class StreamedLayers implements LayerWeights {
         // nothing may still read the staging buffers or write the scratch when they are freed
         copyStream.synchronize();
         decodeStream.synchronize();
+        plans.forEach(LayerDecode::close);
         host.forEach(PinnedHostBuffer::close);
         if (bounce != null) for (PinnedHostBuffer b : bounce) b.close();
         for (DeviceBuffer b : staging) b.close();

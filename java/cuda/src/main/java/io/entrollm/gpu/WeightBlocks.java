@@ -46,6 +46,13 @@ final class WeightBlocks {
         }
     }
 
+    /** The index of each block's first error word when the blocks' tensors are numbered in order. */
+    static int[] firstWords(List<WeightBlock> blocks) {
+        int[] first = new int[blocks.size()];
+        for (int l = 1; l < blocks.size(); l++) first[l] = first[l - 1] + blocks.get(l - 1).tensors().size();
+        return first;
+    }
+
     /** Tensor names in block order: index i owns error word i. */
     static List<String> tensorNames(List<WeightBlock> blocks) {
         return blocks.stream().flatMap(b -> b.tensors().stream()).map(WeightBlock.Stored::name).toList();

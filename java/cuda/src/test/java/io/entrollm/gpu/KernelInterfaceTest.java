@@ -45,6 +45,50 @@ class KernelInterfaceTest {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> WidenLauncher.kernel(io.entrollm.tensor.DType.Q8_0));
     }
 
+    /**
+     * The batched decode's entries: the header's size, the kernel's name, and the block ranges the
+     * kernel's scan (first entry whose successor starts after the block) assigns.
+     */
+    @Test
+    void batchEntriesMatchTheHeaderAndCoverTheGrid() throws IOException {
+        String header = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/entro_format.cuh"));
+        Matcher m = Pattern.compile("static_assert\\(sizeof\\(BatchEntry\\) == (\\d+)").matcher(header);
+        assertThat(m.find()).isTrue();
+        assertEquals(HuffmanDecodeLauncher.BATCH_ENTRY_BYTES, Integer.parseInt(m.group(1)));
+        assertThat(Files.readString(TestModels.repoRoot().resolve("cuda-kernels/huffman_decode.cu")))
+                .contains("extern \"C\" __global__ void " + HuffmanDecodeLauncher.BATCH_KERNEL + "(");
+        int[] chunks = {4096, 1, 128, 129, 14336, 0, 7};
+        java.util.List<DecodeParams> params = new java.util.ArrayList<>();
+        java.util.List<Long> outs = new java.util.ArrayList<>();
+        for (int i = 0; i < chunks.length; i++) {
+            params.add(new DecodeParams(1, 2, 3, 4, 5, 6, 7, 8, 9, chunks[i], 12, 8, 1, 1, 15));
+            outs.add(1000L + i);
+        }
+        int[] grid = new int[1];
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(HuffmanDecodeLauncher.batchEntries(params, outs, grid)).order(java.nio.ByteOrder.nativeOrder());
+        int total = 0;
+        int[] first = new int[chunks.length];
+        for (int i = 0; i < chunks.length; i++) {
+            int at = i * HuffmanDecodeLauncher.BATCH_ENTRY_BYTES;
+            assertEquals(chunks[i], b.getInt(at + 68), "n_chunks of entry " + i);
+            assertEquals(1000L + i, b.getLong(at + DecodeParams.BYTES));
+            first[i] = b.getInt(at + DecodeParams.BYTES + 8);
+            assertEquals(total, first[i]);
+            total += (chunks[i] + HuffmanDecodeLauncher.THREADS_PER_BLOCK - 1) / HuffmanDecodeLauncher.THREADS_PER_BLOCK;
+        }
+        assertEquals(total, grid[0]);
+        // the kernel's scan gives every block to the entry whose range holds it, each chunk exactly once
+        int[] seen = new int[chunks.length];
+        for (int block = 0; block < grid[0]; block++) {
+            int e = 0;
+            while (e + 1 < chunks.length && first[e + 1] <= block) ++e;
+            int local = block - first[e];
+            assertThat(local * HuffmanDecodeLauncher.THREADS_PER_BLOCK).isLessThan(chunks[e]);
+            seen[e] += Math.min(HuffmanDecodeLauncher.THREADS_PER_BLOCK, chunks[e] - local * HuffmanDecodeLauncher.THREADS_PER_BLOCK);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(chunks, seen);
+    }
+
     /** The launcher sizes shared memory for the kernel's staging tiles: their shape must agree. */
     @Test
     void sharedMemoryLayoutMatchesTheKernel() throws IOException {

@@ -1,0 +1,37 @@
+package io.entrollm.gpu;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One layer's decode, planned once ({@link BlockDecoder#plan}): its Huffman-coded tensors as one
+ * batched launch (entries uploaded at planning), its packed and unquantized tensors as one launch each.
+ * {@link #launch} enqueues them all on a stream; it allocates nothing.
+ */
+final class LayerDecode implements AutoCloseable {
+    private final HuffmanDecodeLauncher huffman;
+    private final DeviceBuffer entries;
+    private final int count, gridBlocks, maxTableBits;
+    private final List<Consumer<CudaStream>> others;
+
+    LayerDecode(HuffmanDecodeLauncher huffman, List<DecodeParams> coded, List<Long> outs, int maxTableBits, List<Consumer<CudaStream>> others) {
+        this.huffman = huffman;
+        this.count = coded.size();
+        this.maxTableBits = maxTableBits;
+        this.others = List.copyOf(others);
+        int[] blocks = new int[1];
+        byte[] image = HuffmanDecodeLauncher.batchEntries(coded, outs, blocks);
+        this.gridBlocks = blocks[0];
+        this.entries = count == 0 ? null
+                : DeviceBuffer.copyOf(huffman.context(), java.lang.foreign.MemorySegment.ofArray(image), "batched decode entries");
+    }
+
+    /** Enqueues the layer's decode on {@code stream}. */
+    void launch(CudaStream stream) {
+        if (count > 0) huffman.launchBatch(entries, count, gridBlocks, maxTableBits, stream);
+        for (Consumer<CudaStream> launch : others) launch.accept(stream);
+    }
+
+    @Override
+    public void close() { if (entries != null) entries.close(); }
+}
