@@ -9,8 +9,11 @@ SHELL := /bin/bash
 jdk_major = $(shell sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' $(1)/release 2>/dev/null)
 JDK_CANDIDATES := $(JAVA_HOME) $(sort $(wildcard /usr/lib/jvm/*))
 JDK := $(lastword $(foreach j,$(JDK_CANDIDATES),$(if $(shell test -x $(j)/bin/javac && test 0$(call jdk_major,$(j)) -ge 25 && echo y),$(j))))
+# (not needed when ENTROLLM names a dist bundle's launcher: the bench targets then build nothing)
 ifeq ($(strip $(JDK)),)
-  $(error No JDK >= 25 found (looked at JAVA_HOME and /usr/lib/jvm/*). Install one, e.g. Temurin 25, or set JAVA_HOME)
+  ifeq ($(origin ENTROLLM),undefined)
+    $(error No JDK >= 25 found (looked at JAVA_HOME and /usr/lib/jvm/*). Install one, e.g. Temurin 25, or set JAVA_HOME)
+  endif
 endif
 export JAVA_HOME := $(JDK)
 # Maven's own Guava calls sun.misc.Unsafe; JDK 25 warns about it on every run.
@@ -132,19 +135,23 @@ BENCH_SYNTH_LAYERS ?=
 BENCH_MODES ?= decoded,compressed,streamed
 BENCH_ARGS ?= --prompt-tokens 32 --gen-tokens 16 --repetitions 3
 BENCH_SYNTH_DIRS = $(foreach m,$(BENCH_SYNTH),$(BENCH_DIR)/models/$(m))
+# The launcher the benchmarks run; on a machine without Maven (the GPU machine) point it at an
+# unpacked `make dist` bundle, e.g. ENTROLLM=/tmp/e/entrollm/bin/entrollm, and nothing is built.
+ENTROLLM ?= bin/entrollm
+BENCH_BUILD := $(if $(filter bin/entrollm,$(ENTROLLM)),all)
 
-synth-models: all
+synth-models: $(BENCH_BUILD)
 	@for m in $(BENCH_SYNTH); do \
-	  [ -f $(BENCH_DIR)/models/$$m/config.json ] || bin/entrollm synth $$m $(BENCH_DIR)/models/$$m \
+	  [ -f $(BENCH_DIR)/models/$$m/config.json ] || $(ENTROLLM) synth $$m $(BENCH_DIR)/models/$$m \
 	    $(if $(BENCH_SYNTH_LAYERS),--layers $(BENCH_SYNTH_LAYERS)) || exit 1; \
 	done
 
 bench: synth-models
 	@mkdir -p $(BENCH_DIR)
-	bin/entrollm bench infer test-models/sotu-tiny $(BENCH_SYNTH_DIRS) --device gpu --modes $(BENCH_MODES) $(BENCH_ARGS) \
+	$(ENTROLLM) bench infer test-models/sotu-tiny $(BENCH_SYNTH_DIRS) --device gpu --modes $(BENCH_MODES) $(BENCH_ARGS) \
 	  --work-dir $(BENCH_DIR)/formats --timeline $(BENCH_DIR)/timeline \
 	  --markdown $(BENCH_DIR)/infer.md --csv $(BENCH_DIR)/infer.csv --json $(BENCH_DIR)/infer.json
-	bin/entrollm bench decode --device gpu --json $(BENCH_DIR)/decode.json
+	$(ENTROLLM) bench decode --device gpu --json $(BENCH_DIR)/decode.json
 
 # The edge profile (native/jetson/README.md): a 3 GiB GPU memory budget (a 4 GB Jetson less the OS),
 # the compressed and streamed modes, models that fit. Runs on any CUDA host: there it shows what the
@@ -154,7 +161,7 @@ JETSON_SYNTH ?= smollm-1.7b
 bench-jetson:
 	$(MAKE) synth-models BENCH_SYNTH="$(JETSON_SYNTH)"
 	@mkdir -p $(BENCH_DIR)
-	bin/entrollm bench infer test-models/sotu-tiny $(foreach m,$(JETSON_SYNTH),$(BENCH_DIR)/models/$(m)) --device gpu \
+	$(ENTROLLM) bench infer test-models/sotu-tiny $(foreach m,$(JETSON_SYNTH),$(BENCH_DIR)/models/$(m)) --device gpu \
 	  --modes compressed,streamed --gpu-memory-budget $(JETSON_BUDGET) $(BENCH_ARGS) \
 	  --work-dir $(BENCH_DIR)/formats --timeline $(BENCH_DIR)/timeline-jetson \
 	  --markdown $(BENCH_DIR)/jetson.md --csv $(BENCH_DIR)/jetson.csv --json $(BENCH_DIR)/jetson.json
