@@ -45,6 +45,11 @@ final class SynthCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** 7.24 B, 0.23 M. */
+    static String parameters(long n) {
+        return n >= 1e9 ? String.format(Locale.ROOT, "%.2f B", n / 1e9) : String.format(Locale.ROOT, "%.2f M", n / 1e6);
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
@@ -52,8 +57,8 @@ final class SynthCommand implements Callable<Integer> {
             o.println("| preset | shapes of | layers | hidden | intermediate | heads / kv heads | vocab | parameters |");
             o.println("|---|---|---:|---:|---:|---|---:|---:|");
             for (SyntheticModels.Preset p : SyntheticModels.PRESETS.values().stream().sorted(java.util.Comparator.comparing(SyntheticModels.Preset::parameters)).toList()) {
-                o.printf(Locale.ROOT, "| %s | %s | %d | %d | %d | %d / %d | %d | %.2f B |%n", p.name(), p.realModel(), p.layers(), p.hidden(),
-                        p.intermediate(), p.heads(), p.kvHeads(), p.vocab(), p.parameters() / 1e9);
+                o.printf(Locale.ROOT, "| %s | %s | %d | %d | %d | %d / %d | %d | %s |%n", p.name(), p.realModel(), p.layers(), p.hidden(),
+                        p.intermediate(), p.heads(), p.kvHeads(), p.vocab(), parameters(p.parameters()));
             }
             o.flush();
             return 0;
@@ -75,8 +80,8 @@ final class SynthCommand implements Callable<Integer> {
         try (ProgressBar bar = CompressCommand.progressBar("synth", names.size())) {
             SyntheticModels.write(p, t, seed, donor, out, n -> { if (bar != null) bar.stepTo(n); });
         }
-        o.printf(Locale.ROOT, "wrote %s: synthetic %s (%d layers, %.2f B parameters, %s, values resampled from %s) in %.1f s%n", out, p.name(),
-                p.layers(), p.parameters() / 1e9, t, donor.description(), (System.nanoTime() - start) / 1e9);
+        o.printf(Locale.ROOT, "wrote %s: synthetic %s (%d layers, %s parameters, %s, values resampled from %s) in %.1f s%n", out, p.name(),
+                p.layers(), parameters(p.parameters()), t, donor.description(), (System.nanoTime() - start) / 1e9);
         o.flush();
         return 0;
     }
