@@ -14,21 +14,23 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /** CPU-side checks that the Java launchers and the CUDA sources agree (these run without a GPU). */
 class KernelInterfaceTest {
+    /** The size entro_format.cuh pins for {@code struct} with its static_assert. */
+    static int headerSize(String struct) throws IOException {
+        String header = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/entro_format.cuh"));
+        Matcher m = Pattern.compile("static_assert\\(sizeof\\(" + struct + "\\) == (\\d+)").matcher(header);
+        assertThat(m.find()).as("static_assert for " + struct).isTrue();
+        return Integer.parseInt(m.group(1));
+    }
+
     @Test
     void decodeParamsSizeMatchesTheHeader() throws IOException {
-        String header = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/entro_format.cuh"));
-        Matcher m = Pattern.compile("static_assert\\(sizeof\\(DecodeParams\\) == (\\d+)").matcher(header);
-        assertThat(m.find()).isTrue();
-        assertEquals(DecodeParams.BYTES, Integer.parseInt(m.group(1)));
+        assertEquals(DecodeParams.BYTES, headerSize("DecodeParams"));
         assertEquals(DecodeParams.BYTES, new DecodeParams(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15).toBytes().length);
     }
 
     @Test
     void unpackParamsSizeMatchesTheHeader() throws IOException {
-        String header = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/entro_format.cuh"));
-        Matcher m = Pattern.compile("static_assert\\(sizeof\\(UnpackParams\\) == (\\d+)").matcher(header);
-        assertThat(m.find()).isTrue();
-        assertEquals(UnpackParams.BYTES, Integer.parseInt(m.group(1)));
+        assertEquals(UnpackParams.BYTES, headerSize("UnpackParams"));
         assertEquals(UnpackParams.BYTES, new UnpackParams(1, 2, 3, 4, 5, 6, 7, 8).toBytes().length);
         String source = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/" + PackedDecodeLauncher.MODULE + ".cu"));
         for (OutputType t : new OutputType[] {OutputType.F32, OutputType.F16, OutputType.BF16}) {
@@ -51,10 +53,7 @@ class KernelInterfaceTest {
      */
     @Test
     void batchEntriesMatchTheHeaderAndCoverTheGrid() throws IOException {
-        String header = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/entro_format.cuh"));
-        Matcher m = Pattern.compile("static_assert\\(sizeof\\(BatchEntry\\) == (\\d+)").matcher(header);
-        assertThat(m.find()).isTrue();
-        assertEquals(HuffmanDecodeLauncher.BATCH_ENTRY_BYTES, Integer.parseInt(m.group(1)));
+        assertEquals(HuffmanDecodeLauncher.BATCH_ENTRY_BYTES, headerSize("BatchEntry"));
         assertThat(Files.readString(TestModels.repoRoot().resolve("cuda-kernels/huffman_decode.cu")))
                 .contains("extern \"C\" __global__ void " + HuffmanDecodeLauncher.BATCH_KERNEL + "(");
         int[] chunks = {4096, 1, 128, 129, 14336, 0, 7};
