@@ -67,9 +67,6 @@ final class SynthCommand implements Callable<Integer> {
         SyntheticModels.Preset p = SyntheticModels.preset(preset);
         if (layers != null) p = p.withLayers(layers);
         DType t = DType.parse(dtype);
-        if (Files.exists(out) && (!Files.isDirectory(out) || Files.list(out).findAny().isPresent())) {
-            throw new java.nio.file.FileAlreadyExistsException(out.toString(), null, "not an empty directory");
-        }
         if (!Files.exists(like)) throw new java.nio.file.NoSuchFileException(like.toString(), null, "the donor model for --like (run from the repository root, or pass --like MODEL)");
         io.entrollm.model.Donor donor;
         try (io.entrollm.model.ModelSource s = io.entrollm.model.ModelSources.openHuggingFace(like)) {

@@ -1,6 +1,7 @@
 package io.entrollm.container;
 
 import io.entrollm.format.safetensors.SafetensorsWriter;
+import io.entrollm.io.AtomicDirectory;
 import io.entrollm.io.AtomicFile;
 import io.entrollm.model.ModelSource;
 import io.entrollm.tensor.DType;
@@ -20,7 +21,8 @@ import java.util.Map;
 
 /**
  * Writes a model as a Hugging Face directory (model.safetensors, config.json, tokenizer.json) that
- * other tools load: dequantized weights in the requested dtype, raw tensors in their own.
+ * other tools load: dequantized weights in the requested dtype, raw tensors in their own. The
+ * directory appears whole or not at all ({@link AtomicDirectory}).
  */
 public final class Decompressor {
     private Decompressor() {}
@@ -28,20 +30,14 @@ public final class Decompressor {
     public static void writeHuggingFace(ModelSource model, Path dir, DType dtype) throws IOException {
         String config = model.configJson().orElseThrow(() ->
                 new IllegalArgumentException(model.path() + ": holds no Hugging Face config.json to write"));
-        Files.createDirectories(dir);
-        try (Arena arena = Arena.ofConfined()) {
-            List<Tensor> out = new ArrayList<>();
-            for (Tensor t : model.tensors()) out.add(t.dtype() == DType.F32 && dtype != DType.F32 ? convert(t, dtype, arena) : t);
-            SafetensorsWriter.write(dir.resolve("model.safetensors"), out, Map.of("format", "pt"));
+        try (AtomicDirectory out = AtomicDirectory.create(dir); Arena arena = Arena.ofConfined()) {
+            List<Tensor> tensors = new ArrayList<>();
+            for (Tensor t : model.tensors()) tensors.add(t.dtype() == DType.F32 && dtype != DType.F32 ? convert(t, dtype, arena) : t);
+            SafetensorsWriter.write(out.path().resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+            writeText(out.path().resolve("config.json"), config);
+            if (model.tokenizerJson().isPresent()) writeText(out.path().resolve("tokenizer.json"), model.tokenizerJson().get());
+            out.commit();
         }
-        writeText(dir.resolve("config.json"), config);
-        model.tokenizerJson().ifPresent(tok -> {
-            try {
-                writeText(dir.resolve("tokenizer.json"), tok);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
     }
 
     private static Tensor convert(Tensor t, DType dtype, Arena arena) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.entrollm.format.safetensors.ShardedSafetensors;
+import io.entrollm.io.AtomicDirectory;
 import io.entrollm.io.AtomicFile;
 import io.entrollm.tensor.DType;
 import io.entrollm.tensor.FloatBits;
@@ -27,7 +28,8 @@ import java.util.stream.IntStream;
  * Models with the shapes of real ones (SmolLM-1.7B, Phi-3-mini, Mistral-7B) and random weights, so
  * benchmarks move the bytes and run the matmuls of the seed paper's models without downloading them.
  * Written as a Hugging Face directory (sharded safetensors, config.json marked
- * {@code "entrollm_synthetic": "<preset>"}, a byte-level tokenizer.json), usable by every command.
+ * {@code "entrollm_synthetic": "<preset>"}, a byte-level tokenizer.json), usable by every command,
+ * which appears whole or not at all.
  *
  * <p>Values are resampled from a trained donor model ({@link Donor}, the bundled sotu-tiny by
  * default): each synthetic row copies the value distribution of a random donor row of the same role
@@ -106,15 +108,17 @@ public final class SyntheticModels {
             bytes += b;
         }
         shards.add(current);
-        Files.createDirectories(dir);
         int[] done = {0};
-        ShardedSafetensors.writeShards(dir, shards.size(), s -> shards.get(s).stream().map(i -> {
-            Tensor t = tensor(names.get(i), shapes.get(i), dtype, seed, donor, preset);
-            if (progress != null) progress.accept(++done[0]);
-            return t;
-        }).toList());
-        AtomicFile.write(dir.resolve("config.json"), configJson(preset, dtype, donor).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        AtomicFile.write(dir.resolve("tokenizer.json"), byteTokenizerJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        try (AtomicDirectory out = AtomicDirectory.create(dir)) {
+            ShardedSafetensors.writeShards(out.path(), shards.size(), s -> shards.get(s).stream().map(i -> {
+                Tensor t = tensor(names.get(i), shapes.get(i), dtype, seed, donor, preset);
+                if (progress != null) progress.accept(++done[0]);
+                return t;
+            }).toList());
+            AtomicFile.write(out.path().resolve("config.json"), configJson(preset, dtype, donor).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            AtomicFile.write(out.path().resolve("tokenizer.json"), byteTokenizerJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.commit();
+        }
     }
 
     /** Hugging Face tensor names in checkpoint order; fills {@code shapes} alongside. */

@@ -1,0 +1,61 @@
+package io.entrollm.io;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * A directory of several files (a Hugging Face model: shards, index, config, tokenizer) written under
+ * a hidden sibling name and renamed into place by {@link #commit()}, so no reader ever finds a model
+ * directory with some of its files missing; closing without a commit deletes what was written. The
+ * target may not exist yet or be an empty directory; anything else is refused before writing.
+ */
+public final class AtomicDirectory implements AutoCloseable {
+    private final Path target, temp;
+    private boolean committed;
+
+    private AtomicDirectory(Path target, Path temp) {
+        this.target = target;
+        this.temp = temp;
+    }
+
+    public static AtomicDirectory create(Path target) throws IOException {
+        if (Files.exists(target) && !(Files.isDirectory(target) && isEmpty(target))) {
+            throw new FileAlreadyExistsException(target.toString(), null, "not an empty directory");
+        }
+        Path parent = target.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        return new AtomicDirectory(target, Files.createTempDirectory(parent, "." + target.getFileName() + ".partial-"));
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    /** Where to write the files until the commit. */
+    public Path path() { return temp; }
+
+    /** Moves the written directory into place (replacing an empty one). */
+    public void commit() throws IOException {
+        if (Files.isDirectory(target)) {
+            if (!isEmpty(target)) throw new FileAlreadyExistsException(target.toString(), null, "became non-empty while writing");
+            Files.delete(target);
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        committed = true;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (committed) return;
+        try (Stream<Path> all = Files.walk(temp)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
