@@ -3,8 +3,6 @@ package io.entrollm.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /** A scratch directory that is deleted with its contents on close (the commands' intermediate files). */
 final class TempDir implements AutoCloseable {
@@ -17,9 +15,5 @@ final class TempDir implements AutoCloseable {
     Path path() { return path; }
 
     @Override
-    public void close() throws IOException {
-        try (Stream<Path> all = Files.walk(path)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
+    public void close() throws IOException { io.entrollm.io.AtomicDirectory.deleteRecursively(path); }
 }

@@ -53,8 +53,13 @@ public final class AtomicDirectory implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        if (committed) return;
-        try (Stream<Path> all = Files.walk(temp)) {
+        if (!committed) deleteRecursively(temp);
+    }
+
+    /** Deletes a directory and everything below it (nothing if it is gone already). */
+    public static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> all = Files.walk(dir)) {
             for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
     }
