@@ -35,6 +35,10 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--no-stats", description = "Skip min/max/mean/std (faster on large models).")
     boolean noStats;
 
+    @Option(names = "--context", paramLabel = "TOKENS",
+            description = "Context for the GPU memory each residency mode needs (default: 2048, or the model's maximum if smaller).")
+    Integer context;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -51,6 +55,8 @@ final class InspectCommand implements Callable<Integer> {
             out.println("format:  " + source.formatDescription());
             out.printf("tensors: %d, %s%n", tensors.size(), Bytes.human(source.totalBytes()));
             source.config().ifPresent(c -> printConfig(out, c));
+            var plan = residency();
+            plan.ifPresent(r -> printResidency(out, r));
             if (source instanceof GgufModel gguf) printGgufMetadata(out, gguf.file().metadata());
             out.println();
             TextTable table = new TextTable("name", "dtype", "shape", "bytes", "min", "max", "mean", "std");
@@ -63,11 +69,51 @@ final class InspectCommand implements Callable<Integer> {
             }
             table.print(out);
             if (json != null) {
-                JsonReports.write(json, report(source, tensors, stats));
+                ObjectNode root = report(source, tensors, stats);
+                plan.ifPresent(r -> root.set("residency", residencyJson(r)));
+                JsonReports.write(json, root);
                 out.println("wrote " + json);
             }
         }
         return 0;
+    }
+
+    /** What each residency mode would need on the GPU, from metadata; empty for models that are not Llama-family decoders. */
+    private java.util.Optional<Residency> residency() throws java.io.IOException {
+        try (ModelSource hf = ModelSources.openHuggingFace(model)) {
+            ModelConfig c = hf.config().orElse(null);
+            if (c == null) return java.util.Optional.empty();
+            int ctx = context != null ? context : Math.min(2048, c.maxPositionEmbeddings());
+            if (ctx < 1) throw new IllegalArgumentException("--context must be positive");
+            return java.util.Optional.of(new Residency(ctx, io.entrollm.residency.ModelFootprint.of(hf, ctx)));
+        } catch (IllegalArgumentException | io.entrollm.format.FormatException e) {
+            if (context != null) throw e;
+            return java.util.Optional.empty(); // an encoder, or a checkpoint without every decoder tensor
+        }
+    }
+
+    record Residency(int context, io.entrollm.residency.ModelFootprint footprint) {}
+
+    private static void printResidency(PrintWriter out, Residency r) {
+        io.entrollm.residency.ModelFootprint f = r.footprint();
+        out.printf("GPU memory (context %d tokens): decoded %s, compressed %s, streamed %s (+ %s pinned host memory, or %s streaming from storage)%n",
+                r.context(), Bytes.human(f.requiredBytes(io.entrollm.residency.ResidencyMode.DECODED)),
+                Bytes.human(f.requiredBytes(io.entrollm.residency.ResidencyMode.COMPRESSED)),
+                Bytes.human(f.requiredBytes(io.entrollm.residency.ResidencyMode.STREAMED)),
+                Bytes.human(f.pinnedHostBytes(io.entrollm.residency.StreamSource.HOST)),
+                Bytes.human(f.pinnedHostBytes(io.entrollm.residency.StreamSource.STORAGE)));
+    }
+
+    private static ObjectNode residencyJson(Residency r) {
+        io.entrollm.residency.ModelFootprint f = r.footprint();
+        ObjectNode o = JSON.createObjectNode();
+        o.put("context", r.context());
+        for (io.entrollm.residency.ResidencyMode m : io.entrollm.residency.ResidencyMode.values()) {
+            o.put(m.name().toLowerCase(java.util.Locale.ROOT) + "_gpu_bytes", f.requiredBytes(m));
+        }
+        o.put("streamed_pinned_host_bytes", f.pinnedHostBytes(io.entrollm.residency.StreamSource.HOST));
+        o.put("streamed_from_storage_pinned_host_bytes", f.pinnedHostBytes(io.entrollm.residency.StreamSource.STORAGE));
+        return o;
     }
 
     private static boolean isEntro(Path p) throws java.io.IOException {
@@ -85,6 +131,8 @@ final class InspectCommand implements Callable<Integer> {
                     + " sections, all checksums verified");
             out.printf("tensors: %d, %s%n", f.entries().size(), Bytes.human(f.fileBytes()));
             if (f.directory().config() != null) printConfig(out, f.directory().config());
+            var plan = residency();
+            plan.ifPresent(r -> printResidency(out, r));
             if (f.directory().settings() != null) out.println("settings: " + f.directory().settings());
             out.println();
             io.entrollm.container.CompressReport report = io.entrollm.container.CompressReport.fromFile(f);
@@ -95,6 +143,7 @@ final class InspectCommand implements Callable<Integer> {
                 root.put("format", ".entro");
                 if (f.directory().config() != null) root.set("config", JSON.valueToTree(f.directory().config()));
                 root.set("settings", f.directory().settings());
+                plan.ifPresent(r -> root.set("residency", residencyJson(r)));
                 JsonReports.write(json, root);
                 out.println("wrote " + json);
             }

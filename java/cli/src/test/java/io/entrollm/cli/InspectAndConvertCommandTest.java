@@ -49,6 +49,21 @@ class InspectAndConvertCommandTest {
         assertEquals("model.embed_tokens.weight", emb.get("name").asText());
         assertEquals("[4096,256]", emb.get("shape").toString());
         assertEquals(256, report.get("config").get("hiddenSize").asInt());
+
+        // the GPU memory each residency mode needs, as the planner computes it (context: the model's 1024 maximum)
+        assertThat(run.out()).contains("GPU memory (context 1024 tokens): decoded ");
+        try (ModelSource hf = ModelSources.openHuggingFace(dir)) {
+            io.entrollm.residency.ModelFootprint f = io.entrollm.residency.ModelFootprint.of(hf, 1024);
+            JsonNode r = report.get("residency");
+            assertEquals(1024, r.get("context").asInt());
+            assertEquals(f.requiredBytes(io.entrollm.residency.ResidencyMode.DECODED), r.get("decoded_gpu_bytes").asLong());
+            assertEquals(f.requiredBytes(io.entrollm.residency.ResidencyMode.COMPRESSED), r.get("compressed_gpu_bytes").asLong());
+            assertEquals(f.requiredBytes(io.entrollm.residency.ResidencyMode.STREAMED), r.get("streamed_gpu_bytes").asLong());
+            assertEquals(f.codedBytes(), r.get("streamed_pinned_host_bytes").asLong());
+        }
+        CliRun ctx = CliRun.of("inspect", dir.toString(), "--no-stats", "--context", "64");
+        assertEquals(0, ctx.exitCode(), ctx.err());
+        assertThat(ctx.out()).contains("GPU memory (context 64 tokens)");
     }
 
     @Test
