@@ -214,7 +214,7 @@ final class BenchInferCommand implements Callable<Integer> {
     private Row measure(Path model, String format, Path file, ResidencyMode mode, StreamSource from, long budgetBytes, List<String> skipped)
             throws Exception {
         try (LanguageModel lm = LanguageModel.load(file)) {
-            ModelFootprint fp = ModelFootprint.of(lm.source(), promptTokens + genTokens);
+            ModelFootprint fp = ModelFootprint.of(lm.source(), promptTokens + genTokens, promptTokens);
             long planned = device.equals("gpu") ? fp.requiredBytes(mode) : 0;
             String name = model.getFileName().toString();
             if (planned > budgetBytes) {

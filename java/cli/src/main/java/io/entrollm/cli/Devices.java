@@ -27,9 +27,12 @@ final class Devices {
                     + "each pass through two pinned buffers: for models larger than host memory). Default: ${DEFAULT-VALUE}.")
     String streamFrom;
 
-    /** Opens the session these options ask for, for contexts of up to {@code contextTokens}. */
-    LanguageModel.Session open(LanguageModel lm, int contextTokens, PrintWriter log) {
-        return open(lm, device, residency, gpuMemoryBudget, streamSource(streamFrom), contextTokens, log);
+    /**
+     * Opens the session these options ask for, for contexts of up to {@code contextTokens} run in
+     * forward passes of at most {@code batchTokens} (what the residency plan sizes).
+     */
+    LanguageModel.Session open(LanguageModel lm, int contextTokens, int batchTokens, PrintWriter log) {
+        return open(lm, device, residency, gpuMemoryBudget, streamSource(streamFrom), contextTokens, batchTokens, log);
     }
 
     static StreamSource streamSource(String s) {
@@ -45,7 +48,7 @@ final class Devices {
      * {@code compressed}, or {@code auto} (the fastest that fits {@code budget}, said on {@code log}).
      */
     static LanguageModel.Session open(LanguageModel lm, String device, String residency, String budget, StreamSource streamFrom, int contextTokens,
-                                      PrintWriter log) {
+                                      int batchTokens, PrintWriter log) {
         return switch (device.toLowerCase(java.util.Locale.ROOT)) {
             case "cpu" -> {
                 if (!residency.equals("auto") || budget != null || streamFrom != StreamSource.HOST) {
@@ -53,12 +56,12 @@ final class Devices {
                 }
                 yield lm.openCpuSession();
             }
-            case "gpu" -> GpuSessions.open(lm, 0, mode(lm, residency, budget, contextTokens, log), streamFrom);
+            case "gpu" -> GpuSessions.open(lm, 0, mode(lm, residency, budget, contextTokens, batchTokens, log), streamFrom);
             default -> throw new IllegalArgumentException("--device must be cpu or gpu, not '" + device + "'");
         };
     }
 
-    private static ResidencyMode mode(LanguageModel lm, String residency, String budget, int contextTokens, PrintWriter log) {
+    private static ResidencyMode mode(LanguageModel lm, String residency, String budget, int contextTokens, int batchTokens, PrintWriter log) {
         switch (residency.toLowerCase(java.util.Locale.ROOT)) {
             case "decoded": return ResidencyMode.DECODED;
             case "compressed": return ResidencyMode.COMPRESSED;
@@ -67,7 +70,8 @@ final class Devices {
             default: throw new IllegalArgumentException("--residency must be auto, decoded, compressed or streamed, not '" + residency + "'");
         }
         if (budget == null) return ResidencyMode.DECODED;
-        ResidencyPlanner.Plan plan = ResidencyPlanner.choose(ModelFootprint.of(lm.source(), contextTokens), ResidencyPlanner.parseBytes(budget));
+        ResidencyPlanner.Plan plan = ResidencyPlanner.choose(ModelFootprint.of(lm.source(), contextTokens, Math.min(batchTokens, contextTokens)),
+                ResidencyPlanner.parseBytes(budget));
         log.println("[residency] " + plan.explanation());
         return plan.mode();
     }

@@ -44,7 +44,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = devices.open(lm, ctx, out)) {
+        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = devices.open(lm, ctx, ctx, out)) {
             int eos = lm.config().eosTokenIds().isEmpty() ? -1 : lm.config().eosTokenIds().get(0);
             if (eos < 0) throw new IllegalArgumentException(model + ": the config names no eos_token_id");
             int[] stream = EvalText.tokens(text, lm.tokenizer(), eos, maxChars);

@@ -44,10 +44,16 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    private int contextFor(LanguageModel lm) {
+        return Math.min(lm.config().maxPositionEmbeddings(), lm.tokenizer().encode(prompt).length + maxTokens);
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = devices.open(lm, Math.min(lm.config().maxPositionEmbeddings(), maxTokens + 512), out)) {
+        try (LanguageModel lm = LanguageModel.load(model);
+             // the context Generator will use, and the prompt as the largest forward pass
+             LanguageModel.Session session = devices.open(lm, contextFor(lm), Math.max(1, lm.tokenizer().encode(prompt).length), out)) {
             out.print(prompt);
             out.flush();
             List<Integer> generated = new ArrayList<>();

@@ -23,7 +23,7 @@ import java.util.Set;
  * @param otherDecodedBytes  embedding, final norm and head, kept decoded in every mode
  * @param headReadBytes      of those, what one token reads: final norm and head (the embedding gives one row)
  * @param kvCacheBytes       the KV cache for the session's context
- * @param activationBytes    activations and scratch of the forward pass
+ * @param activationBytes    activations and scratch of the largest forward pass (a prompt, a perplexity window)
  */
 public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecodedBytes, long scratchBytes, long otherDecodedBytes,
                              long headReadBytes, long kvCacheBytes, long activationBytes) {
@@ -39,8 +39,18 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
                 otherDecodedBytes, kvCacheBytes, activationBytes);
     }
 
-    /** The footprint of a model for a context of {@code contextTokens}, from metadata alone (nothing is decoded). */
-    public static ModelFootprint of(ModelSource source, int contextTokens) {
+    /** The footprint for a context of {@code contextTokens} processed in one forward pass at most (the conservative plan). */
+    public static ModelFootprint of(ModelSource source, int contextTokens) { return of(source, contextTokens, contextTokens); }
+
+    /**
+     * The footprint of a model for a context of {@code contextTokens} whose largest forward pass holds
+     * {@code batchTokens} tokens (the prompt when generating, the window for perplexity), from metadata
+     * alone (nothing is decoded).
+     */
+    public static ModelFootprint of(ModelSource source, int contextTokens, int batchTokens) {
+        if (contextTokens < 1 || batchTokens < 1 || batchTokens > contextTokens) {
+            throw new IllegalArgumentException("need 1 <= batch tokens (" + batchTokens + ") <= context tokens (" + contextTokens + ")");
+        }
         LlamaLayout layout = LlamaLayout.of(source);
         ModelConfig c = layout.config;
         List<WeightBlock> blocks = WeightBlock.layers(source, layout);
@@ -53,7 +63,8 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         for (String name : other) otherBytes += 4 * Tensor.elementCount(source.shape(name).orElseThrow());
         long headRead = 4 * (layout.finalNorm.elements() + layout.lmHead.elements());
         long kv = 2L * 4 * c.numLayers() * contextTokens * c.kvDim();
-        long activations = 4L * contextTokens * (3L * c.hiddenSize() + 2L * c.qDim() + 2L * c.intermediateSize() + c.vocabSize());
+        // LlamaGpu's activation buffers for the batch, and logits for every row of it (perplexity scores them all)
+        long activations = 4L * batchTokens * (3L * c.hiddenSize() + 2L * c.qDim() + 2L * c.intermediateSize() + c.vocabSize());
         return new ModelFootprint(blocks.stream().map(WeightBlock::bytes).toList(), blocks.stream().map(WeightBlock::decodedBytes).toList(),
                 scratchByRole.values().stream().mapToLong(Long::longValue).sum(), otherBytes, headRead, kv, activations);
     }

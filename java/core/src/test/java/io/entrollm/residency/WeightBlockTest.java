@@ -31,6 +31,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Layer blocks: aligned, non-overlapping pieces holding exactly the stored bytes, and the footprint built on them. */
@@ -137,6 +138,11 @@ class WeightBlockTest {
             assertEquals(f4.headReadBytes() + f4.codedBytes(), f4.weightBytesPerToken(ResidencyMode.STREAMED));
             assertEquals(f4.decodedBytes(), f4.layerBytesPerToken(ResidencyMode.DECODED));
             assertEquals(f4.codedBytes(), f4.pinnedHostBytes(StreamSource.HOST));
+            // generation plans its activations for the prompt, not the whole context; the KV cache for the context
+            ModelFootprint gen = ModelFootprint.of(u4, 128, 16);
+            assertEquals(f4.kvCacheBytes(), gen.kvCacheBytes());
+            assertEquals(f4.activationBytes() / 8, gen.activationBytes());
+            assertThrows(IllegalArgumentException.class, () -> ModelFootprint.of(u4, 16, 17));
             assertEquals(2 * f4.largestCodedLayer(), f4.pinnedHostBytes(StreamSource.STORAGE));
         }
     }

@@ -160,8 +160,15 @@ public final class LlamaGpu implements CausalLm {
         gate = DeviceBuffer.allocate(ctx, 4 * t * c.intermediateSize(), "MLP gate");
         up = DeviceBuffer.allocate(ctx, 4 * t * c.intermediateSize(), "MLP up");
         tokenIds = DeviceBuffer.allocate(ctx, 4 * t, "token ids");
-        logits = DeviceBuffer.allocate(ctx, 4 * t * c.vocabSize(), "logits");
         scratchTokens = tokens;
+    }
+
+    /** Logits for {@code rows} rows: generation asks for one row even after a long prompt, perplexity for every row. */
+    private void ensureLogits(int rows) {
+        if (logits != null && logits.bytes() >= 4L * rows * c.vocabSize()) return;
+        if (logits != null) logits.close();
+        logits = null; // not left pointing at freed memory if the allocation fails
+        logits = DeviceBuffer.allocate(ctx, 4L * Math.max(1, rows) * c.vocabSize(), "logits");
     }
 
     @Override
@@ -172,6 +179,7 @@ public final class LlamaGpu implements CausalLm {
         if (logitRows < 0 || logitRows > T) throw new IllegalArgumentException("logitRows " + logitRows + " not in [0, " + T + "]");
         for (int tok : tokens) if (tok < 0 || tok >= c.vocabSize()) throw new IllegalArgumentException("token id " + tok + " outside the vocabulary");
         ensureScratch(T);
+        ensureLogits(logitRows);
         tokenIds.upload(MemorySegment.ofArray(tokens));
         ops.embed(w(layout.embedding), tokenIds.whole(), x.whole(), T, dim, stream);
         layers.runLayers(c.numLayers(), stream, l -> layer(l, T, pos0));
@@ -180,7 +188,7 @@ public final class LlamaGpu implements CausalLm {
         linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
         stream.synchronize();
         layers.checkErrors();
-        // only the rows asked for: the buffer is sized for the longest prompt seen so far
+        // only the rows asked for: the buffer holds the most rows asked for so far
         return logits.downloadFloats(Math.multiplyExact(logitRows, c.vocabSize()));
     }
 
@@ -211,7 +219,7 @@ public final class LlamaGpu implements CausalLm {
     }
 
     private void closeScratch() {
-        for (DeviceBuffer b : new DeviceBuffer[] {x, xb, q, att, o, gate, up, tokenIds, logits}) if (b != null) b.close();
+        for (DeviceBuffer b : new DeviceBuffer[] {x, xb, q, att, o, gate, up, tokenIds}) if (b != null) b.close();
         scratchTokens = 0;
     }
 
@@ -219,6 +227,7 @@ public final class LlamaGpu implements CausalLm {
     public void close() {
         ctx.makeCurrent();
         closeScratch();
+        if (logits != null) logits.close();
         for (DeviceBuffer b : kCache) b.close();
         for (DeviceBuffer b : vCache) b.close();
         others.close();
