@@ -20,7 +20,8 @@ import java.util.Set;
  * @param layerDecodedBytes  each decoder layer's weights decoded to float32
  * @param scratchBytes       one layer's decode scratch: per weight role, the largest decoded tensor
  *                           of that role over all layers (equal to the largest layer when layers match)
- * @param otherDecodedBytes  embedding, final norm and head, kept decoded in every mode
+ * @param otherDecodedBytes  embedding (unless read on the host, {@link io.entrollm.infer.EmbeddingRows}), final norm
+ *                           and head, kept decoded in every mode
  * @param headReadBytes      of those, what one token reads: final norm and head (the embedding gives one row)
  * @param kvCacheBytes       the KV cache for the session's context
  * @param activationBytes    activations and scratch of the largest forward pass (a prompt, a perplexity window)
@@ -61,6 +62,7 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         Set<String> other = new LinkedHashSet<>(List.of(layout.embedding.tensor(), layout.finalNorm.tensor(), layout.lmHead.tensor()));
         long otherBytes = 0;
         for (String name : other) otherBytes += 4 * Tensor.elementCount(source.shape(name).orElseThrow());
+        otherBytes -= io.entrollm.infer.EmbeddingRows.of(source, layout).map(io.entrollm.infer.EmbeddingRows::float32Bytes).orElse(0L);
         long headRead = 4 * (layout.finalNorm.elements() + layout.lmHead.elements());
         long kv = 2L * 4 * c.numLayers() * contextTokens * c.kvDim();
         // LlamaGpu's activation buffers for the batch, and logits for every row of it (perplexity scores them all)

@@ -48,10 +48,18 @@ class SyntheticModelsTest {
             assertEquals(p.layers(), lm.config().numLayers());
             assertEquals(p.kvHeads(), lm.config().numKvHeads());
             LlamaLayout.of(s); // every tensor present with the shape the config implies
-            // untied: a token reads the head and the final norm, not the whole embedding
+            // untied: a token reads the head and the final norm, not the whole embedding, whose rows are read on the host
             io.entrollm.residency.ModelFootprint fp = io.entrollm.residency.ModelFootprint.of(s, 8);
             assertEquals(4L * ((long) p.vocab() * p.hidden() + p.hidden()), fp.headReadBytes());
-            assertEquals(4L * (2L * p.vocab() * p.hidden() + p.hidden()), fp.otherDecodedBytes());
+            assertEquals(4L * ((long) p.vocab() * p.hidden() + p.hidden()), fp.otherDecodedBytes());
+            io.entrollm.infer.EmbeddingRows rows = io.entrollm.infer.EmbeddingRows.of(s, LlamaLayout.of(s)).orElseThrow();
+            float[] table = TensorReader.toFloats(s.tensor("model.embed_tokens.weight"));
+            float[] got = rows.rows(new int[] {7, 0, p.vocab() - 1});
+            for (int i = 0; i < p.hidden(); i++) {
+                assertEquals(table[7 * p.hidden() + i], got[i]);
+                assertEquals(table[i], got[p.hidden() + i]);
+                assertEquals(table[(p.vocab() - 1) * p.hidden() + i], got[2 * p.hidden() + i]);
+            }
             assertEquals(p.parameters(), s.tensors().stream().mapToLong(Tensor::elementCount).sum());
             for (Tensor t : s.tensors()) assertEquals(t, other.tensor(t.name()), "same seed, same bytes: " + t.name());
             assertThat(lm.tokenizer().decode(lm.tokenizer().encode("synthetic weights, real shapes"), true)).isEqualTo("synthetic weights, real shapes");

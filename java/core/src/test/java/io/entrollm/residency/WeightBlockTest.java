@@ -133,7 +133,8 @@ class WeightBlockTest {
             long always = f4.otherDecodedBytes() + f4.kvCacheBytes() + f4.activationBytes();
             assertEquals(always + 2 * f4.largestCodedLayer() + 2 * f4.scratchBytes(), f4.requiredBytes(ResidencyMode.STREAMED));
             assertTrue(f4.requiredBytes(ResidencyMode.COMPRESSED) < f4.requiredBytes(ResidencyMode.DECODED));
-            // tied head: the embedding matrix is read whole by the head, once
+            // tied head: the embedding stays on the GPU (the head reads all of it), read whole once per token
+            assertThat(io.entrollm.infer.EmbeddingRows.of(u4, LlamaLayout.of(u4))).isEmpty();
             assertEquals(f4.otherDecodedBytes(), f4.headReadBytes());
             assertEquals(f4.headReadBytes() + f4.codedBytes(), f4.weightBytesPerToken(ResidencyMode.STREAMED));
             assertEquals(f4.decodedBytes(), f4.layerBytesPerToken(ResidencyMode.DECODED));

@@ -1,6 +1,7 @@
 package io.entrollm.gpu;
 
 import io.entrollm.infer.CausalLm;
+import io.entrollm.infer.EmbeddingRows;
 import io.entrollm.infer.LlamaLayout;
 import io.entrollm.infer.Rope;
 import io.entrollm.model.ModelConfig;
@@ -38,8 +39,10 @@ public final class LlamaGpu implements CausalLm {
     private final LlamaOpsLauncher ops;
     private final LlamaLayout layout;
     private final ModelConfig c;
-    /** Embedding, final norm and head, decoded to float32 at load in every mode. */
+    /** Embedding (unless read on the host), final norm and head, decoded to float32 at load in every mode. */
     private final DecodedLayers others;
+    /** Untied models: the embedding rows of each pass, read on the host and uploaded; null when the table is on the GPU. */
+    private final EmbeddingRows hostEmbedding;
     private final LayerWeights layers;
     private final ResidencyMode mode;
     private final DeviceBuffer invFreq;
@@ -48,8 +51,9 @@ public final class LlamaGpu implements CausalLm {
     private int scratchTokens;
     private DeviceBuffer x, xb, q, att, o, gate, up, tokenIds, logits;
 
-    private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, DecodedLayers others, LayerWeights layers,
+    private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, DecodedLayers others, EmbeddingRows hostEmbedding, LayerWeights layers,
                      ResidencyMode mode, DeviceBuffer invFreq) {
+        this.hostEmbedding = hostEmbedding;
         this.ctx = ctx;
         this.layers = layers;
         this.mode = mode;
@@ -85,7 +89,9 @@ public final class LlamaGpu implements CausalLm {
         Blas blas = null;
         DeviceBuffer inv = null;
         try {
-            List<String> otherNames = List.copyOf(new LinkedHashSet<>(List.of(layout.embedding.tensor(), layout.finalNorm.tensor(), layout.lmHead.tensor())));
+            EmbeddingRows hostEmbedding = EmbeddingRows.of(source, layout).orElse(null);
+            List<String> otherNames = List.copyOf(new LinkedHashSet<>(hostEmbedding != null ? List.of(layout.finalNorm.tensor(), layout.lmHead.tensor())
+                    : List.of(layout.embedding.tensor(), layout.finalNorm.tensor(), layout.lmHead.tensor())));
             others = DecodedLayers.load(ctx, source.path(), List.of(WeightBlock.of(source, -1, otherNames)));
             List<WeightBlock> blocks = WeightBlock.layers(source, layout);
             layerWeights = switch (mode) {
@@ -98,7 +104,7 @@ public final class LlamaGpu implements CausalLm {
             for (int i = 0; i < f.length; i++) ff[i] = (float) f[i];
             inv = DeviceBuffer.copyOf(ctx, MemorySegment.ofArray(ff), "RoPE frequencies");
             blas = Blas.open(ctx);
-            return new LlamaGpu(ctx, blas, layout, others, layerWeights, mode, inv);
+            return new LlamaGpu(ctx, blas, layout, others, hostEmbedding, layerWeights, mode, inv);
         } catch (RuntimeException e) {
             if (others != null) others.close();
             if (layerWeights != null) layerWeights.close();
@@ -180,8 +186,12 @@ public final class LlamaGpu implements CausalLm {
         for (int tok : tokens) if (tok < 0 || tok >= c.vocabSize()) throw new IllegalArgumentException("token id " + tok + " outside the vocabulary");
         ensureScratch(T);
         ensureLogits(logitRows);
-        tokenIds.upload(MemorySegment.ofArray(tokens));
-        ops.embed(w(layout.embedding), tokenIds.whole(), x.whole(), T, dim, stream);
+        if (hostEmbedding != null) {
+            x.upload(MemorySegment.ofArray(hostEmbedding.rows(tokens)));
+        } else {
+            tokenIds.upload(MemorySegment.ofArray(tokens));
+            ops.embed(w(layout.embedding), tokenIds.whole(), x.whole(), T, dim, stream);
+        }
         layers.runLayers(c.numLayers(), stream, l -> layer(l, T, pos0));
         DeviceSlice last = x.slice(4L * (T - logitRows) * dim, 4L * logitRows * dim);
         ops.rmsnorm(last, w(layout.finalNorm), xb.whole(), logitRows, dim, (float) c.rmsNormEps(), stream);

@@ -208,4 +208,35 @@ class GpuInferenceTest {
             }
         }
     }
+
+    /**
+     * An untied model (the synthetic tiny preset: GQA, separate head) reads its embedding rows on the
+     * host: the GPU holds no embedding table, and every mode gives the CPU's logits.
+     */
+    @Test
+    void untiedModelReadsEmbeddingRowsOnTheHost() throws IOException {
+        Path dir = tmp.resolve("synthetic-tiny");
+        if (!java.nio.file.Files.exists(dir)) {
+            io.entrollm.model.Donor donor;
+            try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
+                donor = io.entrollm.model.Donor.of(s);
+            }
+            io.entrollm.model.SyntheticModels.write(io.entrollm.model.SyntheticModels.preset("tiny"), io.entrollm.tensor.DType.BF16, 3, donor, dir, null);
+        }
+        try (LanguageModel lm = LanguageModel.load(dir); CpuCausalLm cpu = new CpuCausalLm(LlamaWeights.load(lm.source()))) {
+            io.entrollm.residency.ModelFootprint fp = io.entrollm.residency.ModelFootprint.of(lm.source(), 16);
+            int[] ids = {5, 9, 200, 17, 3};
+            cpu.startSequence(16);
+            float[] expected = cpu.forward(ids, 0, ids.length);
+            for (io.entrollm.residency.ResidencyMode mode : io.entrollm.residency.ResidencyMode.values()) {
+                try (LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode)) {
+                    gpu.startSequence(16);
+                    assertThat(relL2(gpu.forward(ids, 0, ids.length), expected)).as(mode.name()).isLessThan(GPU_VS_CPU_REL_L2);
+                    if (mode == io.entrollm.residency.ResidencyMode.COMPRESSED) {
+                        assertEquals(fp.codedBytes() + fp.scratchBytes() + fp.otherDecodedBytes(), gpu.residentWeightBytes());
+                    }
+                }
+            }
+        }
+    }
 }
