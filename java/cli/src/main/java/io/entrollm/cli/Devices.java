@@ -8,6 +8,7 @@ import io.entrollm.residency.ResidencyPlanner;
 import io.entrollm.residency.StreamSource;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 /** Device and residency options shared by the inference commands (a picocli mixin). */
 final class Devices {
@@ -22,9 +23,10 @@ final class Devices {
             description = "With --residency auto: pick the fastest mode that fits, e.g. 3GiB.")
     String gpuMemoryBudget;
 
-    @picocli.CommandLine.Option(names = "--stream-from", defaultValue = "host",
-            description = "Streamed mode: host (every layer pinned in host memory at load) or storage (layers read from the mapped file "
-                    + "each pass through two pinned buffers: for models larger than host memory). Default: ${DEFAULT-VALUE}.")
+    @picocli.CommandLine.Option(names = "--stream-from", defaultValue = "auto",
+            description = "Streamed mode: host (every layer pinned in host memory at load), storage (layers read from the mapped file "
+                    + "each pass through two pinned buffers: for models larger than host memory), or auto (host unless pinning would "
+                    + "take more than 80% of the available memory). Default: ${DEFAULT-VALUE}.")
     String streamFrom;
 
     /**
@@ -32,7 +34,15 @@ final class Devices {
      * forward passes of at most {@code batchTokens} (what the residency plan sizes).
      */
     LanguageModel.Session open(LanguageModel lm, int contextTokens, int batchTokens, PrintWriter log) {
-        return open(lm, device, residency, gpuMemoryBudget, streamSource(streamFrom), contextTokens, batchTokens, log);
+        boolean auto = streamFrom.equalsIgnoreCase("auto");
+        if (!auto && !List.of("host", "storage").contains(streamFrom.toLowerCase(java.util.Locale.ROOT))) {
+            throw new IllegalArgumentException("--stream-from must be auto, host or storage, not '" + streamFrom + "'");
+        }
+        if (device.equalsIgnoreCase("cpu") || !auto) {
+            return open(lm, device, residency, gpuMemoryBudget, auto ? StreamSource.HOST : streamSource(streamFrom), contextTokens, batchTokens, log);
+        }
+        // auto: decided only if the mode turns out to be streamed
+        return open(lm, device, residency, gpuMemoryBudget, null, contextTokens, batchTokens, log);
     }
 
     static StreamSource streamSource(String s) {
@@ -45,18 +55,34 @@ final class Devices {
 
     /**
      * A CPU session, or a GPU session on the first GPU in the residency mode asked for: {@code decoded},
-     * {@code compressed}, or {@code auto} (the fastest that fits {@code budget}, said on {@code log}).
+     * {@code compressed}, {@code streamed}, or {@code auto} (the fastest that fits {@code budget}, said
+     * on {@code log}). A null {@code streamFrom} lets the streamed mode pick its source from the host's
+     * available memory ({@link io.entrollm.residency.HostMemory}).
      */
     static LanguageModel.Session open(LanguageModel lm, String device, String residency, String budget, StreamSource streamFrom, int contextTokens,
                                       int batchTokens, PrintWriter log) {
         return switch (device.toLowerCase(java.util.Locale.ROOT)) {
             case "cpu" -> {
-                if (!residency.equals("auto") || budget != null || streamFrom != StreamSource.HOST) {
+                if (!residency.equals("auto") || budget != null || (streamFrom != null && streamFrom != StreamSource.HOST)) {
                     throw new IllegalArgumentException("--residency, --gpu-memory-budget and --stream-from apply to --device gpu");
                 }
                 yield lm.openCpuSession();
             }
-            case "gpu" -> GpuSessions.open(lm, 0, mode(lm, residency, budget, contextTokens, batchTokens, log), streamFrom);
+            case "gpu" -> {
+                ResidencyMode mode = mode(lm, residency, budget, contextTokens, batchTokens, log);
+                StreamSource from = streamFrom;
+                if (from == null) {
+                    if (mode == ResidencyMode.STREAMED) {
+                        io.entrollm.residency.HostMemory.Choice c = io.entrollm.residency.HostMemory.choose(
+                                ModelFootprint.of(lm.source(), contextTokens, Math.min(batchTokens, contextTokens)), io.entrollm.residency.HostMemory.availableBytes());
+                        log.println("[residency] " + c.explanation());
+                        from = c.source();
+                    } else {
+                        from = StreamSource.HOST;
+                    }
+                }
+                yield GpuSessions.open(lm, 0, mode, from);
+            }
             default -> throw new IllegalArgumentException("--device must be cpu or gpu, not '" + device + "'");
         };
     }

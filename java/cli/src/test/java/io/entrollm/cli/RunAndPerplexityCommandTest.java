@@ -58,7 +58,7 @@ class RunAndPerplexityCommandTest {
         assertThat(cpu.err()).contains("apply to --device gpu");
         CliRun bad = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--device", "gpu", "--stream-from", "tape");
         assertEquals(1, bad.exitCode());
-        assertThat(bad.err()).contains("--stream-from must be host or storage, not 'tape'");
+        assertThat(bad.err()).contains("--stream-from must be auto, host or storage, not 'tape'");
         CliRun mode = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--device", "gpu", "--residency", "paged");
         assertEquals(1, mode.exitCode());
         assertThat(mode.err()).contains("--residency must be auto, decoded, compressed or streamed, not 'paged'");
