@@ -69,25 +69,25 @@ final class Devices {
                 yield lm.openCpuSession();
             }
             case "gpu" -> {
-                ResidencyMode mode = mode(lm, residency, budget, contextTokens, batchTokens, log);
+                // sized once, and only if a decision needs it
+                ModelFootprint[] fp = new ModelFootprint[1];
+                java.util.function.Supplier<ModelFootprint> footprint = () -> fp[0] != null ? fp[0]
+                        : (fp[0] = ModelFootprint.of(lm.source(), contextTokens, Math.min(batchTokens, contextTokens)));
+                ResidencyMode mode = mode(residency, budget, footprint, log);
                 StreamSource from = streamFrom;
-                if (from == null) {
-                    if (mode == ResidencyMode.STREAMED) {
-                        io.entrollm.residency.HostMemory.Choice c = io.entrollm.residency.HostMemory.choose(
-                                ModelFootprint.of(lm.source(), contextTokens, Math.min(batchTokens, contextTokens)), io.entrollm.residency.HostMemory.availableBytes());
-                        log.println("[residency] " + c.explanation());
-                        from = c.source();
-                    } else {
-                        from = StreamSource.HOST;
-                    }
+                if (from == null && mode == ResidencyMode.STREAMED) {
+                    io.entrollm.residency.HostMemory.Choice c = io.entrollm.residency.HostMemory.choose(footprint.get(),
+                            io.entrollm.residency.HostMemory.availableBytes());
+                    log.println("[residency] " + c.explanation());
+                    from = c.source();
                 }
-                yield GpuSessions.open(lm, 0, mode, from);
+                yield GpuSessions.open(lm, 0, mode, from == null ? StreamSource.HOST : from);
             }
             default -> throw new IllegalArgumentException("--device must be cpu or gpu, not '" + device + "'");
         };
     }
 
-    private static ResidencyMode mode(LanguageModel lm, String residency, String budget, int contextTokens, int batchTokens, PrintWriter log) {
+    private static ResidencyMode mode(String residency, String budget, java.util.function.Supplier<ModelFootprint> footprint, PrintWriter log) {
         switch (residency.toLowerCase(java.util.Locale.ROOT)) {
             case "decoded": return ResidencyMode.DECODED;
             case "compressed": return ResidencyMode.COMPRESSED;
@@ -96,8 +96,7 @@ final class Devices {
             default: throw new IllegalArgumentException("--residency must be auto, decoded, compressed or streamed, not '" + residency + "'");
         }
         if (budget == null) return ResidencyMode.DECODED;
-        ResidencyPlanner.Plan plan = ResidencyPlanner.choose(ModelFootprint.of(lm.source(), contextTokens, Math.min(batchTokens, contextTokens)),
-                ResidencyPlanner.parseBytes(budget));
+        ResidencyPlanner.Plan plan = ResidencyPlanner.choose(footprint.get(), ResidencyPlanner.parseBytes(budget));
         log.println("[residency] " + plan.explanation());
         return plan.mode();
     }
