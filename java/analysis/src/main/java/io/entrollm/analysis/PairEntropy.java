@@ -12,15 +12,8 @@ public final class PairEntropy {
     public static double bitsPerSymbol(byte[] symbols, int bits) {
         int alphabet = 1 << bits;
         long[] counts = new long[alphabet * alphabet];
-        long pairs = symbols.length / 2;
         for (int i = 0; i + 1 < symbols.length; i += 2) counts[(symbols[i] & 0xFF) * alphabet + (symbols[i + 1] & 0xFF)]++;
-        if (pairs == 0) return 0;
-        double h = 0;
-        for (long c : counts) {
-            if (c == 0) continue;
-            double p = (double) c / pairs;
-            h -= p * Math.log(p);
-        }
-        return h / Math.log(2) / 2;
+        // the order-0 entropy of the pair alphabet, per symbol
+        return new io.entrollm.codec.SymbolHistogram(counts).entropyBits() / 2;
     }
 }

@@ -1,6 +1,6 @@
 package io.entrollm.codec;
 
-/** Symbol counts over an alphabet of at most 256 byte symbols, and the order-0 Shannon entropy. */
+/** Symbol counts over an alphabet (byte symbols, or pairs of them for the order-1 hint), and the order-0 Shannon entropy. */
 public record SymbolHistogram(long[] counts) {
 
     public SymbolHistogram {
