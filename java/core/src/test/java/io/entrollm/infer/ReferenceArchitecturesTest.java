@@ -34,11 +34,11 @@ class ReferenceArchitecturesTest {
         JsonNode ref = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());
         try (ModelSource source = ModelSources.openHuggingFace(dir); CpuCausalLm lm = new CpuCausalLm(LlamaWeights.load(source))) {
             for (JsonNode p : ref.get("prompts")) {
-                int[] ids = ReferenceLogitsTest.ints(p.get("ids"));
+                int[] ids = io.entrollm.testing.Fixtures.ints(p.get("ids"));
                 lm.startSequence(ids.length + 16);
                 float[] logits = lm.forward(ids, 0, 1);
                 assertThat(ReferenceLogitsTest.relL2(logits, p.get("last_logits"))).as(name).isLessThan(LOGITS_REL_L2);
-                assertArrayEquals(ReferenceLogitsTest.ints(p.get("greedy16")),
+                assertArrayEquals(io.entrollm.testing.Fixtures.ints(p.get("greedy16")),
                         Generator.generate(lm, ids, 16, Sampler.greedy(), Set.of(), null).tokens(), name + " greedy");
             }
         }

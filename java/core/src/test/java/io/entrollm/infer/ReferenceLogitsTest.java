@@ -43,23 +43,17 @@ class ReferenceLogitsTest {
         return Math.sqrt(num / den);
     }
 
-    static int[] ints(JsonNode arr) {
-        int[] out = new int[arr.size()];
-        for (int i = 0; i < out.length; i++) out[i] = arr.get(i).asInt();
-        return out;
-    }
-
     static void checkModel(ModelSource source) {
         LlamaCpu model = new LlamaCpu(LlamaWeights.load(source));
         CpuCausalLm lm = new CpuCausalLm(LlamaWeights.load(source));
         Tokenizer tok = ByteLevelBpeTokenizer.fromJson(source.tokenizerJson().orElseThrow());
         for (JsonNode p : reference.get("prompts")) {
             int[] ids = tok.encode(p.get("text").asText());
-            assertArrayEquals(ints(p.get("ids")), ids, "tokenization of: " + p.get("text").asText());
+            assertArrayEquals(io.entrollm.testing.Fixtures.ints(p.get("ids")), ids, "tokenization of: " + p.get("text").asText());
             float[] logits = model.forward(ids, 0, new KvCache(model.config(), ids.length), 1);
             assertThat(relL2(logits, p.get("last_logits"))).as(p.get("text").asText()).isLessThan(LOGITS_REL_L2);
             Generator.Result g = Generator.generate(lm, ids, 32, Sampler.greedy(), Set.of(), null);
-            assertArrayEquals(ints(p.get("greedy32")), g.tokens(), "greedy continuation of: " + p.get("text").asText());
+            assertArrayEquals(io.entrollm.testing.Fixtures.ints(p.get("greedy32")), g.tokens(), "greedy continuation of: " + p.get("text").asText());
         }
     }
 

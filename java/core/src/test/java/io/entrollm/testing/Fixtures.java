@@ -13,6 +13,13 @@ import java.util.Random;
 public final class Fixtures {
     private Fixtures() {}
 
+    /** A JSON array of integers (token ids in reference files) as an int[]. */
+    public static int[] ints(com.fasterxml.jackson.databind.JsonNode arr) {
+        int[] out = new int[arr.size()];
+        for (int i = 0; i < out.length; i++) out[i] = arr.get(i).asInt();
+        return out;
+    }
+
     /** A tensor of {@code dtype} (a float type) filled with N(0, std) values from {@code seed}. */
     public static Tensor gaussian(String name, DType dtype, long[] shape, double std, long seed, Arena arena) {
         long n = Tensor.elementCount(shape);

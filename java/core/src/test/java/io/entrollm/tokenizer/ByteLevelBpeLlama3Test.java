@@ -30,8 +30,7 @@ class ByteLevelBpeLlama3Test {
         assertThat(fixture.get("cases").size()).isEqualTo(14);
         for (JsonNode c : fixture.get("cases")) {
             String text = c.get("text").asText();
-            int[] expected = new int[c.get("ids").size()];
-            for (int i = 0; i < expected.length; i++) expected[i] = c.get("ids").get(i).asInt();
+            int[] expected = io.entrollm.testing.Fixtures.ints(c.get("ids"));
             assertArrayEquals(expected, bpe.encodeRaw(text), text);
             assertEquals(text, bpe.decode(expected, false), "decode of " + text);
         }

@@ -50,8 +50,7 @@ class GgufTokenizersTest {
         JsonNode ref = new ObjectMapper().readTree(TestModels.sotuTiny().resolve("reference.json").toFile());
         try (LanguageModel lm = LanguageModel.load(gguf)) {
             for (JsonNode p : ref.get("prompts")) {
-                int[] expected = new int[p.get("ids").size()];
-                for (int i = 0; i < expected.length; i++) expected[i] = p.get("ids").get(i).asInt();
+                int[] expected = io.entrollm.testing.Fixtures.ints(p.get("ids"));
                 assertArrayEquals(expected, lm.tokenizer().encode(p.get("text").asText()), p.get("text").asText());
                 assertEquals(p.get("text").asText(), lm.tokenizer().decode(expected, true));
             }

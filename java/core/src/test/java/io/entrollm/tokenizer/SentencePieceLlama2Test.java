@@ -46,8 +46,7 @@ class SentencePieceLlama2Test {
         assertThat(fixture.get("cases").size()).isEqualTo(12);
         for (JsonNode c : fixture.get("cases")) {
             String text = c.get("text").asText();
-            int[] expected = new int[c.get("ids").size()];
-            for (int i = 0; i < expected.length; i++) expected[i] = c.get("ids").get(i).asInt();
+            int[] expected = io.entrollm.testing.Fixtures.ints(c.get("ids"));
             assertArrayEquals(expected, spm.encode(text), text);
             assertEquals(text, spm.decode(expected, true), "decode of " + text);
         }

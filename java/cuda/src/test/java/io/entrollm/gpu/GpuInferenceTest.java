@@ -60,22 +60,16 @@ class GpuInferenceTest {
         return Math.sqrt(num / den);
     }
 
-    static int[] ints(JsonNode arr) {
-        int[] out = new int[arr.size()];
-        for (int i = 0; i < out.length; i++) out[i] = arr.get(i).asInt();
-        return out;
-    }
-
     private void checkAgainstReference(Path model) throws IOException {
         try (LanguageModel lm = LanguageModel.load(model); LlamaGpu gpu = LlamaGpu.load(ctx, lm.source())) {
             for (JsonNode p : reference.get("prompts")) {
-                int[] ids = ints(p.get("ids"));
+                int[] ids = io.entrollm.testing.Fixtures.ints(p.get("ids"));
                 gpu.startSequence(ids.length + 32);
                 float[] logits = gpu.forward(ids, 0, 1);
                 float[] expected = new float[logits.length];
                 for (int i = 0; i < expected.length; i++) expected[i] = (float) p.get("last_logits").get(i).asDouble();
                 assertThat(relL2(logits, expected)).as(gpu.blasBinding() + ": " + p.get("text").asText()).isLessThan(LOGITS_REL_L2);
-                assertArrayEquals(ints(p.get("greedy32")), Generator.generate(gpu, ids, 32, Sampler.greedy(), Set.of(), null).tokens());
+                assertArrayEquals(io.entrollm.testing.Fixtures.ints(p.get("greedy32")), Generator.generate(gpu, ids, 32, Sampler.greedy(), Set.of(), null).tokens());
             }
         }
     }
@@ -100,7 +94,7 @@ class GpuInferenceTest {
         try (LanguageModel lm = LanguageModel.load(entro); LlamaGpu gpu = LlamaGpu.load(ctx, lm.source());
              CpuCausalLm cpu = new CpuCausalLm(LlamaWeights.load(lm.source()))) {
             for (JsonNode p : reference.get("prompts")) {
-                int[] ids = ints(p.get("ids"));
+                int[] ids = io.entrollm.testing.Fixtures.ints(p.get("ids"));
                 gpu.startSequence(ids.length);
                 cpu.startSequence(ids.length);
                 float[] g = gpu.forward(ids, 0, ids.length), c = cpu.forward(ids, 0, ids.length);
@@ -150,7 +144,7 @@ class GpuInferenceTest {
             assertEquals(mode, other.mode());
             assertThat(other.residentWeightBytes()).isLessThan(decoded.residentWeightBytes());
             for (JsonNode p : reference.get("prompts")) {
-                int[] ids = ints(p.get("ids"));
+                int[] ids = io.entrollm.testing.Fixtures.ints(p.get("ids"));
                 decoded.startSequence(ids.length + 8);
                 other.startSequence(ids.length + 8);
                 // bit-identical weights; cuBLAS may still pick another algorithm for other buffer addresses
