@@ -58,6 +58,8 @@ else
 kernels: $(FATBINS)
 endif
 
+include native/cudasim/cudasim.mk
+
 $(KERNEL_OUT)/%.fatbin: cuda-kernels/%.cu $(KERNEL_HDR)
 	@mkdir -p $(KERNEL_OUT)
 	$(NVCC) $(NVCC_FLAGS) -fatbin $(GENCODE) -o $@ $<

@@ -4,11 +4,12 @@
 //   - decode table: 2^table_bits u16 entries, entry = (symbol << 8) | code_length, 0 = invalid code;
 //   - dequantization in float32 with separately rounded multiply and add (no FMA contraction).
 // C++14 only (builds with CUDA 10.2 for Jetson Nano sm_53); bf16 output needs cuda_bf16.h (CUDA 11+),
-// guarded below, so older toolkits build everything but the bf16 kernel.
+// guarded below, so older toolkits build everything but the bf16 kernel. The CUDA simulator
+// (native/cudasim, ENTRO_CUDASIM) compiles with g++ against CUDA 13's headers, which have bf16.
 #pragma once
 #include <stdint.h>
 #include <cuda_fp16.h>
-#if defined(__CUDACC_VER_MAJOR__) && __CUDACC_VER_MAJOR__ >= 11
+#if (defined(__CUDACC_VER_MAJOR__) && __CUDACC_VER_MAJOR__ >= 11) || defined(ENTRO_CUDASIM)
 #include <cuda_bf16.h>
 #define ENTRO_HAVE_BF16 1
 #else

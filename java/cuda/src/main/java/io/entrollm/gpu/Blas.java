@@ -36,20 +36,35 @@ public interface Blas extends AutoCloseable {
     @Override
     void close();
 
-    /** Opens the first binding that loads; the reason each one failed is kept in the exception. */
+    /** The bindings, in the order {@link #open(CudaContext)} tries them. */
+    java.util.List<String> BINDINGS = java.util.List.of("bytedeco", "jcublas");
+
+    /**
+     * Opens the binding named by the system property {@code entrollm.blas} ({@code bytedeco} or
+     * {@code jcublas}) if set, else the first binding that loads; the reason each one failed is kept
+     * in the exception.
+     */
     static Blas open(CudaContext ctx) {
-        ctx.makeCurrent();
+        String chosen = System.getProperty("entrollm.blas", "");
+        if (!chosen.isEmpty()) return open(ctx, chosen);
         StringBuilder why = new StringBuilder();
-        try {
-            return new BytedecoBlas();
-        } catch (LinkageError | RuntimeException e) {
-            why.append("bytedeco cuBLAS (libcublas.so.13): ").append(e.getMessage());
-        }
-        try {
-            return new JCublasBlas();
-        } catch (LinkageError | RuntimeException e) {
-            why.append("; JCublas (libcublas.so.12): ").append(e.getMessage());
+        for (String binding : BINDINGS) {
+            try {
+                return open(ctx, binding);
+            } catch (LinkageError | RuntimeException e) {
+                why.append(why.isEmpty() ? "" : "; ").append(binding).append(": ").append(e.getMessage());
+            }
         }
         throw new CudaException("no cuBLAS binding loads on this host: " + why);
+    }
+
+    /** Opens one binding by name: {@code bytedeco} (libcublas.so.13) or {@code jcublas} (libcublas.so.12). */
+    static Blas open(CudaContext ctx, String binding) {
+        ctx.makeCurrent();
+        return switch (binding) {
+            case "bytedeco" -> new BytedecoBlas();
+            case "jcublas" -> new JCublasBlas();
+            default -> throw new CudaException("unknown cuBLAS binding '" + binding + "' (entrollm.blas): bytedeco or jcublas");
+        };
     }
 }

@@ -15,10 +15,14 @@ final class BytedecoBlas implements Blas {
 
     BytedecoBlas() { check(cublas.cublasCreate_v2(handle), "cublasCreate"); }
 
-    /** A JavaCPP pointer to a raw device address owned elsewhere (JCuda). */
-    private static Pointer raw(long address) {
+    /**
+     * A JavaCPP pointer to a raw device address owned elsewhere (JCuda). The parameter must not be
+     * called {@code address}: inside the anonymous subclass that name is JavaCPP's inherited field,
+     * and {@code address = address} would hand cuBLAS a null pointer (found by the CUDA simulator).
+     */
+    static Pointer raw(long deviceAddress) {
         return new Pointer() {
-            { this.address = address; }
+            { address = deviceAddress; }
         };
     }
 

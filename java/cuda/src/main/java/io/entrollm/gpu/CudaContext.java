@@ -58,6 +58,9 @@ public final class CudaContext implements AutoCloseable {
 
     public String deviceName() { return name; }
 
+    /** True on the CUDA simulator (native/cudasim), which names its devices "cudasim ...". */
+    public boolean simulated() { return name.startsWith("cudasim"); }
+
     public String computeCapability() { return ccMajor + "." + ccMinor; }
 
     public int computeCapabilityMajor() { return ccMajor; }

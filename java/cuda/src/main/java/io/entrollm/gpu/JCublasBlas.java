@@ -28,7 +28,9 @@ final class JCublasBlas implements Blas {
     @Override
     public void gemmEx(int transA, int transB, int m, int n, int k, float alpha, DeviceSlice a, int aType, int lda,
                        DeviceSlice b, int bType, int ldb, float beta, DeviceSlice c, int cType, int ldc) {
-        check(JCublas2.cublasGemmEx(handle, transA, transB, m, n, k, Pointer.to(new float[] {alpha}), a.pointer(), aType, lda,
+        // cublasGemmEx_new takes a cublasComputeType_t (COMPUTE_32F); JCublas2.cublasGemmEx takes the legacy
+        // cudaDataType and answers NOT_SUPPORTED (15) in Java for 68, before any native call.
+        check(JCublas2.cublasGemmEx_new(handle, transA, transB, m, n, k, Pointer.to(new float[] {alpha}), a.pointer(), aType, lda,
                 b.pointer(), bType, ldb, Pointer.to(new float[] {beta}), c.pointer(), cType, ldc, COMPUTE_32F, GEMM_DEFAULT), "cublasGemmEx");
     }
 

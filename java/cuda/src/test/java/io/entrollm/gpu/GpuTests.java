@@ -10,4 +10,19 @@ final class GpuTests {
         assumeTrue(Cuda.available(), () -> "no CUDA device: " + Cuda.unavailableReason());
         return CudaContext.open(0);
     }
+
+    /**
+     * A cuBLAS binding by name. On the CUDA simulator both bindings must load (it provides
+     * libcublas.so.13 and .so.12), so a failure there fails the test; on a real GPU a binding whose
+     * library the host lacks (JCublas on a CUDA 13 host) is skipped, saying why.
+     */
+    static Blas openBlasOrSkip(CudaContext ctx, String binding) {
+        try {
+            return Blas.open(ctx, binding);
+        } catch (LinkageError | RuntimeException e) {
+            if (ctx.simulated()) throw e;
+            assumeTrue(false, () -> binding + " cuBLAS does not load on this host: " + e.getMessage());
+            throw e;
+        }
+    }
 }
