@@ -34,14 +34,16 @@ KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
 KERNEL_OUT := target/kernels
 FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
-.PHONY: all kernels jars test test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
+.PHONY: all kernels kernels-sm53 jars test test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
 
 all: kernels jars bin/entrollm
 
 help:
 	@echo "make            kernels (if nvcc is found) + jars + bin/entrollm"
 	@echo "make kernels    nvcc -> fatbin for CUDA_ARCHS='$(CUDA_ARCHS)'"
-	@echo "make test       the test suite (CPU; GPU tests are skipped)"
+	@echo "make test       the test suite: CPU tests, the CUDA simulator's tests, GPU tests on the simulator"
+	@echo "make cudasim    the CUDA simulator (native/cudasim) into target/cudasim/"
+	@echo "make kernels-sm53  compile every kernel for sm_53 (Jetson Nano) with CUDA 11.8 (fetched once per machine)"
 	@echo "make test-gpu   the GPU tests (on a CUDA host)"
 	@echo "make dist       self-contained bundle target/carry/entrollm.tgz (jlinked runtime, jars, kernels)"
 	@echo "make gpu-test-bundle  the GPU tests runnable without Maven (target/carry/entrollm-gpu-tests.tgz)"
@@ -60,6 +62,19 @@ endif
 
 include native/cudasim/cudasim.mk
 
+# The Jetson Nano compile check: every kernel for sm_53 (Maxwell) with CUDA 11.8's nvcc, which
+# native/jetson/cuda-11.8-nvcc fetches once per machine from Debian's archive into a cache outside
+# the clone. C++14 and no sm_61+ intrinsics without __CUDA_ARCH__ guards, or this fails.
+KERNELS_SM53_OUT := target/kernels-sm53
+kernels-sm53:
+	@nvcc118=$$(native/jetson/cuda-11.8-nvcc) || { echo "kernels-sm53: CUDA 11.8 could not be fetched (see above)"; exit 1; }; \
+	mkdir -p $(KERNELS_SM53_OUT); \
+	for f in $(KERNEL_SRC); do \
+	  $$nvcc118 -ccbin "$$(command -v g++)" -allow-unsupported-compiler -std=c++14 -O3 -gencode arch=compute_53,code=sm_53 \
+	    -fatbin -o $(KERNELS_SM53_OUT)/$$(basename $$f .cu).fatbin $$f || exit 1; \
+	done; \
+	echo "kernels-sm53: $(words $(KERNEL_SRC)) kernel files compiled for sm_53 with $$($$nvcc118 --version | tail -2 | head -1)"
+
 $(KERNEL_OUT)/%.fatbin: cuda-kernels/%.cu $(KERNEL_HDR)
 	@mkdir -p $(KERNEL_OUT)
 	$(NVCC) $(NVCC_FLAGS) -fatbin $(GENCODE) -o $@ $<
@@ -74,9 +89,18 @@ bin/entrollm: java/cli/src/main/sh/entrollm jars
 	cp $< $@
 	chmod +x $@
 
-# Kernels first, so the CUDA jar embeds them (and its tests check that) wherever nvcc exists.
-test: kernels
-	$(MVN) verify
+# Kernels first, so the CUDA jar embeds them (and its tests check that). Then the CUDA simulator's own
+# tests, then every test: the CPU ones, and the GPU ones on the simulator with each cuBLAS binding
+# (none may skip; the count is printed). `make test-gpu` runs the GPU tests on a real GPU.
+test: kernels kernels-sm53 cudasim-test
+	$(MVN) verify -Dentrollm.cudasim=$(abspath $(SIM_OUT))
+	@for b in bytedeco jcublas; do \
+	  d=java/cuda/target/cudasim-reports/$$b; \
+	  set -- $$(cat $$d/TEST-*.xml 2>/dev/null | sed -n 's/.*<testsuite [^>]*tests="\([0-9]*\)"[^>]*skipped="\([0-9]*\)".*/\1 \2/p' \
+	    | awk '{t+=$$1; s+=$$2} END {print t+0, s+0}'); \
+	  echo "GPU tests on the CUDA simulator ($$b cuBLAS): $$1 ran, $$2 skipped"; \
+	  if [ "$$1" = 0 ] || [ "$$2" != 0 ]; then echo "make test: GPU tests must all run on the simulator"; exit 1; fi; \
+	done
 
 # GPU tests only (JUnit tag "gpu"); they skip, saying why, where no CUDA device can be used.
 test-gpu: kernels

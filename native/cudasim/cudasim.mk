@@ -23,6 +23,8 @@ SIM_LIBS := $(SIM_OUT)/driver/libcuda.so.1 $(SIM_OUT)/driver/libcudasim-kernels.
   $(SIM_OUT)/cuda13/libcublasLt.so.13 $(SIM_OUT)/cuda13/libcudart.so.13 $(SIM_OUT)/cuda12/libcublas.so.12
 
 .PHONY: cudasim cudasim-test
+# generated translation units are kept (make would delete them as intermediates and rebuild)
+.SECONDARY:
 cudasim: $(SIM_LIBS)
 
 $(SIM_OUT)/obj/%.o: $(SIM)/src/%.cpp $(SIM_HDR)
@@ -72,3 +74,24 @@ $(eval $(call sim_blas,libcublas.so.13,cuda13,$(SIM_OUT)/obj/cublas.o,15))
 $(eval $(call sim_blas,libcublasLt.so.13,cuda13,,15))
 $(eval $(call sim_blas,libcudart.so.13,cuda13,,801))
 $(eval $(call sim_blas,libcublas.so.12,cuda12,$(SIM_OUT)/obj/cublas.o,15))
+
+# ---------------------------------------------------------------- the simulator's own tests
+SIM_TEST_OUT := $(SIM_OUT)/tests
+$(SIM_TEST_OUT)/fault_kernels.fatbin: $(SIM)/tests/fault_kernels.cu
+	@mkdir -p $(@D)
+	@test -n "$(NVCC)" || { echo "cudasim-test: nvcc not found: the simulator's tests load a real fatbin (set NVCC=...)"; exit 1; }
+	$(NVCC) -O3 -std=c++14 -fatbin -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75 -o $@ $<
+
+$(SIM_TEST_OUT)/fault_kernels.cpp: $(SIM)/tests/fault_kernels.cu $(SIM)/kernel-tu.sh
+	@mkdir -p $(@D)
+	$(SIM)/kernel-tu.sh $< > $@
+
+$(SIM_TEST_OUT)/libfault-kernels.so: $(SIM_TEST_OUT)/fault_kernels.cpp $(SIM_HDR) $(SIM_OUT)/driver/libcuda.so.1
+	$(SIM_CXX) $(SIM_KERNEL_FLAGS) -shared -o $@ $< -L$(SIM_OUT)/driver -l:libcuda.so.1 -Wl,-rpath,'$$ORIGIN/../driver'
+
+$(SIM_TEST_OUT)/sim_test: $(SIM)/tests/sim_test.cpp $(SIM_OUT)/driver/libcuda.so.1
+	@mkdir -p $(@D)
+	$(SIM_CXX) -std=c++17 -O1 -g -I$(CUDA_HOME)/include -o $@ $< -L$(SIM_OUT)/driver -l:libcuda.so.1 -Wl,-rpath,'$$ORIGIN/../driver'
+
+cudasim-test: cudasim $(SIM_TEST_OUT)/sim_test $(SIM_TEST_OUT)/libfault-kernels.so $(SIM_TEST_OUT)/fault_kernels.fatbin
+	CUDASIM_KERNELS=$(SIM_TEST_OUT)/libfault-kernels.so $(SIM_TEST_OUT)/sim_test $(SIM_TEST_OUT)/fault_kernels.fatbin

@@ -104,7 +104,9 @@ void fiber_main(void* arg) {
 
 void prepare(Runner& r, Fiber& f) {
     f.stack = r.take_stack();
-    uintptr_t top = (reinterpret_cast<uintptr_t>(f.stack) + Runner::page() + kStackBytes) & ~uintptr_t(15);
+    // Stack tops 68 KiB apart would all map to the same L1 sets: offset each by a few cache lines.
+    const uintptr_t base = reinterpret_cast<uintptr_t>(f.stack);
+    uintptr_t top = (base + Runner::page() + kStackBytes - ((base >> 12) % 31) * 128) & ~uintptr_t(15);
 #if defined(__x86_64__)
     uint64_t* frame = reinterpret_cast<uint64_t*>(top - 72);
     memset(frame, 0, 72);
@@ -147,12 +149,13 @@ const char* kind_name(int kind) {
     return kind == CUDASIM_WARP_SYNC ? "__syncwarp" : kind == CUDASIM_WARP_SHFL ? "__shfl_*_sync" : "__ballot_sync";
 }
 
-// Completes the warp collectives whose lanes have all arrived. Returns false with *fault set when a
-// collective can never complete correctly; *released tells whether any fiber may run again.
-bool resolve_warps(Runner& r, bool* released, std::string* fault) {
+// Completes the collectives of the warp starting at thread `base` whose lanes have all arrived.
+// Returns false with *fault set when one can never complete correctly; *released tells whether any
+// lane may run again.
+bool resolve_warp(Runner& r, size_t base, bool* released, std::string* fault) {
     std::vector<Fiber>& fs = r.fibers;
     const size_t n = fs.size();
-    for (size_t base = 0; base < n; base += 32) {
+    {
         const size_t lanes = std::min<size_t>(32, n - base);
         unsigned handled = 0;
         for (size_t l = 0; l < lanes; ++l) {
@@ -287,18 +290,26 @@ Result run_block(Runner& r, const LaunchSpec& l, unsigned block_linear, std::str
     }
 
     for (;;) {
-        for (Fiber& f : r.fibers) {
-            if (f.state == State::Fresh || f.state == State::Ready) resume(r, f);
+        // Warp by warp: a warp runs on through its collectives while its lanes' stacks are in cache,
+        // until every lane has exited or waits at __syncthreads (or at a collective that cannot complete).
+        for (size_t base = 0; base < n; base += 32) {
+            const size_t end = std::min(n, base + 32);
+            for (;;) {
+                for (size_t i = base; i < end; ++i) {
+                    Fiber& f = r.fibers[i];
+                    if (f.state == State::Fresh || f.state == State::Ready) resume(r, f);
+                }
+                bool released = false;
+                if (!resolve_warp(r, base, &released, message)) {
+                    for (Fiber& f : r.fibers) r.release(f);
+                    return ERROR_ILLEGAL_INSTRUCTION;
+                }
+                if (!released) break;
+            }
         }
         size_t exited = 0;
         for (const Fiber& f : r.fibers) exited += f.state == State::Exited;
         if (exited == n) return OK;
-        bool released = false;
-        if (!resolve_warps(r, &released, message)) {
-            for (Fiber& f : r.fibers) r.release(f);
-            return ERROR_ILLEGAL_INSTRUCTION;
-        }
-        if (released) continue;
         bool all_at_barrier = true;
         for (const Fiber& f : r.fibers) all_at_barrier &= f.state == State::Exited || f.state == State::AtBarrier;
         const char* site = nullptr;

@@ -16,6 +16,7 @@
 #include "memory.hpp"
 #include "pool.hpp"
 #include "profile.hpp"
+#include "profile_times.hpp"
 #include "stream.hpp"
 
 using namespace cudasim;
@@ -599,7 +600,9 @@ API cuLaunchKernel(void* function, unsigned int gx, unsigned int gy, unsigned in
     for (size_t i = 0; i < n; ++i) spec->args.push_back(spec->arg_storage.data() + offsets[i]);
     stream_submit(s, [spec] {
         std::string message;
+        const uint64_t start = profiling() ? now_nanos() : 0;
         const Result r = run_launch(*spec, &message);
+        if (start) profile_add(spec->kernel->name, now_nanos() - start);
         if (r != OK) launch_failed(r, message);
     });
     return sticky_error();
@@ -618,7 +621,11 @@ API cuGetErrorName(int error, const char** text) { return cuGetErrorString(error
 extern "C" __attribute__((visibility("default"))) int cudasim_stream_enqueue(void* stream, void (*fn)(void*), void* arg) {
     Stream* s = static_cast<Stream*>(stream);
     if (!stream_valid(s)) return ERROR_INVALID_HANDLE;
-    stream_submit(s, [fn, arg] { fn(arg); });
+    stream_submit(s, [fn, arg] {
+        const uint64_t start = profiling() ? now_nanos() : 0;
+        fn(arg);
+        if (start) profile_add("cuBLAS GEMM", now_nanos() - start);
+    });
     return OK;
 }
 

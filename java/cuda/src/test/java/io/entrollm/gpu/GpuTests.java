@@ -1,12 +1,20 @@
 package io.entrollm.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Shared set-up of the GPU tests: they skip, with the reason, where no CUDA device can be used. */
 final class GpuTests {
     private GpuTests() {}
 
+    /**
+     * The first GPU, or a skip where none can be used. Where a run must exercise the GPU path (the
+     * CUDA simulator runs of `make test` set {@code entrollm.requireGpu}), no device is a failure.
+     */
     static CudaContext openOrSkip() {
+        if (Boolean.getBoolean("entrollm.requireGpu")) {
+            assertTrue(Cuda.available(), () -> "entrollm.requireGpu is set, but no CUDA device can be used: " + Cuda.unavailableReason());
+        }
         assumeTrue(Cuda.available(), () -> "no CUDA device: " + Cuda.unavailableReason());
         return CudaContext.open(0);
     }
