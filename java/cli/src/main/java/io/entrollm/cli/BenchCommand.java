@@ -3,8 +3,8 @@ package io.entrollm.cli;
 import picocli.CommandLine.Command;
 
 /** {@code entrollm bench}: benchmarks (not tests) that print tables. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: decode throughput (decode) and end-to-end inference (infer).",
-        subcommands = {BenchDecodeCommand.class, BenchInferCommand.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: decode throughput (decode), the CPU Huffman codec (huffman) and end-to-end inference (infer).",
+        subcommands = {BenchDecodeCommand.class, BenchHuffmanCommand.class, BenchInferCommand.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

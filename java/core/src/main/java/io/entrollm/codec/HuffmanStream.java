@@ -18,7 +18,10 @@ public record HuffmanStream(HuffmanCodebook codebook, long symbolCount, int chun
     public long chunkEndBit(int c) { return c + 1 < chunkBitOffsets.length ? chunkBitOffsets[c + 1] : totalBits; }
 
     public static int chunkCount(long symbols, int chunkSymbols) {
-        return (int) ((symbols + chunkSymbols - 1) / chunkSymbols);
+        if (chunkSymbols < 1) throw new IllegalArgumentException("chunk_symbols is " + chunkSymbols + ", must be at least 1");
+        long chunks = symbols / chunkSymbols + (symbols % chunkSymbols == 0 ? 0 : 1);
+        if (chunks > Integer.MAX_VALUE) throw new IllegalArgumentException(symbols + " symbols in chunks of " + chunkSymbols + " make more than 2^31 chunks");
+        return (int) chunks;
     }
 
     public static int wordCount(long totalBits) {

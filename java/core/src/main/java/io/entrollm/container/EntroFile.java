@@ -122,6 +122,7 @@ public final class EntroFile implements AutoCloseable {
         }
         EntroFile f = new EntroFile(file, List.copyOf(sections), directory);
         f.checkDirectory();
+        f.checkCodedStructure();
         return f;
     }
 
@@ -172,6 +173,37 @@ public final class EntroFile implements AutoCloseable {
                 }
             } catch (IllegalArgumentException | ArithmeticException ex) {
                 throw FormatException.forTensor(path, e.name(), ex.getMessage());
+            }
+        }
+    }
+
+    /**
+     * What docs/FORMAT.md asks of a reader beyond the checksums, for every coded tensor: a valid
+     * codebook (lengths 0..16, a complete prefix code or one 1-bit code, as long as the directory says,
+     * codes for a non-empty tensor), a bit count every symbol can account for (1..max_code_length bits
+     * each), and a chunk index that starts at bit 0 and never decreases or passes the stream's end.
+     * Decoders then only have to check what decoding finds.
+     */
+    private void checkCodedStructure() {
+        for (EntroEntry e : directory.entries()) {
+            if (!(e instanceof EntroEntry.Coded c)) continue;
+            HuffmanCodebook book = codebook(c);
+            long n = c.elementCount();
+            if (n > 0 && book.maxLength() == 0) throw FormatException.forTensor(path(), c.name(), "invalid codebook: no codes for " + n + " symbols");
+            if (n > 0 && (c.totalBits() < n || c.totalBits() > n * book.maxLength())) {
+                throw FormatException.forTensor(path(), c.name(), "bitstream of " + c.totalBits() + " bits cannot hold " + n
+                        + " codes of 1.." + book.maxLength() + " bits");
+            }
+            MemorySegment index = sectionBytes(c.chunkIndexSection());
+            long previous = 0;
+            for (int k = 0; k < c.chunks(); k++) {
+                long start = index.getAtIndex(TensorReader.I64, k);
+                if ((k == 0 && start != 0) || start < previous || start > c.totalBits()) {
+                    throw FormatException.forTensor(path(), c.name(), "chunk index entry " + k + " is bit " + start
+                            + (k == 0 ? ", not 0" : start < previous ? ", before chunk " + (k - 1) + " at " + previous : ", past the stream's "
+                            + c.totalBits() + " bits"));
+                }
+                previous = start;
             }
         }
     }

@@ -43,7 +43,10 @@ class HuffmanCodecTest {
     }
 
     @Provide
-    Arbitrary<Case> cases() {
+    Arbitrary<Case> cases() { return anyCase(); }
+
+    /** Symbol sequences of every distribution, width, length, chunk size and code length limit (shared with HuffmanDecoderPathsTest). */
+    static Arbitrary<Case> anyCase() {
         return Combinators.combine(
                 Arbitraries.of("uniform", "constant", "two", "geometric", "gaussian"),
                 Arbitraries.integers().between(2, 8),

@@ -1,0 +1,160 @@
+package io.entrollm.codec;
+
+import io.entrollm.codec.HuffmanCodecTest.Case;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Every path of the fast decoder (four chunks in lockstep with 1- or 2-symbol tables, single lanes,
+ * the checked fallback near the end of the word array) against the reference decoder, and the inputs
+ * that used to read past the word array.
+ */
+class HuffmanDecoderPathsTest {
+
+    @Provide
+    Arbitrary<Case> cases() { return HuffmanCodecTest.anyCase(); }
+
+    @Property(tries = 200)
+    void everyPathEqualsTheReferenceDecoder(@ForAll("cases") Case c) {
+        byte[] symbols = c.symbols();
+        HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 1 << c.bits()), c.maxLength());
+        HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, c.chunkSymbols());
+        byte[] reference = new byte[symbols.length];
+        HuffmanDecoder.decodeReferenceSingleThread(stream, reference);
+        assertArrayEquals(symbols, reference);
+        for (boolean pairs : new boolean[] {false, true}) {
+            byte[] out = new byte[symbols.length];
+            HuffmanDecoder.decodeSingleThread(stream, out, pairs);
+            assertArrayEquals(reference, out, pairs ? "2-symbol table" : "1-symbol table");
+        }
+        byte[] single = new byte[symbols.length];
+        HuffmanDecoder.decodeSingleThread(stream, single);
+        assertArrayEquals(reference, single);
+        assertArrayEquals(reference, HuffmanDecoder.decode(stream));
+        assertArrayEquals(stream.words(), HuffmanEncoder.encodeSingleThread(symbols, cb, c.chunkSymbols()).words());
+        assertArrayEquals(referenceEncode(symbols, cb, stream.totalBits()), stream.words(), "the encoder's words");
+    }
+
+    /** The format's definition, one code at a time: MSB first into 32-bit words, one zero pad word. */
+    static int[] referenceEncode(byte[] symbols, HuffmanCodebook cb, long totalBits) {
+        int[] words = new int[HuffmanStream.wordCount(totalBits)];
+        long pos = 0;
+        for (byte b : symbols) {
+            int s = b & 0xFF, code = cb.code(s), len = cb.length(s);
+            for (int k = len - 1; k >= 0; k--, pos++) {
+                if ((code >>> k & 1) != 0) words[(int) (pos >>> 5)] |= 1 << (31 - (int) (pos & 31));
+            }
+        }
+        return words;
+    }
+
+    /** Chunk sizes that leave a short last chunk, odd sizes and chunks of 1..7 symbols (the lanes' tails). */
+    @Property(tries = 100)
+    void oddChunkSizesAndTails(@ForAll @IntRange(min = 1, max = 40) int chunk, @ForAll @IntRange(min = 0, max = 3000) int length,
+                               @ForAll @IntRange(min = 2, max = 8) int bits, @ForAll long seed) {
+        Case c = new Case("gaussian", bits, length, chunk, 12, seed);
+        byte[] symbols = c.symbols();
+        HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 1 << bits), 12);
+        HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, chunk);
+        for (boolean pairs : new boolean[] {false, true}) {
+            byte[] out = new byte[symbols.length];
+            HuffmanDecoder.decodeSingleThread(stream, out, pairs);
+            assertArrayEquals(symbols, out);
+        }
+    }
+
+    /** A chunk boundary moved by a few bits is reported on every path (the lane ends where the next chunk does not begin). */
+    @Property(tries = 100)
+    void movedChunkBoundariesAreRejectedOnEveryPath(@ForAll @IntRange(min = 0, max = 1_000_000) int seed) {
+        Case c = new Case("gaussian", 4, 20_000, 256, 12, seed);
+        byte[] symbols = c.symbols();
+        HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 16), 12);
+        HuffmanStream s = HuffmanEncoder.encode(symbols, cb, 256);
+        long[] offsets = s.chunkBitOffsets().clone();
+        int chunk = 1 + seed % (offsets.length - 1);
+        offsets[chunk] += 1 + seed % 5;
+        HuffmanStream moved = new HuffmanStream(cb, s.symbolCount(), s.chunkSymbols(), offsets, s.words(), s.totalBits());
+        for (boolean pairs : new boolean[] {false, true}) {
+            assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decodeSingleThread(moved, new byte[symbols.length], pairs));
+        }
+        assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decodeReferenceSingleThread(moved, new byte[symbols.length]));
+    }
+
+    /** An invalid code (only a 1-symbol codebook leaves any, and it takes the checked decoder) is found in the chunk that holds it. */
+    @Test
+    void invalidCodeInAnyChunkIsNamed() {
+        byte[] same = new byte[16 * 64];
+        Arrays.fill(same, (byte) 3);
+        HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(same, 16), 12);  // one code: "0"
+        HuffmanStream s = HuffmanEncoder.encode(same, cb, 64);
+        for (int chunk = 4; chunk < 8; chunk++) {
+            int[] words = s.words().clone();
+            long bit = s.chunkBitOffsets()[chunk] + 7;          // a 1 where only 0 is a code
+            words[(int) (bit >>> 5)] |= 1 << (31 - (int) (bit & 31));
+            HuffmanStream bad = new HuffmanStream(cb, s.symbolCount(), s.chunkSymbols(), s.chunkBitOffsets(), words, s.totalBits());
+            for (boolean pairs : new boolean[] {false, true}) {
+                HuffmanDecoder.CorruptStreamException e = assertThrows(HuffmanDecoder.CorruptStreamException.class,
+                        () -> HuffmanDecoder.decodeSingleThread(bad, new byte[same.length], pairs));
+                assertThat(e.getMessage()).isEqualTo("chunk " + chunk + " holds an invalid code at symbol 7");
+            }
+        }
+    }
+
+    /** Flipped bits inside a complete code's stream: the chunk no longer ends where the next begins, or a symbol changes (then the CRC, not the decoder, is the guard). */
+    @Property(tries = 100)
+    void flippedBitsNeverEscapeAsOtherExceptions(@ForAll @IntRange(min = 0, max = 1_000_000) int seed) {
+        Case c = new Case("gaussian", seed % 2 == 0 ? 8 : 4, 30_000, 512, 12, seed);
+        byte[] symbols = c.symbols();
+        HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 256), 12);
+        HuffmanStream s = HuffmanEncoder.encode(symbols, cb, 512);
+        int[] words = s.words().clone();
+        java.util.Random r = new java.util.Random(seed);
+        long bit = (long) (r.nextDouble() * s.totalBits());
+        words[(int) (bit >>> 5)] ^= 1 << (31 - (int) (bit & 31));
+        HuffmanStream flipped = new HuffmanStream(cb, s.symbolCount(), s.chunkSymbols(), s.chunkBitOffsets(), words, s.totalBits());
+        for (boolean pairs : new boolean[] {false, true}) {
+            byte[] fast = new byte[symbols.length], reference = new byte[symbols.length];
+            boolean fastFailed = false, referenceFailed = false;
+            try { HuffmanDecoder.decodeSingleThread(flipped, fast, pairs); } catch (HuffmanDecoder.CorruptStreamException e) { fastFailed = true; }
+            try { HuffmanDecoder.decodeReferenceSingleThread(flipped, reference); } catch (HuffmanDecoder.CorruptStreamException e) { referenceFailed = true; }
+            assertThat(fastFailed).as("fast and reference decoders agree on whether the stream is corrupt").isEqualTo(referenceFailed);
+            if (!fastFailed) assertArrayEquals(reference, fast);
+        }
+    }
+
+    /**
+     * Regression: a chunk starting at a total_bits that is a multiple of 32, and a stream of 0 bits,
+     * made the decoder read the word after the pad word (ArrayIndexOutOfBounds); both are now reported
+     * as corrupt streams.
+     */
+    @Test
+    void chunksAtTheEndOfTheStreamDoNotReadPastTheWords() {
+        byte[] symbols = new byte[64];
+        for (int i = 0; i < symbols.length; i++) symbols[i] = (byte) (i % 4);   // 2 bits each: 128 bits
+        HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 4), 12);
+        HuffmanStream s = HuffmanEncoder.encode(symbols, cb, 32);
+        assertThat(s.totalBits() % 32).isZero();
+        long[] atEnd = {0, s.totalBits()};                                       // chunk 1 starts at the last bit
+        HuffmanStream crafted = new HuffmanStream(cb, s.symbolCount(), s.chunkSymbols(), atEnd, s.words(), s.totalBits());
+        HuffmanStream empty = new HuffmanStream(cb, s.symbolCount(), s.chunkSymbols(), new long[] {0, 0}, new int[1], 0);
+        for (HuffmanStream bad : new HuffmanStream[] {crafted, empty}) {
+            assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decode(bad));
+            assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decodeReferenceSingleThread(bad, new byte[64]));
+            for (int c = 0; c < 2; c++) {
+                int chunk = c;
+                assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decodeChunkChecked(bad, chunk,
+                        cb.decodeTable(cb.maxLength()), cb.maxLength(), new byte[64]));
+            }
+        }
+    }
+}
