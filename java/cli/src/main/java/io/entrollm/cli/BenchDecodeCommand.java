@@ -16,6 +16,7 @@ import io.entrollm.gpu.DecodeBenchmark;
 import io.entrollm.gpu.OutputType;
 import io.entrollm.model.ModelSource;
 import io.entrollm.model.ModelSources;
+import io.entrollm.model.StoredTensor;
 import io.entrollm.quant.Granularity;
 import io.entrollm.quant.QuantScheme;
 import io.entrollm.tensor.DType;
@@ -100,7 +101,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                             .map(e -> (EntroEntry.Coded) e).sorted((a, b) -> Long.compare(b.elementCount(), a.elementCount()))
                             .limit(maxTensors).toList();
                     // warm every tensor up before timing any: the first one timed used to run before the JIT had compiled the decoder
-                    if (cpu) for (EntroEntry.Coded c : coded) for (int i = 0; i < warmup; i++) HuffmanDecoder.decode(f.stream(c));
+                    if (cpu) for (EntroEntry.Coded c : coded) for (int i = 0; i < warmup; i++) HuffmanDecoder.decode(((StoredTensor.Coded) f.stored(c)).stream());
                     for (EntroEntry.Coded c : coded) rows.add(measure(f, c, cpu, ctx));
                 }
             }
@@ -130,7 +131,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
     private Row measure(EntroFile f, EntroEntry.Coded c, boolean cpu, CudaContext ctx) {
         double cpuMs = Double.NaN, cpuGBps = Double.NaN;
         if (cpu) {
-            HuffmanStream stream = f.stream(c);
+            HuffmanStream stream = ((StoredTensor.Coded) f.stored(c)).stream();
             for (int i = 0; i < warmup; i++) HuffmanDecoder.decode(stream);
             double[] ms = new double[repeats];
             for (int i = 0; i < repeats; i++) {
@@ -141,7 +142,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
             cpuMs = DecodeBenchmark.median(ms);
             cpuGBps = c.elementCount() / (cpuMs / 1e3) / 1e9;
         }
-        DecodeBenchmark.Result gpu = ctx == null ? null : DecodeBenchmark.run(ctx, f, c, OutputType.BF16, warmup, repeats);
+        DecodeBenchmark.Result gpu = ctx == null ? null : DecodeBenchmark.run(ctx, (StoredTensor.Coded) f.stored(c), OutputType.BF16, warmup, repeats);
         long coded = f.sections().get(c.bitstreamSection()).length() + f.sections().get(c.chunkIndexSection()).length()
                 + f.sections().get(c.codebookSection()).length() + f.sections().get(c.paramsSection()).length();
         return new Row(c.name(), c.bits(), c.elementCount(), coded, cpuMs, cpuGBps, gpu);

@@ -10,8 +10,10 @@ import io.entrollm.gpu.CudaContext;
 import io.entrollm.gpu.DecodeBenchmark;
 import io.entrollm.gpu.LayerTimeline;
 import io.entrollm.gpu.LlamaGpu;
+import io.entrollm.infer.CpuCausalLm;
 import io.entrollm.infer.Generator;
 import io.entrollm.infer.LanguageModel;
+import io.entrollm.infer.LlamaWeights;
 import io.entrollm.infer.Sampler;
 import io.entrollm.io.AtomicFile;
 import io.entrollm.model.ModelSource;
@@ -58,6 +60,9 @@ final class BenchInferCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu. Default: ${DEFAULT-VALUE}.")
     String device;
 
+    @Option(names = "--threads", defaultValue = "0", description = "CPU threads for --device cpu (0: every core). Default: ${DEFAULT-VALUE}.")
+    int threads;
+
     @Option(names = "--modes", split = ",", defaultValue = "decoded,compressed,streamed",
             description = "GPU residency modes. Default: ${DEFAULT-VALUE}.")
     List<String> modes;
@@ -103,7 +108,7 @@ final class BenchInferCommand implements Callable<Integer> {
     record Row(String model, boolean synthetic, String format, String mode, String device, long weightBytes, long layerBytesPerToken,
                long headBytesPerToken,
                double ppTokPerSec, double ppSpread, double tgTokPerSec, double tgSpread, double decodeGBps, double h2dGBps,
-               long gpuMemoryBytes, long plannedGpuBytes) {}
+               long gpuMemoryBytes, long plannedGpuBytes, long residentBytes) {}
 
     @Override
     public Integer call() throws Exception {
@@ -226,11 +231,14 @@ final class BenchInferCommand implements Callable<Integer> {
             // a fixed pseudo-random prompt of exactly --prompt-tokens ids; generation never stops early at EOS
             for (int i = 0; i < prompt.length; i++) prompt[i] = 3 + (int) ((i * 7919L) % (lm.config().vocabSize() - 3));
             if (device.equals("cpu")) {
-                try (LanguageModel.Session s = lm.openCpuSession()) {
+                // the CPU computes from the stored form: a token reads the layers' matrices as stored (int8/int4 symbols, bf16, ...)
+                CpuCausalLm cpu = new CpuCausalLm(LlamaWeights.loadStored(lm.source()), threads);
+                try (LanguageModel.Session s = lm.openSession(cpu)) {
                     double[][] t = repeat(s, prompt);
-                    return new Row(name, synthetic, format, "decoded", s.device(), sizeOf(file), fp.layerBytesPerToken(ResidencyMode.DECODED),
-                            fp.headReadBytes(),
-                            DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]), Double.NaN, Double.NaN, 0, 0);
+                    return new Row(name, synthetic, format, "stored", s.device() + " (" + cpu.threads() + " threads)", sizeOf(file),
+                            cpu.weights().layerMatrixBytes(), cpu.weights().headBytes(),
+                            DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]), Double.NaN, Double.NaN, 0, 0,
+                            io.entrollm.residency.HostMemory.residentBytes().orElse(0));
                 }
             }
             try (CudaContext ctx = CudaContext.open(0)) {
@@ -250,7 +258,8 @@ final class BenchInferCommand implements Callable<Integer> {
                     return new Row(name, synthetic, format, label(mode, from), s.device(), sizeOf(file),
                             fp.layerBytesPerToken(mode), fp.headReadBytes(), DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]),
                             LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.DECODE),
-                            LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.COPY), used, planned);
+                            LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.COPY), used, planned,
+                            io.entrollm.residency.HostMemory.residentBytes().orElse(0));
                 }
             }
         }
@@ -300,35 +309,37 @@ final class BenchInferCommand implements Callable<Integer> {
 
     private String markdown(List<Row> rows, String gpu, List<String> skipped) {
         StringBuilder b = new StringBuilder(header(gpu)).append("\n\n");
-        b.append("| model | format | mode | device | file MB | layer MB / token | pp tok/s (spread) | tg tok/s (spread) | decode GB/s | H2D GB/s | GPU MB used (planned) |\n");
-        b.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        b.append("| model | format | mode | device | file MB | layer MB / token | pp tok/s (spread) | tg tok/s (spread) | decode GB/s | H2D GB/s | GPU MB used (planned) | RSS MB |\n");
+        b.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
-            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %.1f (%.1f) | %.1f (%.1f) | %s | %s | %s |%n",
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %.1f (%.1f) | %.1f (%.1f) | %s | %s | %s | %.0f |%n",
                     r.model() + (r.synthetic() ? " (synthetic)" : ""), r.format(), r.mode(), r.device(), r.weightBytes() / 1e6,
                     r.layerBytesPerToken() / 1e6, r.ppTokPerSec(), r.ppSpread(), r.tgTokPerSec(), r.tgSpread(), gbps(r.decodeGBps()), gbps(r.h2dGBps()),
-                    r.plannedGpuBytes() == 0 ? "-" : String.format(Locale.ROOT, "%.1f (%.1f)", r.gpuMemoryBytes() / 1e6, r.plannedGpuBytes() / 1e6)));
+                    r.plannedGpuBytes() == 0 ? "-" : String.format(Locale.ROOT, "%.1f (%.1f)", r.gpuMemoryBytes() / 1e6, r.plannedGpuBytes() / 1e6),
+                    r.residentBytes() / 1e6));
         }
         if (rows.stream().anyMatch(Row::synthetic)) {
             b.append("\n(synthetic): a real model's shapes, values resampled per role from a trained donor (entrollm synth): sizes and matmuls are "
                     + "the real model's; entropy, so coded size and bytes moved, are the donor's.\n");
         }
-        b.append("\nlayer MB / token: the decoder layers' weights one token moves: decoded float32 read from memory (decoded), stored bytes read by "
-                + "the decoder (compressed) or copied from the host (streamed); each token also reads the final norm and head, decoded, in every mode");
+        b.append("\nlayer MB / token: the decoder layers' weights one token moves: on the CPU the matrices as computed from (stored: int8/int4 "
+                + "symbols, bf16; Huffman decoded once at load); on the GPU decoded float32 read from memory (decoded), stored bytes read by "
+                + "the decoder (compressed) or copied from the host (streamed); each token also reads the head");
         rows.stream().map(r -> r.model() + " " + String.format(Locale.ROOT, "%.2f", r.headBytesPerToken() / 1e6) + " MB").distinct()
                 .reduce((x, y) -> x + ", " + y).ifPresent(h -> b.append(" (").append(h).append(')'));
-        b.append(".\ndecode GB/s and H2D GB/s: stored bytes decoded / copied per second of decode / copy busy time during one generated token (CUDA events).\n");
+        b.append(".\nRSS MB: the benchmark process's resident memory after the row (it holds one model at a time).\ndecode GB/s and H2D GB/s: stored bytes decoded / copied per second of decode / copy busy time during one generated token (CUDA events).\n");
         if (!skipped.isEmpty()) b.append("\nskipped, over the GPU memory budget: ").append(String.join("; ", skipped)).append('\n');
         return b.toString();
     }
 
     private static String csv(List<Row> rows) {
         StringBuilder b = new StringBuilder("model,synthetic,format,mode,device,file_bytes,layer_bytes_per_token,head_bytes_per_token,pp_tok_s,pp_spread,tg_tok_s,tg_spread,"
-                + "decode_gb_s,h2d_gb_s,gpu_memory_bytes,planned_gpu_bytes\n");
+                + "decode_gb_s,h2d_gb_s,gpu_memory_bytes,planned_gpu_bytes,resident_bytes\n");
         for (Row r : rows) {
             b.append(String.join(",", r.model(), Boolean.toString(r.synthetic()), r.format(), r.mode(), '"' + r.device() + '"',
                     Long.toString(r.weightBytes()), Long.toString(r.layerBytesPerToken()), Long.toString(r.headBytesPerToken()), Double.toString(r.ppTokPerSec()), Double.toString(r.ppSpread()),
                     Double.toString(r.tgTokPerSec()), Double.toString(r.tgSpread()), Double.toString(r.decodeGBps()), Double.toString(r.h2dGBps()),
-                    Long.toString(r.gpuMemoryBytes()), Long.toString(r.plannedGpuBytes()))).append('\n');
+                    Long.toString(r.gpuMemoryBytes()), Long.toString(r.plannedGpuBytes()), Long.toString(r.residentBytes()))).append('\n');
         }
         return b.toString();
     }

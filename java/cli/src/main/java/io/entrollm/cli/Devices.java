@@ -15,6 +15,10 @@ final class Devices {
     @picocli.CommandLine.Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu. Default: ${DEFAULT-VALUE}.")
     String device;
 
+    @picocli.CommandLine.Option(names = "--threads", defaultValue = "0",
+            description = "CPU threads for --device cpu (0: every core). Default: ${DEFAULT-VALUE}.")
+    int threads;
+
     @picocli.CommandLine.Option(names = "--residency", defaultValue = "auto",
             description = "GPU weight residency: decoded, compressed (stored weights on the GPU, decoded per layer), streamed (stored weights in pinned host memory, copied and decoded a layer ahead), or auto. Default: ${DEFAULT-VALUE}.")
     String residency;
@@ -39,10 +43,11 @@ final class Devices {
             throw new IllegalArgumentException("--stream-from must be auto, host or storage, not '" + streamFrom + "'");
         }
         if (device.equalsIgnoreCase("cpu") || !auto) {
-            return open(lm, device, residency, gpuMemoryBudget, auto ? StreamSource.HOST : streamSource(streamFrom), contextTokens, batchTokens, log);
+            return open(lm, device, threads, residency, gpuMemoryBudget, auto ? StreamSource.HOST : streamSource(streamFrom), contextTokens,
+                    batchTokens, log);
         }
         // auto: decided only if the mode turns out to be streamed
-        return open(lm, device, residency, gpuMemoryBudget, null, contextTokens, batchTokens, log);
+        return open(lm, device, threads, residency, gpuMemoryBudget, null, contextTokens, batchTokens, log);
     }
 
     static StreamSource streamSource(String s) {
@@ -59,16 +64,17 @@ final class Devices {
      * on {@code log}). A null {@code streamFrom} lets the streamed mode pick its source from the host's
      * available memory ({@link io.entrollm.residency.HostMemory}).
      */
-    static LanguageModel.Session open(LanguageModel lm, String device, String residency, String budget, StreamSource streamFrom, int contextTokens,
-                                      int batchTokens, PrintWriter log) {
+    static LanguageModel.Session open(LanguageModel lm, String device, int threads, String residency, String budget, StreamSource streamFrom,
+                                      int contextTokens, int batchTokens, PrintWriter log) {
         return switch (device.toLowerCase(java.util.Locale.ROOT)) {
             case "cpu" -> {
                 if (!residency.equals("auto") || budget != null || (streamFrom != null && streamFrom != StreamSource.HOST)) {
                     throw new IllegalArgumentException("--residency, --gpu-memory-budget and --stream-from apply to --device gpu");
                 }
-                yield lm.openCpuSession();
+                yield lm.openCpuSession(threads);
             }
             case "gpu" -> {
+                if (threads != 0) throw new IllegalArgumentException("--threads applies to --device cpu");
                 // sized once, and only if a decision needs it
                 ModelFootprint[] fp = new ModelFootprint[1];
                 java.util.function.Supplier<ModelFootprint> footprint = () -> fp[0] != null ? fp[0]

@@ -1,6 +1,6 @@
 package io.entrollm.cli;
 
-import io.entrollm.model.SyntheticModels;
+import io.entrollm.synthetic.SyntheticModels;
 import io.entrollm.tensor.DType;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
@@ -68,9 +68,9 @@ final class SynthCommand implements Callable<Integer> {
         if (layers != null) p = p.withLayers(layers);
         DType t = DType.parse(dtype);
         if (!Files.exists(like)) throw new java.nio.file.NoSuchFileException(like.toString(), null, "the donor model for --like (run from the repository root, or pass --like MODEL)");
-        io.entrollm.model.Donor donor;
+        io.entrollm.synthetic.Donor donor;
         try (io.entrollm.model.ModelSource s = io.entrollm.model.ModelSources.openHuggingFace(like)) {
-            donor = io.entrollm.model.Donor.of(s);
+            donor = io.entrollm.synthetic.Donor.of(s);
         }
         var names = SyntheticModels.tensorNames(p, new ArrayList<>());
         long start = System.nanoTime();

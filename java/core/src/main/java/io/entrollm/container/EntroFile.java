@@ -1,8 +1,8 @@
 package io.entrollm.container;
 
 import io.entrollm.codec.HuffmanCodebook;
-import io.entrollm.codec.HuffmanDecoder;
 import io.entrollm.codec.HuffmanStream;
+import io.entrollm.model.StoredTensor;
 import io.entrollm.container.EntroLayout.Section;
 import io.entrollm.container.EntroLayout.SectionKind;
 import io.entrollm.format.FormatException;
@@ -264,62 +264,20 @@ public final class EntroFile implements AutoCloseable {
         }
     }
 
-    public HuffmanStream stream(EntroEntry.Coded c) {
-        MemorySegment index = sectionBytes(c.chunkIndexSection());
-        long[] offsets = index.toArray(TensorReader.I64);
-        int[] words = sectionBytes(c.bitstreamSection()).toArray(TensorReader.I32);
-        return new HuffmanStream(codebook(c), c.elementCount(), c.chunkSymbols(), offsets, words, c.totalBits());
-    }
-
-    /** Scales (and, for asym, zeros) of a quantized tensor. */
-    public float[][] params(EntroEntry.Quantized c) {
-        float[] all = sectionBytes(c.paramsSection()).toArray(TensorReader.F32);
-        int g = (int) c.groups();
-        return new float[][] {Arrays.copyOf(all, g), c.scheme() == AppliedScheme.ASYM ? Arrays.copyOfRange(all, g, 2 * g) : new float[0]};
-    }
-
-    /** The integer symbols of a quantized tensor: unpacked, or Huffman-decoded on all cores. */
-    public byte[] symbols(EntroEntry.Quantized q) {
-        return switch (q) {
-            case EntroEntry.Coded c -> decodeSymbols(c);
-            case EntroEntry.Packed p -> {
-                byte[] packed = sectionBytes(p.packedSection()).toArray(ValueLayout.JAVA_BYTE);
-                byte[] symbols = io.entrollm.codec.SymbolPacking.unpack(packed, p.bits(), Math.toIntExact(p.elementCount()));
-                int limit = 1 << p.bits();
-                for (byte b : symbols) {
-                    if ((b & 0xFF) >= limit) throw FormatException.forTensor(path(), p.name(), "packed symbol " + (b & 0xFF) + " exceeds " + p.bits() + " bits");
-                }
-                yield symbols;
-            }
+    /** Tensor {@code e} in its stored form: slices of the mapping, valid while this file is open. */
+    public StoredTensor stored(EntroEntry e) {
+        return switch (e) {
+            case EntroEntry.Raw r -> StoredTensor.of(rawTensor(r));
+            case EntroEntry.Coded c -> new StoredTensor.Coded(path(), c.name(), c.shape(), c.sourceDtype(), c.bits(), c.scheme(), c.granularity(),
+                    c.groupSize(), c.sign(), sectionBytes(c.paramsSection()), codebook(c), c.chunkSymbols(), c.totalBits(),
+                    sectionBytes(c.chunkIndexSection()), sectionBytes(c.bitstreamSection()));
+            case EntroEntry.Packed p -> new StoredTensor.Packed(path(), p.name(), p.shape(), p.sourceDtype(), p.bits(), p.scheme(), p.granularity(),
+                    p.groupSize(), p.sign(), sectionBytes(p.paramsSection()), sectionBytes(p.packedSection()));
         };
     }
 
-    /** The integer symbols of a coded tensor, decoded on all cores. */
-    public byte[] decodeSymbols(EntroEntry.Coded c) {
-        try {
-            byte[] symbols = HuffmanDecoder.decode(stream(c));
-            int limit = 1 << c.bits();
-            for (byte s : symbols) {
-                if ((s & 0xFF) >= limit) throw new HuffmanDecoder.CorruptStreamException("symbol " + (s & 0xFF) + " exceeds " + c.bits() + " bits");
-            }
-            return symbols;
-        } catch (HuffmanDecoder.CorruptStreamException e) {
-            throw FormatException.forTensor(path(), c.name(), "corrupt bitstream: " + e.getMessage());
-        }
-    }
-
-    /** The dequantized weights of a quantized tensor (float32, the reference formulas). */
-    public float[] dequantize(EntroEntry.Quantized c) {
-        byte[] symbols = symbols(c);
-        float[][] p = params(c);
-        float[] out = new float[symbols.length];
-        int parts = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors() * 4, symbols.length / 65536));
-        java.util.stream.IntStream.range(0, parts).parallel().forEach(k -> {
-            int from = (int) ((long) symbols.length * k / parts), to = (int) ((long) symbols.length * (k + 1) / parts);
-            Quantizer.dequantizeInto(c.scheme(), c.bits(), symbols, from, to, p[0], p[1], c.sign(), c.groupSize(), out);
-        });
-        return out;
-    }
+    /** The entry named {@code name}. */
+    public Optional<EntroEntry> entry(String name) { return entries().stream().filter(e -> e.name().equals(name)).findFirst(); }
 
     @Override
     public void close() { file.close(); }

@@ -3,6 +3,7 @@ package io.entrollm.container;
 import io.entrollm.model.ModelConfig;
 import io.entrollm.model.ModelSource;
 import io.entrollm.model.ModelSources;
+import io.entrollm.model.StoredTensor;
 import io.entrollm.tensor.DType;
 import io.entrollm.tensor.Tensor;
 
@@ -47,6 +48,12 @@ public final class EntroModel implements ModelSource {
         return file.entries().stream().filter(e -> e.name().equals(name)).findFirst().map(EntroEntry::shape);
     }
 
+    /** Coded and packed tensors in their stored form (no decoding); raw ones as slices of the mapping. */
+    @Override
+    public StoredTensor stored(String name) {
+        return file.stored(file.entry(name).orElseThrow(() -> new IllegalArgumentException(path() + ": no tensor named '" + name + "'")));
+    }
+
     @Override
     public synchronized List<Tensor> tensors() {
         if (decoded == null) {
@@ -55,7 +62,7 @@ public final class EntroModel implements ModelSource {
                 out.add(switch (e) {
                     case EntroEntry.Raw r -> file.rawTensor(r);
                     case EntroEntry.Quantized c -> {
-                        float[] w = file.dequantize(c);
+                        float[] w = file.stored(c).dequantize();
                         MemorySegment seg = arena.allocate(4L * w.length, 64);
                         MemorySegment.copy(w, 0, seg, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, w.length);
                         yield new Tensor(c.name(), DType.F32, c.shape(), seg);

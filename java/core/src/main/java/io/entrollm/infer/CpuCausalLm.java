@@ -2,12 +2,29 @@ package io.entrollm.infer;
 
 import io.entrollm.model.ModelConfig;
 
-/** The CPU reference path as a {@link CausalLm}: {@link LlamaCpu} with its KV cache. */
+/**
+ * The CPU path as a {@link CausalLm}: {@link LlamaCpu} with its KV cache and worker threads. It owns
+ * the weights and the workers: closing it frees both.
+ */
 public final class CpuCausalLm implements CausalLm {
+    private final LlamaWeights weights;
+    private final Workers workers;
     private final LlamaCpu model;
     private KvCache cache;
 
-    public CpuCausalLm(LlamaWeights weights) { this.model = new LlamaCpu(weights); }
+    /** On every core. */
+    public CpuCausalLm(LlamaWeights weights) { this(weights, 0); }
+
+    /** On {@code threads} cores (0: all). */
+    public CpuCausalLm(LlamaWeights weights, int threads) {
+        this.weights = weights;
+        this.workers = Workers.of(threads);
+        this.model = new LlamaCpu(weights, workers);
+    }
+
+    public LlamaWeights weights() { return weights; }
+
+    public int threads() { return workers.threads(); }
 
     @Override public ModelConfig config() { return model.config(); }
 
@@ -24,5 +41,10 @@ public final class CpuCausalLm implements CausalLm {
         return model.forward(tokens, pos0, cache, logitRows);
     }
 
-    @Override public void close() { cache = null; }
+    @Override
+    public void close() {
+        cache = null;
+        workers.close();
+        weights.close();
+    }
 }

@@ -1,9 +1,7 @@
 package io.entrollm.infer;
 
-import io.entrollm.container.EntroEntry;
-import io.entrollm.container.EntroModel;
-import io.entrollm.model.HuggingFaceView;
 import io.entrollm.model.ModelSource;
+import io.entrollm.model.StoredTensor;
 import io.entrollm.tensor.Tensor;
 import io.entrollm.tensor.TensorReader;
 
@@ -29,15 +27,12 @@ public final class EmbeddingRows {
     /** A host-side reader for {@code source}'s embedding, or empty when it belongs on the GPU. */
     public static Optional<EmbeddingRows> of(ModelSource source, LlamaLayout layout) {
         if (layout.embedding.tensor().equals(layout.lmHead.tensor())) return Optional.empty();
-        ModelSource inner = source instanceof HuggingFaceView v ? v.unwrap() : source;
-        Tensor table;
-        if (inner instanceof EntroModel m) {
-            EntroEntry e = m.file().entries().stream().filter(x -> x.name().equals(layout.embedding.tensor())).findFirst().orElseThrow();
-            if (!(e instanceof EntroEntry.Raw raw)) return Optional.empty();
-            table = m.file().rawTensor(raw);
-        } else {
-            table = source.tensor(layout.embedding.tensor());
-        }
+        Tensor table = switch (source.stored(layout.embedding.tensor())) {
+            case StoredTensor.Raw r -> r.tensor();
+            case StoredTensor.GgmlBlocks g -> g.tensor();
+            case StoredTensor.Quantized q -> null;
+        };
+        if (table == null) return Optional.empty();
         int dim = layout.config.hiddenSize();
         if (table.dtype().isBlockQuantized() && dim % table.dtype().blockElements() != 0) return Optional.empty();
         return Optional.of(new EmbeddingRows(table, dim));

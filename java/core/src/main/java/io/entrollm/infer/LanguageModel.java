@@ -46,9 +46,8 @@ public final class LanguageModel implements AutoCloseable {
     /** tokenizer.json when the source has one, else a GGUF file's tokenizer.ggml.* vocabulary. */
     private static Tokenizer tokenizerOf(ModelSource source) {
         if (source.tokenizerJson().isPresent()) return ByteLevelBpeTokenizer.fromJson(source.tokenizerJson().get());
-        ModelSource inner = source instanceof io.entrollm.model.HuggingFaceView v ? v.unwrap() : source;
-        if (inner instanceof io.entrollm.model.GgufModel g) return io.entrollm.tokenizer.GgufTokenizers.fromMetadata(g.file());
-        throw new IllegalArgumentException(source.path() + ": carries no tokenizer (no tokenizer.json beside the weights)");
+        return source.gguf().map(io.entrollm.tokenizer.GgufTokenizers::fromMetadata).orElseThrow(() -> new IllegalArgumentException(
+                source.path() + ": carries no tokenizer (no tokenizer.json beside the weights)"));
     }
 
     public ModelConfig config() { return source.config().orElseThrow(); }
@@ -59,8 +58,14 @@ public final class LanguageModel implements AutoCloseable {
 
     public Set<Integer> eosTokens() { return new HashSet<>(config().eosTokenIds()); }
 
-    /** A CPU session: float32 copies of the weights, the Java reference forward pass. */
-    public Session openCpuSession() { return new Session(new CpuCausalLm(LlamaWeights.load(source))); }
+    /** A CPU session on every core, computing from the stored form of the weights. */
+    public Session openCpuSession() { return openCpuSession(0); }
+
+    /** A CPU session on {@code threads} cores (0: all), computing from the stored form of the weights. */
+    public Session openCpuSession(int threads) { return new Session(new CpuCausalLm(LlamaWeights.loadStored(source), threads)); }
+
+    /** A CPU session on float32 copies of every weight: the reference the other paths are checked against. */
+    public Session openReferenceCpuSession() { return new Session(new CpuCausalLm(LlamaWeights.load(source))); }
 
     /** A session on another implementation (the GPU module supplies one); the session closes it. */
     public Session openSession(CausalLm model) { return new Session(model); }

@@ -2,23 +2,24 @@ package io.entrollm.infer;
 
 import io.entrollm.model.ModelConfig;
 
-import java.util.stream.IntStream;
-
 /**
- * The CPU reference forward pass of Llama-family decoders, float32 throughout (as Hugging Face
- * transformers computes in fp32): RMSNorm, RoPE, grouped-query attention over a KV cache, SwiGLU
- * MLP, tied or untied head. Several tokens are processed at once (prompt prefill, perplexity
- * windows), which turns the matrix-vector products into matrix-matrix products.
+ * The CPU forward pass of Llama-family decoders, float32 activations (as Hugging Face transformers
+ * computes in fp32): RMSNorm, RoPE, grouped-query attention over a KV cache, SwiGLU MLP, tied or
+ * untied head. The matrices are {@link Linear}s: float32 copies for the reference, or their stored
+ * form ({@link LlamaWeights#loadStored}). Several tokens are processed at once (prompt prefill,
+ * perplexity windows), which turns the matrix-vector products into matrix-matrix products.
  */
 public final class LlamaCpu {
     private final LlamaWeights w;
     private final ModelConfig c;
     private final Rope rope;
+    private final Workers workers;
 
-    public LlamaCpu(LlamaWeights weights) {
+    public LlamaCpu(LlamaWeights weights, Workers workers) {
         this.w = weights;
         this.c = weights.config;
         this.rope = new Rope(c);
+        this.workers = workers;
     }
 
     public ModelConfig config() { return c; }
@@ -35,7 +36,7 @@ public final class LlamaCpu {
         for (int t = 0; t < T; t++) {
             int tok = tokens[t];
             if (tok < 0 || tok >= c.vocabSize()) throw new IllegalArgumentException("token id " + tok + " outside the vocabulary");
-            System.arraycopy(w.embedding, tok * dim, x, t * dim, dim);
+            w.embedding.row(tok, x, t * dim);
         }
         float[] xb = new float[T * dim], q = new float[T * qDim], k = new float[T * kvDim], v = new float[T * kvDim];
         float[] att = new float[T * qDim], o = new float[T * dim];
@@ -43,9 +44,9 @@ public final class LlamaCpu {
         for (int l = 0; l < c.numLayers(); l++) {
             LlamaWeights.Layer L = w.layers[l];
             VectorMath.rmsNorm(x, T, dim, L.attnNorm(), c.rmsNormEps(), xb);
-            VectorMath.matmul(xb, T, dim, L.wq(), L.bq(), qDim, q);
-            VectorMath.matmul(xb, T, dim, L.wk(), L.bk(), kvDim, k);
-            VectorMath.matmul(xb, T, dim, L.wv(), L.bv(), kvDim, v);
+            L.wq().apply(xb, T, L.bq(), q, workers);
+            L.wk().apply(xb, T, L.bk(), k, workers);
+            L.wv().apply(xb, T, L.bv(), v, workers);
             for (int t = 0; t < T; t++) {
                 rope.apply(q, t * qDim, c.numHeads(), pos0 + t);
                 rope.apply(k, t * kvDim, c.numKvHeads(), pos0 + t);
@@ -53,17 +54,17 @@ public final class LlamaCpu {
             System.arraycopy(k, 0, cache.keys[l], pos0 * kvDim, T * kvDim);
             System.arraycopy(v, 0, cache.values[l], pos0 * kvDim, T * kvDim);
             attention(q, cache.keys[l], cache.values[l], T, pos0, att);
-            VectorMath.matmul(att, T, qDim, L.wo(), L.bo(), dim, o);
+            L.wo().apply(att, T, L.bo(), o, workers);
             for (int i = 0; i < x.length; i++) x[i] += o[i];
 
             VectorMath.rmsNorm(x, T, dim, L.ffnNorm(), c.rmsNormEps(), xb);
-            VectorMath.matmul(xb, T, dim, L.wGate(), null, ffn, gate);
-            VectorMath.matmul(xb, T, dim, L.wUp(), null, ffn, up);
+            L.wGate().apply(xb, T, null, gate, workers);
+            L.wUp().apply(xb, T, null, up, workers);
             for (int i = 0; i < gate.length; i++) {
                 float g = gate[i];
                 gate[i] = g / (1f + (float) Math.exp(-g)) * up[i]; // silu(gate) * up
             }
-            VectorMath.matmul(gate, T, ffn, L.wDown(), null, dim, o);
+            L.wDown().apply(gate, T, null, o, workers);
             for (int i = 0; i < x.length; i++) x[i] += o[i];
         }
         float[] last = new float[logitRows * dim];
@@ -71,7 +72,7 @@ public final class LlamaCpu {
         float[] normed = new float[logitRows * dim];
         VectorMath.rmsNorm(last, logitRows, dim, w.finalNorm, c.rmsNormEps(), normed);
         float[] logits = new float[logitRows * c.vocabSize()];
-        VectorMath.matmul(normed, logitRows, dim, w.lmHead, null, c.vocabSize(), logits);
+        w.lmHead.apply(normed, logitRows, null, logits, workers);
         return logits;
     }
 
@@ -79,7 +80,7 @@ public final class LlamaCpu {
     private void attention(float[] q, float[] keys, float[] values, int T, int pos0, float[] out) {
         int hd = c.headDim(), qDim = c.qDim(), kvDim = c.kvDim(), heads = c.numHeads(), group = c.kvGroupSize();
         float scale = (float) (1.0 / Math.sqrt(hd));
-        IntStream.range(0, T * heads).parallel().forEach(th -> {
+        workers.forEach(T * heads, th -> {
             int t = th / heads, h = th % heads, kvh = h / group, n = pos0 + t + 1;
             float[] scores = new float[n];
             for (int s = 0; s < n; s++) scores[s] = VectorMath.dot(q, t * qDim + h * hd, keys, s * kvDim + kvh * hd, hd) * scale;

@@ -1,53 +1,120 @@
 package io.entrollm.infer;
 
+import io.entrollm.infer.kernels.StoredLinears;
 import io.entrollm.model.ModelConfig;
 import io.entrollm.model.ModelSource;
+import io.entrollm.tensor.DType;
 import io.entrollm.tensor.TensorReader;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Float32 copies of a Llama-family model's weights for the CPU path, resolved through
- * {@link LlamaLayout} from any source with Hugging Face names (open it with
- * {@code ModelSources.openHuggingFace}).
+ * A Llama-family model's weights for the CPU path, resolved through {@link LlamaLayout} from any source
+ * with Hugging Face names (open it with {@code ModelSources.openHuggingFace}), in one of two forms:
+ * <ul>
+ *   <li>{@link #load}: float32 copies of everything, the reference the other paths are checked against;</li>
+ *   <li>{@link #loadStored}: matrices computed from their stored form ({@link StoredLinears}: bf16, int8/int4
+ *       symbols, GGML blocks in place; Huffman decoded once into packed symbols), so memory and bandwidth
+ *       follow the stored bits.</li>
+ * </ul>
+ * Norms and biases are float32 in both. Close it to free what {@code loadStored} decoded.
  */
-public final class LlamaWeights {
-    /** One decoder layer; matrices are {@code [out, in]} row-major, biases may be null. */
-    public record Layer(float[] attnNorm, float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv,
-                        float[] wo, float[] bo, float[] ffnNorm, float[] wGate, float[] wUp, float[] wDown) {}
+public final class LlamaWeights implements AutoCloseable {
+    /** One decoder layer; matrices are {@code [out, in]}, biases may be null. */
+    public record Layer(float[] attnNorm, Linear wq, float[] bq, Linear wk, float[] bk, Linear wv, float[] bv,
+                        Linear wo, float[] bo, float[] ffnNorm, Linear wGate, Linear wUp, Linear wDown) {}
 
     public final ModelConfig config;
-    public final float[] embedding;   // (vocab, dim)
+    public final Linear embedding;    // (vocab, dim), read a row at a time
     public final Layer[] layers;
     public final float[] finalNorm;   // (dim)
-    public final float[] lmHead;      // (vocab, dim); the embedding itself when tied
+    public final Linear lmHead;       // (vocab, dim); the embedding itself when tied
+    private final Arena arena;
 
-    private LlamaWeights(ModelConfig config, float[] embedding, Layer[] layers, float[] finalNorm, float[] lmHead) {
+    private LlamaWeights(ModelConfig config, Linear embedding, Layer[] layers, float[] finalNorm, Linear lmHead, Arena arena) {
         this.config = config;
         this.embedding = embedding;
         this.layers = layers;
         this.finalNorm = finalNorm;
         this.lmHead = lmHead;
+        this.arena = arena;
     }
 
+    /** Float32 copies of every weight (the reference forward pass's input). */
     public static LlamaWeights load(ModelSource source) {
         LlamaLayout layout = LlamaLayout.of(source);
         Map<String, float[]> whole = new HashMap<>(); // each tensor converted once, fused ones included
-        java.util.function.Function<LlamaLayout.WeightRef, float[]> get = ref -> {
+        java.util.function.Function<LlamaLayout.WeightRef, float[]> floats = floats(whole, n -> TensorReader.toFloats(source.tensor(n)));
+        java.util.function.Function<LlamaLayout.WeightRef, Linear> matrix = ref -> new io.entrollm.infer.kernels.FloatLinear(
+                MemorySegment.ofArray(floats.apply(ref)), DType.F32, Math.toIntExact(ref.rows()), Math.toIntExact(ref.cols()), 0);
+        return build(layout, floats, matrix, null);
+    }
+
+    /** Matrices from their stored form (decoded ones live off-heap until {@link #close}); norms and biases as float32. */
+    public static LlamaWeights loadStored(ModelSource source) {
+        LlamaLayout layout = LlamaLayout.of(source);
+        Arena arena = Arena.ofShared();
+        try {
+            StoredLinears linears = new StoredLinears(arena);
+            java.util.function.Function<LlamaLayout.WeightRef, Linear> matrix = ref -> linears.of(source.stored(ref.tensor()), ref.rowOffset(), ref.rows());
+            // norms and biases through stored(): a .entro source's tensors() would dequantize every matrix
+            return build(layout, floats(new HashMap<>(), n -> source.stored(n).dequantize()), matrix, arena);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** A reference's float32 values, each tensor converted once by {@code convert} (fused ones included). */
+    private static java.util.function.Function<LlamaLayout.WeightRef, float[]> floats(Map<String, float[]> whole,
+                                                                                     java.util.function.Function<String, float[]> convert) {
+        return ref -> {
             if (ref == null) return null;
-            float[] all = whole.computeIfAbsent(ref.tensor(), n -> TensorReader.toFloats(source.tensor(n)));
+            float[] all = whole.computeIfAbsent(ref.tensor(), convert);
             int from = Math.toIntExact(ref.rowOffset() * ref.cols());
             return from == 0 && ref.elements() == all.length ? all : Arrays.copyOfRange(all, from, Math.toIntExact(from + ref.elements()));
         };
+    }
+
+    private static LlamaWeights build(LlamaLayout layout, java.util.function.Function<LlamaLayout.WeightRef, float[]> floats,
+                                      java.util.function.Function<LlamaLayout.WeightRef, Linear> matrix, Arena arena) {
         Layer[] layers = new Layer[layout.layers.length];
         for (int l = 0; l < layers.length; l++) {
             LlamaLayout.Layer L = layout.layers[l];
-            layers[l] = new Layer(get.apply(L.attnNorm()), get.apply(L.wq()), get.apply(L.bq()), get.apply(L.wk()), get.apply(L.bk()),
-                    get.apply(L.wv()), get.apply(L.bv()), get.apply(L.wo()), get.apply(L.bo()), get.apply(L.ffnNorm()),
-                    get.apply(L.wGate()), get.apply(L.wUp()), get.apply(L.wDown()));
+            layers[l] = new Layer(floats.apply(L.attnNorm()), matrix.apply(L.wq()), floats.apply(L.bq()), matrix.apply(L.wk()),
+                    floats.apply(L.bk()), matrix.apply(L.wv()), floats.apply(L.bv()), matrix.apply(L.wo()), floats.apply(L.bo()),
+                    floats.apply(L.ffnNorm()), matrix.apply(L.wGate()), matrix.apply(L.wUp()), matrix.apply(L.wDown()));
         }
-        return new LlamaWeights(layout.config, get.apply(layout.embedding), layers, get.apply(layout.finalNorm), get.apply(layout.lmHead));
+        Linear embedding = matrix.apply(layout.embedding);
+        Linear head = layout.lmHead.equals(layout.embedding) ? embedding : matrix.apply(layout.lmHead);
+        return new LlamaWeights(layout.config, embedding, layers, floats.apply(layout.finalNorm), head, arena);
+    }
+
+    /** Bytes the matrices occupy in memory in the form computed from (norms and biases not counted). */
+    public long matrixBytes() { return embedding.bytes() + (lmHead == embedding ? 0 : lmHead.bytes()) + layerMatrixBytes(); }
+
+    /** Bytes of the decoder layers' matrices: what one token reads from memory in them. */
+    public long layerMatrixBytes() {
+        long sum = 0;
+        for (Layer L : layers) {
+            for (Linear m : new Linear[] {L.wq(), L.wk(), L.wv(), L.wo(), L.wGate(), L.wUp(), L.wDown()}) sum += m.bytes();
+        }
+        return sum;
+    }
+
+    /** Bytes of the output head, which every token reads whole (the embedding only a row per token). */
+    public long headBytes() { return lmHead.bytes(); }
+
+    private boolean closed;
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        if (arena != null) arena.close();
     }
 }

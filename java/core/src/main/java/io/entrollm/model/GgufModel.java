@@ -35,6 +35,8 @@ public final class GgufModel implements ModelSource {
 
     public GgufFile file() { return file; }
 
+    @Override public java.util.Optional<GgufFile> gguf() { return java.util.Optional.of(file); }
+
     @Override public Path path() { return file.path(); }
 
     @Override public String formatDescription() { return "GGUF v" + file.version(); }

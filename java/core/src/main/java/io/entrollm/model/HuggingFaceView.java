@@ -50,8 +50,11 @@ public final class HuggingFaceView implements ModelSource {
         }
     }
 
-    /** The wrapped source (to reach format-specific access, such as a .entro file's coded sections). */
-    public ModelSource unwrap() { return source; }
+    /** A pass-through view asks the source (a .entro file's coded form); a GGUF view's tensors are its renamed copies. */
+    @Override
+    public StoredTensor stored(String name) { return arena == null ? source.stored(name) : ModelSource.super.stored(name); }
+
+    @Override public Optional<io.entrollm.format.gguf.GgufFile> gguf() { return source.gguf(); }
 
     @Override
     public Optional<long[]> shape(String name) {

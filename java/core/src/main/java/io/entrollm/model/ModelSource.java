@@ -40,6 +40,12 @@ public interface ModelSource extends AutoCloseable {
         return find(name).orElseThrow(() -> new IllegalArgumentException(path() + ": no tensor named '" + name + "'"));
     }
 
+    /** How tensor {@code name} is stored: by default its {@link Tensor} as stored (raw or GGML blocks). */
+    default StoredTensor stored(String name) { return StoredTensor.of(tensor(name)); }
+
+    /** The GGUF file behind this source (its metadata carries the tokenizer), when there is one. */
+    default Optional<io.entrollm.format.gguf.GgufFile> gguf() { return Optional.empty(); }
+
     default long totalBytes() {
         return tensors().stream().mapToLong(Tensor::byteSize).sum();
     }

@@ -23,6 +23,18 @@ public final class HostMemory {
 
     private HostMemory() {}
 
+    /** This process's resident memory (VmRSS of /proc/self/status), when this is Linux. */
+    public static OptionalLong residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux
+        }
+        return OptionalLong.empty();
+    }
+
     /** MemAvailable from /proc/meminfo, when this is Linux. */
     public static OptionalLong availableBytes() {
         try {

@@ -1,12 +1,9 @@
 package io.entrollm.residency;
 
 import io.entrollm.codec.HuffmanCodebook;
-import io.entrollm.container.EntroEntry;
-import io.entrollm.container.EntroFile;
-import io.entrollm.container.EntroModel;
 import io.entrollm.infer.LlamaLayout;
-import io.entrollm.model.HuggingFaceView;
 import io.entrollm.model.ModelSource;
+import io.entrollm.model.StoredTensor;
 import io.entrollm.tensor.DType;
 import io.entrollm.tensor.Tensor;
 import io.entrollm.tensor.TensorReader;
@@ -47,11 +44,11 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
     /**
      * One tensor in the block.
      *
-     * @param entry     its .entro entry when quantized (coded or packed), else null
+     * @param quantized its stored form when quantized (coded or packed), else null
      * @param rawDtype  for an unquantized tensor, the dtype of its RAW piece (F32, F16 or BF16), else null
      * @param tableBits for a coded tensor, the decode table's index width, else 0
      */
-    public record Stored(String name, long elements, EntroEntry.Quantized entry, DType rawDtype, int tableBits, List<Piece> pieces) {
+    public record Stored(String name, long elements, StoredTensor.Quantized quantized, DType rawDtype, int tableBits, List<Piece> pieces) {
         public Piece piece(PieceKind kind) {
             return pieces.stream().filter(p -> p.kind() == kind).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("tensor '" + name + "' has no " + kind + " piece"));
@@ -80,50 +77,40 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
         return List.copyOf(names);
     }
 
-    /** A block holding {@code names} of {@code source}: .entro entries in their stored form, other sources' tensors as stored. */
+    /** A block holding {@code names} of {@code source}, each in its stored form. */
     public static WeightBlock of(ModelSource source, int layer, List<String> names) {
-        ModelSource inner = source instanceof HuggingFaceView v ? v.unwrap() : source;
-        EntroFile entro = inner instanceof EntroModel m ? m.file() : null;
+        List<StoredTensor> tensors = new ArrayList<>();
+        for (String name : names) tensors.add(source.stored(name));
+        return of(layer, tensors);
+    }
+
+    /** A block holding {@code tensors} in their stored form. */
+    public static WeightBlock of(int layer, List<? extends StoredTensor> tensors) {
         Layout lay = new Layout();
         List<Stored> stored = new ArrayList<>();
-        for (String name : names) {
-            if (entro != null) {
-                stored.add(stored(entro, entro.entries().stream().filter(x -> x.name().equals(name)).findFirst()
-                        .orElseThrow(() -> new IllegalArgumentException(entro.path() + ": missing tensor '" + name + "'")), lay));
-            } else {
-                long[] shape = source.shape(name).orElseThrow(() -> new IllegalArgumentException(source.path() + ": missing tensor '" + name + "'"));
-                stored.add(raw(name, Tensor.elementCount(shape), source.tensor(name).dtype(), () -> source.tensor(name), lay));
-            }
-        }
+        for (StoredTensor t : tensors) stored.add(stored(t, lay));
         return new WeightBlock(layer, List.copyOf(stored), lay.end);
     }
 
-    /** A block holding the given entries of a .entro file in their stored form. */
-    public static WeightBlock of(EntroFile file, int layer, List<? extends EntroEntry> entries) {
-        Layout lay = new Layout();
-        List<Stored> stored = new ArrayList<>();
-        for (EntroEntry e : entries) stored.add(stored(file, e, lay));
-        return new WeightBlock(layer, List.copyOf(stored), lay.end);
-    }
-
-    private static Stored stored(EntroFile f, EntroEntry e, Layout lay) {
-        return switch (e) {
-            case EntroEntry.Coded c -> coded(f, c, lay);
-            case EntroEntry.Packed p -> new Stored(p.name(), p.elementCount(), p, null, 0, List.of(
-                    lay.add(PieceKind.PACKED, f.sections().get(p.packedSection()).length(), () -> f.sectionBytes(p.packedSection())),
-                    lay.add(PieceKind.PARAMS, f.sections().get(p.paramsSection()).length(), () -> f.sectionBytes(p.paramsSection()))));
-            case EntroEntry.Raw r -> raw(r.name(), r.elementCount(), r.sourceDtype(), () -> f.rawTensor(r), lay);
+    private static Stored stored(StoredTensor t, Layout lay) {
+        return switch (t) {
+            case StoredTensor.Coded c -> coded(c, lay);
+            case StoredTensor.Packed p -> new Stored(p.name(), p.elementCount(), p, null, 0, List.of(
+                    lay.add(PieceKind.PACKED, p.packed().byteSize(), p::packed),
+                    lay.add(PieceKind.PARAMS, p.params().byteSize(), p::params)));
+            case StoredTensor.Raw r -> raw(r.name(), r.elementCount(), r.tensor().dtype(), r::tensor, lay);
+            case StoredTensor.GgmlBlocks g -> raw(g.name(), g.elementCount(), g.tensor().dtype(), g::tensor, lay);
         };
     }
 
-    private static Stored coded(EntroFile f, EntroEntry.Coded c, Layout lay) {
-        HuffmanCodebook codebook = f.codebook(c);
+    private static Stored coded(StoredTensor.Coded c, Layout lay) {
+        HuffmanCodebook codebook = c.codebook();
         int tableBits = Math.max(1, codebook.maxLength());
         List<Piece> pieces = List.of(
-                lay.add(PieceKind.BITSTREAM, f.sections().get(c.bitstreamSection()).length(), () -> f.sectionBytes(c.bitstreamSection())),
-                lay.add(PieceKind.CHUNK_INDEX, f.sections().get(c.chunkIndexSection()).length(), () -> f.sectionBytes(c.chunkIndexSection())),
+                lay.add(PieceKind.BITSTREAM, c.bitstream().byteSize(), c::bitstream),
+                lay.add(PieceKind.CHUNK_INDEX, c.chunkIndex().byteSize(), c::chunkIndex),
                 lay.add(PieceKind.DECODE_TABLE, 2L << tableBits, () -> decodeTable(codebook, tableBits)),
-                lay.add(PieceKind.PARAMS, f.sections().get(c.paramsSection()).length(), () -> f.sectionBytes(c.paramsSection())));
+                lay.add(PieceKind.PARAMS, c.params().byteSize(), c::params));
         return new Stored(c.name(), c.elementCount(), c, null, tableBits, pieces);
     }
 

@@ -68,8 +68,8 @@ class EntroContainerTest {
                     case EntroEntry.Coded c -> {
                         coded++;
                         QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), TensorReader.toFloats(t), bits, o.scheme(), o.granularity());
-                        assertArrayEquals(q.symbols(), f.decodeSymbols(c), e.name());
-                        assertArrayEquals(Quantizer.dequantize(q), f.dequantize(c), e.name());
+                        assertArrayEquals(q.symbols(), ((io.entrollm.model.StoredTensor.Coded) f.stored(c)).symbols(), e.name());
+                        assertArrayEquals(Quantizer.dequantize(q), f.stored(c).dequantize(), e.name());
                         assertEquals(q.scheme(), c.scheme());
                     }
                     case EntroEntry.Packed p -> throw new AssertionError("a Huffman compress wrote a packed tensor: " + p.name());
@@ -88,7 +88,7 @@ class EntroContainerTest {
             assertThat(r.bitsPerWeight()).isLessThanOrEqualTo(1.01 * r.entropyBitsPerWeight());
             for (EntroEntry e : f.entries()) {
                 if (e instanceof EntroEntry.Coded c) {
-                    byte[] symbols = f.decodeSymbols(c);
+                    byte[] symbols = ((io.entrollm.model.StoredTensor.Coded) f.stored(c)).symbols();
                     assertEquals(SymbolHistogram.of(symbols, 256).entropyBits(), c.entropyBits(), 1e-12, "recorded entropy");
                 }
             }
@@ -154,8 +154,8 @@ class EntroContainerTest {
                 if (!(e instanceof EntroEntry.Packed p)) continue;
                 Tensor t = src.tensor(p.name());
                 QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), TensorReader.toFloats(t), bits, o.scheme(), o.granularity());
-                assertArrayEquals(q.symbols(), f.symbols(p), p.name());
-                assertArrayEquals(Quantizer.dequantize(q), f.dequantize(p), p.name());
+                assertArrayEquals(q.symbols(), ((io.entrollm.model.StoredTensor.Packed) f.stored(p)).symbols(), p.name());
+                assertArrayEquals(Quantizer.dequantize(q), f.stored(p).dequantize(), p.name());
                 packedSection = f.sections().get(p.packedSection());
             }
             assertThat(packedSection).isNotNull();
@@ -215,7 +215,7 @@ class EntroContainerTest {
             assertEquals(74, back.tensors().size());
             assertThat(back.config()).isPresent();
             for (EntroEntry e : f.entries()) {
-                if (e instanceof EntroEntry.Coded c) assertArrayEquals(f.dequantize(c), TensorReader.toFloats(back.tensor(c.name())));
+                if (e instanceof EntroEntry.Coded c) assertArrayEquals(f.stored(c).dequantize(), TensorReader.toFloats(back.tensor(c.name())));
             }
         }
     }

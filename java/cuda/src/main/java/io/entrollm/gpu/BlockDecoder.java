@@ -1,6 +1,6 @@
 package io.entrollm.gpu;
 
-import io.entrollm.container.EntroEntry;
+import io.entrollm.model.StoredTensor;
 import io.entrollm.quant.AppliedScheme;
 import io.entrollm.residency.WeightBlock;
 
@@ -24,7 +24,7 @@ final class BlockDecoder {
     }
 
     /** The Huffman kernel's parameters for coded tensor {@code s} of a block at device address {@code base}. */
-    static DecodeParams huffmanParams(WeightBlock.Stored s, EntroEntry.Coded e, long base, long errorWord) {
+    static DecodeParams huffmanParams(WeightBlock.Stored s, StoredTensor.Coded e, long base, long errorWord) {
         long scales = base + s.piece(WeightBlock.PieceKind.PARAMS).offset();
         long zeros = e.scheme() == AppliedScheme.ASYM ? scales + e.groups() * 4 : scales;
         return new DecodeParams(base + s.piece(WeightBlock.PieceKind.BITSTREAM).offset(), base + s.piece(WeightBlock.PieceKind.CHUNK_INDEX).offset(),
@@ -51,7 +51,7 @@ final class BlockDecoder {
             WeightBlock.Stored s = block.tensors().get(i);
             DeviceBuffer o = out.apply(s);
             long word = errorWord.applyAsLong(i);
-            if (s.entry() instanceof EntroEntry.Coded e) {
+            if (s.quantized() instanceof StoredTensor.Coded e) {
                 if (o.bytes() < 4 * s.elements()) throw new IllegalArgumentException("output of " + o.bytes() + " bytes for '" + s.name() + "'");
                 coded.add(huffmanParams(s, e, bytes.address(), word));
                 codedOut.add(o.address());
@@ -74,9 +74,9 @@ final class BlockDecoder {
 
     void launch(WeightBlock.Stored s, DeviceSlice block, long errorWord, OutputType type, DeviceBuffer out, CudaStream stream) {
         long base = block.address();
-        switch (s.entry()) {
-            case EntroEntry.Coded e -> huffman.launch(type, huffmanParams(s, e, base, errorWord), out, stream);
-            case EntroEntry.Packed e -> {
+        switch (s.quantized()) {
+            case StoredTensor.Coded e -> huffman.launch(type, huffmanParams(s, e, base, errorWord), out, stream);
+            case StoredTensor.Packed e -> {
                 long scales = base + s.piece(WeightBlock.PieceKind.PARAMS).offset();
                 long zeros = e.scheme() == AppliedScheme.ASYM ? scales + e.groups() * 4 : scales;
                 packed.launch(type, new UnpackParams(base + s.piece(WeightBlock.PieceKind.PACKED).offset(), scales, zeros,

@@ -1,7 +1,6 @@
 package io.entrollm.gpu;
 
-import io.entrollm.container.EntroEntry;
-import io.entrollm.container.EntroFile;
+import io.entrollm.model.StoredTensor;
 import jcuda.driver.JCudaDriver;
 
 import java.util.Arrays;
@@ -26,10 +25,10 @@ public final class DecodeBenchmark {
 
     private DecodeBenchmark() {}
 
-    public static Result run(CudaContext ctx, EntroFile file, EntroEntry.Coded entry, OutputType type, int warmup, int repeats) {
+    public static Result run(CudaContext ctx, StoredTensor.Coded entry, OutputType type, int warmup, int repeats) {
         GpuDecoder decoder = new GpuDecoder(ctx);
         long outBytes = entry.elementCount() * type.bytesPerElement();
-        try (GpuDecoder.Prepared p = decoder.prepare(file, entry); CudaStream stream = new CudaStream(); CudaEvents events = new CudaEvents();
+        try (GpuDecoder.Prepared p = decoder.prepare(entry); CudaStream stream = new CudaStream(); CudaEvents events = new CudaEvents();
              DeviceBuffer out = DeviceBuffer.allocate(ctx, outBytes, "decode output");
              DeviceBuffer copy = DeviceBuffer.allocate(ctx, outBytes, "copy target")) {
             for (int i = 0; i < warmup; i++) p.launch(type, out, stream);

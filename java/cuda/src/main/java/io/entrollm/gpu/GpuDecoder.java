@@ -1,13 +1,12 @@
 package io.entrollm.gpu;
 
-import io.entrollm.container.EntroEntry;
-import io.entrollm.container.EntroFile;
+import io.entrollm.model.StoredTensor;
 import io.entrollm.residency.WeightBlock;
 
 import java.util.List;
 
 /**
- * Decodes quantized tensors of a .entro file straight into GPU memory: the tensor's stored form (a
+ * Decodes quantized tensors ({@link StoredTensor.Quantized}) straight into GPU memory: the tensor's stored form (a
  * one-tensor {@link WeightBlock}: bitstream, chunk index, decode table built on the host from the
  * codebook, and scales; or packed symbols and scales) is uploaded as it lies in the mapping, and one
  * kernel decodes and dequantizes ({@link BlockDecoder}). A corrupt chunk, reported by the kernel,
@@ -28,11 +27,11 @@ public final class GpuDecoder {
         private final DeviceBuffer bytes;
         private final ErrorWords error;
 
-        private Prepared(EntroFile file, EntroEntry.Quantized entry) {
-            block = WeightBlock.of(file, -1, List.of(entry));
+        private Prepared(StoredTensor.Quantized tensor) {
+            block = WeightBlock.of(-1, List.of(tensor));
             bytes = WeightBlocks.upload(ctx, block);
             try {
-                error = new ErrorWords(ctx, file.path(), List.of(entry.name()));
+                error = new ErrorWords(ctx, tensor.file(), List.of(tensor.name()));
             } catch (RuntimeException e) {
                 bytes.close();
                 throw e;
@@ -58,16 +57,16 @@ public final class GpuDecoder {
     }
 
     /** Uploads a quantized tensor (Huffman-coded or packed) in its stored form; the caller closes the result. */
-    public Prepared prepare(EntroFile file, EntroEntry.Quantized entry) { return new Prepared(file, entry); }
+    public Prepared prepare(StoredTensor.Quantized tensor) { return new Prepared(tensor); }
 
-    /** Decodes {@code entry} into a new device tensor of {@code type}; the caller closes it. */
-    public DeviceTensor decode(EntroFile file, EntroEntry.Quantized entry, OutputType type, CudaStream stream) {
-        DeviceBuffer out = DeviceBuffer.allocate(ctx, entry.elementCount() * type.bytesPerElement(), "tensor '" + entry.name() + "'");
-        try (Prepared p = prepare(file, entry)) {
+    /** Decodes {@code tensor} into a new device tensor of {@code type}; the caller closes it. */
+    public DeviceTensor decode(StoredTensor.Quantized tensor, OutputType type, CudaStream stream) {
+        DeviceBuffer out = DeviceBuffer.allocate(ctx, tensor.elementCount() * type.bytesPerElement(), "tensor '" + tensor.name() + "'");
+        try (Prepared p = prepare(tensor)) {
             p.launch(type, out, stream);
             stream.synchronize();
             p.checkError();
-            return new DeviceTensor(entry.name(), entry.shape(), type, out);
+            return new DeviceTensor(tensor.name(), tensor.shape(), type, out);
         } catch (RuntimeException e) {
             out.close();
             throw e;

@@ -1,5 +1,7 @@
 package io.entrollm.gpu;
 
+import io.entrollm.model.StoredTensor;
+
 import io.entrollm.container.CompressOptions;
 import io.entrollm.container.EntroCompressor;
 import io.entrollm.container.EntroEntry;
@@ -55,18 +57,19 @@ class GpuDecodeTest {
         try (EntroFile f = EntroFile.open(entro); CudaStream stream = new CudaStream()) {
             for (EntroEntry e : f.entries()) {
                 if (!(e instanceof EntroEntry.Coded c)) continue;
-                byte[] symbols = f.decodeSymbols(c);
-                float[] weights = f.dequantize(c);
-                try (DeviceTensor t = decoder.decode(f, c, OutputType.SYMBOLS_U8, stream)) {
+                StoredTensor.Coded stored = (StoredTensor.Coded) f.stored(c);
+                byte[] symbols = stored.symbols();
+                float[] weights = stored.dequantize();
+                try (DeviceTensor t = decoder.decode(stored, OutputType.SYMBOLS_U8, stream)) {
                     assertArrayEquals(symbols, t.buffer().downloadBytes(), c.name() + " symbols");
                 }
-                try (DeviceTensor t = decoder.decode(f, c, OutputType.F32, stream)) {
+                try (DeviceTensor t = decoder.decode(stored, OutputType.F32, stream)) {
                     float[] gpu = t.buffer().downloadFloats();
                     for (int i = 0; i < weights.length; i++) {
                         assertEquals(Float.floatToIntBits(weights[i]), Float.floatToIntBits(gpu[i]), c.name() + " f32 weight " + i);
                     }
                 }
-                try (DeviceTensor h = decoder.decode(f, c, OutputType.F16, stream); DeviceTensor b = decoder.decode(f, c, OutputType.BF16, stream)) {
+                try (DeviceTensor h = decoder.decode(stored, OutputType.F16, stream); DeviceTensor b = decoder.decode(stored, OutputType.BF16, stream)) {
                     short[] f16 = h.buffer().downloadShorts(), bf16 = b.buffer().downloadShorts();
                     for (int i = 0; i < weights.length; i++) {
                         assertEquals(FloatBits.floatToF16(weights[i]), f16[i], c.name() + " f16 weight " + i);
@@ -99,9 +102,10 @@ class GpuDecodeTest {
         try (EntroFile f = EntroFile.open(out); CudaStream stream = new CudaStream()) {
             for (EntroEntry e : f.entries()) {
                 if (!(e instanceof EntroEntry.Packed p)) continue;
-                float[] weights = f.dequantize(p);
-                try (DeviceTensor t = decoder.decode(f, p, OutputType.F32, stream); DeviceTensor h = decoder.decode(f, p, OutputType.F16, stream);
-                     DeviceTensor b = decoder.decode(f, p, OutputType.BF16, stream)) {
+                StoredTensor.Packed stored = (StoredTensor.Packed) f.stored(p);
+                float[] weights = stored.dequantize();
+                try (DeviceTensor t = decoder.decode(stored, OutputType.F32, stream); DeviceTensor h = decoder.decode(stored, OutputType.F16, stream);
+                     DeviceTensor b = decoder.decode(stored, OutputType.BF16, stream)) {
                     float[] gpu = t.buffer().downloadFloats();
                     short[] f16 = h.buffer().downloadShorts(), bf16 = b.buffer().downloadShorts();
                     for (int i = 0; i < weights.length; i++) {
@@ -161,7 +165,7 @@ class GpuDecodeTest {
                     for (EntroEntry e : f.entries()) {
                         if (!outs.containsKey(e.name())) continue;
                         float[] expected = switch (e) {
-                            case EntroEntry.Quantized q -> f.dequantize(q);
+                            case EntroEntry.Quantized q -> f.stored(q).dequantize();
                             case EntroEntry.Raw r -> io.entrollm.tensor.TensorReader.toFloats(f.rawTensor(r));
                         };
                         assertArrayEquals(expected, outs.get(e.name()).downloadFloats(), e.name());

@@ -225,11 +225,11 @@ class GpuInferenceTest {
     void untiedModelReadsEmbeddingRowsOnTheHost() throws IOException {
         Path dir = tmp.resolve("synthetic-tiny");
         if (!java.nio.file.Files.exists(dir)) {
-            io.entrollm.model.Donor donor;
+            io.entrollm.synthetic.Donor donor;
             try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-                donor = io.entrollm.model.Donor.of(s);
+                donor = io.entrollm.synthetic.Donor.of(s);
             }
-            io.entrollm.model.SyntheticModels.write(io.entrollm.model.SyntheticModels.preset("tiny"), io.entrollm.tensor.DType.BF16, 3, donor, dir, null);
+            io.entrollm.synthetic.SyntheticModels.write(io.entrollm.synthetic.SyntheticModels.preset("tiny"), io.entrollm.tensor.DType.BF16, 3, donor, dir, null);
         }
         try (LanguageModel lm = LanguageModel.load(dir); CpuCausalLm cpu = new CpuCausalLm(LlamaWeights.load(lm.source()))) {
             io.entrollm.residency.ModelFootprint fp = io.entrollm.residency.ModelFootprint.of(lm.source(), 16);

@@ -1,4 +1,5 @@
-package io.entrollm.model;
+package io.entrollm.synthetic;
+
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,5 +1,7 @@
-package io.entrollm.model;
+package io.entrollm.synthetic;
 
+import io.entrollm.model.ModelSource;
+import io.entrollm.model.ModelSources;
 import io.entrollm.infer.LanguageModel;
 import io.entrollm.infer.LlamaLayout;
 import io.entrollm.tensor.DType;

@@ -1,0 +1,125 @@
+package io.entrollm.infer.kernels;
+
+import io.entrollm.tensor.DType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * GGML blocks of 32 weights used as stored (llama.cpp's formulas, as {@link io.entrollm.tensor.TensorReader}):
+ * Q8_0 {@code w = d q} (f16 d, 32 int8); Q4_0 {@code w = d (q - 8)} (f16 d, 16 bytes: weight j in the low
+ * nibble of byte j, weight j + 16 in its high nibble); Q4_1 {@code w = d q + m} (f16 d and m, then the
+ * nibbles as Q4_0). A row is a whole number of blocks. Per block the weights are scaled by d in registers
+ * and accumulated; Q4_1's {@code m * sum(x)} uses the block sums of x computed once per call.
+ */
+public final class GgmlLinear extends RowBlocked {
+    private static final int QK = 32;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private final MemorySegment data;
+    private final DType dtype;
+    private final int blocksPerRow;
+
+    public GgmlLinear(MemorySegment data, DType dtype, int rows, int cols, int firstRow) {
+        super(rows, cols, firstRow);
+        if (dtype != DType.Q8_0 && dtype != DType.Q4_0 && dtype != DType.Q4_1) throw new IllegalArgumentException("GgmlLinear takes Q8_0, Q4_0 or Q4_1, not " + dtype);
+        if (cols % QK != 0) throw new IllegalArgumentException(dtype + " rows must be whole blocks of " + QK + ", not " + cols);
+        this.data = data;
+        this.dtype = dtype;
+        this.blocksPerRow = cols / QK;
+    }
+
+    @Override
+    public long bytes() { return (long) rows * blocksPerRow * dtype.blockBytes(); }
+
+    @Override
+    Object prepare(float[] x, int tokens) {
+        if (dtype != DType.Q4_1) return null;
+        float[] sums = new float[tokens * blocksPerRow];
+        for (int t = 0; t < tokens; t++) {
+            for (int blk = 0; blk < blocksPerRow; blk++) {
+                float s = 0;
+                for (int j = 0; j < QK; j++) s += x[t * cols + blk * QK + j];
+                sums[t * blocksPerRow + blk] = s;
+            }
+        }
+        return sums;
+    }
+
+    @Override
+    void dotRow(int row, float[] x, Object prepared, int t0, int count, float[] dots) {
+        java.util.Arrays.fill(dots, 0, count, 0f);
+        long rowBase = (long) (firstRow + row) * blocksPerRow * dtype.blockBytes();
+        float[] blockSums = (float[]) prepared;
+        FloatVector acc0 = Lanes.VECTOR ? FloatVector.zero(Lanes.F) : null, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int blk = 0; blk < blocksPerRow; blk++) {
+            long base = rowBase + (long) blk * dtype.blockBytes();
+            float d = Float.float16ToFloat(data.get(I16, base));
+            int x0 = blk * QK;
+            if (dtype == DType.Q4_1) {
+                float m = Float.float16ToFloat(data.get(I16, base + 2));
+                for (int k = 0; k < count; k++) dots[k] += m * blockSums[(t0 + k) * blocksPerRow + blk];
+            }
+            long qs = base + (dtype == DType.Q4_1 ? 4 : 2);
+            if (!Lanes.VECTOR || QK % Lanes.L != 0) {
+                for (int j = 0; j < QK; j++) {
+                    float w = d * quant(qs, j);
+                    for (int k = 0; k < count; k++) dots[k] += w * x[(t0 + k) * cols + x0 + j];
+                }
+                continue;
+            }
+            FloatVector dv = FloatVector.broadcast(Lanes.F, d);
+            if (dtype == DType.Q8_0) {
+                for (int j = 0; j < QK; j += Lanes.L) {
+                    FloatVector w = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B, data, qs + j, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(dv);
+                    acc0 = w.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + x0 + j), acc0);
+                    if (count > 1) acc1 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + x0 + j), acc1);
+                    if (count > 2) acc2 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + x0 + j), acc2);
+                    if (count > 3) acc3 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + x0 + j), acc3);
+                }
+            } else {
+                byte offset = dtype == DType.Q4_0 ? (byte) 8 : 0;
+                for (int j = 0; j < QK / 2; j += Lanes.L) {
+                    ByteVector q = ByteVector.fromMemorySegment(Lanes.B, data, qs + j, ByteOrder.LITTLE_ENDIAN);
+                    FloatVector lo = ((FloatVector) q.and((byte) 0x0F).sub(offset).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(dv);
+                    FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(offset).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(dv);
+                    int a = x0 + j, b = x0 + j + QK / 2;
+                    acc0 = hi.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + a), acc0));
+                    if (count > 1) acc1 = hi.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + a), acc1));
+                    if (count > 2) acc2 = hi.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + a), acc2));
+                    if (count > 3) acc3 = hi.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + a), acc3));
+                }
+            }
+        }
+        if (acc0 != null) {
+            dots[0] += acc0.reduceLanes(VectorOperators.ADD);
+            if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
+            if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
+            if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** Weight j of a block (before the scale), its symbol as the format defines it. */
+    private int quant(long qs, int j) {
+        if (dtype == DType.Q8_0) return data.get(ValueLayout.JAVA_BYTE, qs + j);
+        int q = data.get(ValueLayout.JAVA_BYTE, qs + (j % (QK / 2))) & 0xFF;
+        int nibble = j < QK / 2 ? q & 0x0F : q >>> 4;
+        return dtype == DType.Q4_0 ? nibble - 8 : nibble;
+    }
+
+    @Override
+    public void row(int r, float[] out, int off) {
+        long rowBase = (long) (firstRow + r) * blocksPerRow * dtype.blockBytes();
+        for (int blk = 0; blk < blocksPerRow; blk++) {
+            long base = rowBase + (long) blk * dtype.blockBytes();
+            float d = Float.float16ToFloat(data.get(I16, base));
+            float m = dtype == DType.Q4_1 ? Float.float16ToFloat(data.get(I16, base + 2)) : 0f;
+            long qs = base + (dtype == DType.Q4_1 ? 4 : 2);
+            for (int j = 0; j < QK; j++) out[off + blk * QK + j] = d * quant(qs, j) + m;
+        }
+    }
+}

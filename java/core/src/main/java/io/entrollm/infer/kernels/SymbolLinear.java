@@ -1,0 +1,190 @@
+package io.entrollm.infer.kernels;
+
+import io.entrollm.quant.AppliedScheme;
+import io.entrollm.quant.Quantizer;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A matrix of EntroLLM integer symbols with a scale (and zero) per group: 8-bit storage (one symbol a
+ * byte, for 5..8 bits) or 4-bit storage (two a byte, low nibble first, for 2..4 bits), computed from
+ * without dequantizing the matrix.
+ *
+ * <p>Every scheme becomes {@code w = a[g] * q' + b[g]} with the symbol recentred, {@code q' = q - 128}
+ * (bytes: a sign flip of the top bit, so a signed byte-to-float conversion gives it) or {@code q - 8}
+ * (nibbles): asym {@code a = s, b = c s + z}; sym {@code a = s, b = (c - off) s}; unsigned
+ * {@code a = sign s, b = sign c s}, where c is the recentring constant. A row's product with x is then
+ * {@code sum over groups of (a[g] sum_i q'_i x_i + b[g] sum_i x_i)}: the sums of x per group are
+ * computed once per call. Results differ from dequantize-then-multiply by float rounding only.
+ *
+ * <p>Groups: group g covers symbols [g * groupSize, (g + 1) * groupSize) of the flattened tensor. Per
+ * tensor and per channel a row lies in one group; with groups the row length is a multiple of the
+ * group size (the quantizer checks it). So a row splits into {@code cols / segment} segments of
+ * {@code segment = min(groupSize, cols)} symbols with one group each.
+ */
+public final class SymbolLinear extends RowBlocked {
+    private final MemorySegment symbols;
+    private final boolean nibbles;
+    private final long groupSize;
+    private final int segment;
+    private final float[] a, b;
+    private final int center;
+    // the reference form, for rows read whole (embedding lookups): bit-exact with Quantizer.dequantize
+    private final AppliedScheme scheme;
+    private final int bits, sign;
+    private final float[] scales, zeros;
+
+    /**
+     * @param symbols  the whole tensor's symbols (bytes, or nibbles when {@code nibbles})
+     * @param cols     the row length (even when nibbles)
+     * @param firstRow the view's first row in the tensor
+     */
+    public SymbolLinear(MemorySegment symbols, boolean nibbles, int rows, int cols, int firstRow, int bits, AppliedScheme scheme, int sign,
+                        long groupSize, float[] scales, float[] zeros) {
+        super(rows, cols, firstRow);
+        if (nibbles && (cols % 2 != 0 || bits > 4)) throw new IllegalArgumentException("nibble storage needs an even row length and at most 4 bits");
+        this.symbols = symbols;
+        this.nibbles = nibbles;
+        this.groupSize = groupSize;
+        this.segment = (int) Math.min(groupSize, cols);
+        if (cols % segment != 0) throw new IllegalArgumentException("group size " + groupSize + " does not divide rows of " + cols);
+        this.center = nibbles ? 8 : 128;
+        this.scheme = scheme;
+        this.bits = bits;
+        this.sign = sign;
+        this.scales = scales;
+        this.zeros = zeros;
+        this.a = new float[scales.length];
+        this.b = new float[scales.length];
+        int offset = (1 << (bits - 1)) - 1;
+        for (int g = 0; g < scales.length; g++) {
+            float s = scales[g];
+            switch (scheme) {
+                case ASYM -> { a[g] = s; b[g] = center * s + zeros[g]; }
+                case SYM -> { a[g] = s; b[g] = (center - offset) * s; }
+                case UNSIGNED -> { a[g] = sign * s; b[g] = sign * center * s; }
+            }
+        }
+    }
+
+    private int group(int row, int seg) { return (int) (((long) (firstRow + row) * cols + (long) seg * segment) / groupSize); }
+
+    @Override
+    public long bytes() { return (long) rows * (nibbles ? cols / 2 : cols) + 8L * (long) Math.ceil((double) rows * cols / groupSize); }
+
+    /** Per call: sum of x over each segment of each token; for nibbles also x split into even and odd positions. */
+    private record Prepared(float[] segmentSums, float[] even, float[] odd) {}
+
+    @Override
+    Object prepare(float[] x, int tokens) {
+        int segs = cols / segment;
+        float[] sums = new float[tokens * segs];
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < segs; j++) {
+                float s = 0;
+                for (int i = 0; i < segment; i++) s += x[t * cols + j * segment + i];
+                sums[t * segs + j] = s;
+            }
+        }
+        if (!nibbles) return new Prepared(sums, null, null);
+        int half = cols / 2;
+        float[] even = new float[tokens * half], odd = new float[tokens * half];
+        for (int t = 0; t < tokens; t++) {
+            for (int k = 0; k < half; k++) {
+                even[t * half + k] = x[t * cols + 2 * k];
+                odd[t * half + k] = x[t * cols + 2 * k + 1];
+            }
+        }
+        return new Prepared(sums, even, odd);
+    }
+
+    @Override
+    void dotRow(int row, float[] x, Object prepared, int t0, int count, float[] dots) {
+        Prepared p = (Prepared) prepared;
+        int segs = cols / segment;
+        java.util.Arrays.fill(dots, 0, count, 0f);
+        for (int j = 0; j < segs; j++) {
+            int g = group(row, j);
+            float ag = a[g], bg = b[g];
+            if (nibbles) nibbleSegment(row, j, p, t0, count, ag, dots);
+            else byteSegment(row, j, x, t0, count, ag, dots);
+            for (int k = 0; k < count; k++) dots[k] += bg * p.segmentSums[(t0 + k) * segs + j];
+        }
+    }
+
+    /** dots[k] += ag * sum_i q'_i x[t0+k][i] over segment j of an 8-bit-storage row. */
+    private void byteSegment(int row, int j, float[] x, int t0, int count, float ag, float[] dots) {
+        long base = (long) (firstRow + row) * cols + (long) j * segment;
+        int x0 = j * segment, i = 0;
+        if (Lanes.VECTOR) {
+            FloatVector av = FloatVector.broadcast(Lanes.F, ag);
+            FloatVector acc0 = FloatVector.zero(Lanes.F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int bound = segment - segment % Lanes.L; i < bound; i += Lanes.L) {
+                ByteVector q = ByteVector.fromMemorySegment(Lanes.B, symbols, base + i, ByteOrder.LITTLE_ENDIAN)
+                        .lanewise(VectorOperators.XOR, (byte) 0x80);   // q - 128 as a signed byte
+                FloatVector w = ((FloatVector) q.convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(av);
+                acc0 = w.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + x0 + i), acc0);
+                if (count > 1) acc1 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + x0 + i), acc1);
+                if (count > 2) acc2 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + x0 + i), acc2);
+                if (count > 3) acc3 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + x0 + i), acc3);
+            }
+            dots[0] += acc0.reduceLanes(VectorOperators.ADD);
+            if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
+            if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
+            if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < segment; i++) {
+            float w = ag * ((symbols.get(ValueLayout.JAVA_BYTE, base + i) & 0xFF) - 128);
+            for (int k = 0; k < count; k++) dots[k] += w * x[(t0 + k) * cols + x0 + i];
+        }
+    }
+
+    /** The same for 4-bit storage: byte k of the segment holds symbols 2k (low nibble) and 2k+1 (high). */
+    private void nibbleSegment(int row, int j, Prepared p, int t0, int count, float ag, float[] dots) {
+        int half = cols / 2, pairs = segment / 2;
+        long base = ((long) (firstRow + row) * cols + (long) j * segment) / 2;
+        int x0 = j * pairs, k0 = 0;
+        if (Lanes.VECTOR) {
+            FloatVector av = FloatVector.broadcast(Lanes.F, ag);
+            FloatVector acc0 = FloatVector.zero(Lanes.F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int bound = pairs - pairs % Lanes.L; k0 < bound; k0 += Lanes.L) {
+                ByteVector q = ByteVector.fromMemorySegment(Lanes.B, symbols, base + k0, ByteOrder.LITTLE_ENDIAN);
+                FloatVector lo = ((FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(av);
+                FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(av);
+                int at = x0 + k0;
+                acc0 = hi.fma(FloatVector.fromArray(Lanes.F, p.odd, t0 * half + at), lo.fma(FloatVector.fromArray(Lanes.F, p.even, t0 * half + at), acc0));
+                if (count > 1) acc1 = hi.fma(FloatVector.fromArray(Lanes.F, p.odd, (t0 + 1) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, p.even, (t0 + 1) * half + at), acc1));
+                if (count > 2) acc2 = hi.fma(FloatVector.fromArray(Lanes.F, p.odd, (t0 + 2) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, p.even, (t0 + 2) * half + at), acc2));
+                if (count > 3) acc3 = hi.fma(FloatVector.fromArray(Lanes.F, p.odd, (t0 + 3) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, p.even, (t0 + 3) * half + at), acc3));
+            }
+            dots[0] += acc0.reduceLanes(VectorOperators.ADD);
+            if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
+            if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
+            if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
+        }
+        for (; k0 < pairs; k0++) {
+            int q = symbols.get(ValueLayout.JAVA_BYTE, base + k0) & 0xFF;
+            float lo = ag * ((q & 0x0F) - 8), hi = ag * ((q >>> 4) - 8);
+            for (int k = 0; k < count; k++) dots[k] += lo * p.even[(t0 + k) * half + x0 + k0] + hi * p.odd[(t0 + k) * half + x0 + k0];
+        }
+    }
+
+    @Override
+    public void row(int r, float[] out, int off) {
+        int segs = cols / segment;
+        for (int j = 0; j < segs; j++) {
+            int g = group(r, j);
+            for (int i = 0; i < segment; i++) {
+                long at = (long) (firstRow + r) * cols + (long) j * segment + i;
+                int q = nibbles ? (symbols.get(ValueLayout.JAVA_BYTE, at >>> 1) & 0xFF) >>> ((at & 1) * 4) & 0x0F
+                        : symbols.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+                out[off + j * segment + i] = Quantizer.dequantize(scheme, bits, q, scales[g], scheme == AppliedScheme.ASYM ? zeros[g] : 0f, sign);
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package io.entrollm.model;
+
+import io.entrollm.codec.HuffmanCodebook;
+import io.entrollm.codec.HuffmanDecoder;
+import io.entrollm.codec.HuffmanStream;
+import io.entrollm.codec.SymbolPacking;
+import io.entrollm.format.FormatException;
+import io.entrollm.quant.AppliedScheme;
+import io.entrollm.quant.Granularity;
+import io.entrollm.quant.Quantizer;
+import io.entrollm.tensor.DType;
+import io.entrollm.tensor.Tensor;
+import io.entrollm.tensor.TensorReader;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+/**
+ * How one tensor is stored, the one owner of that knowledge: every consumer (the residency planner,
+ * the GPU decoders, inference) asks a {@link ModelSource} for {@link ModelSource#stored} and switches
+ * over these forms instead of reaching into a container format. Memory segments are slices of the
+ * source's mapping, valid while the source is open.
+ */
+public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTensor.Raw, StoredTensor.GgmlBlocks {
+    String name();
+
+    /** Row-major shape, Hugging Face layout. */
+    long[] shape();
+
+    default long elementCount() { return Tensor.elementCount(shape()); }
+
+    /** The weights as float32 by the reference formulas (a copy). */
+    float[] dequantize();
+
+    /** The stored form of a tensor that is not quantized by us: as stored, or GGML blocks. */
+    static StoredTensor of(Tensor t) { return t.dtype().isBlockQuantized() ? new GgmlBlocks(t) : new Raw(t); }
+
+    /**
+     * Integer symbols with scales (and zeros) per group of {@code groupSize} symbols (EntroLLM's
+     * quantization); {@code params} holds float32 scales[groups], then for asym zeros[groups].
+     */
+    sealed interface Quantized extends StoredTensor permits Coded, Packed {
+        /** The file it came from, for messages. */
+        Path file();
+
+        DType sourceDtype();
+
+        int bits();
+
+        AppliedScheme scheme();
+
+        Granularity granularity();
+
+        long groupSize();
+
+        int sign();
+
+        MemorySegment params();
+
+        /** The integer symbols, one per byte, checked to be below 2^bits. */
+        byte[] symbols();
+
+        default long groups() { return elementCount() == 0 ? 0 : elementCount() / groupSize(); }
+
+        default float[] scales() { return params().asSlice(0, 4 * groups()).toArray(TensorReader.F32); }
+
+        default float[] zeros() {
+            return scheme() == AppliedScheme.ASYM ? params().asSlice(4 * groups(), 4 * groups()).toArray(TensorReader.F32) : new float[0];
+        }
+
+        @Override
+        default float[] dequantize() {
+            byte[] symbols = symbols();
+            float[] scales = scales(), zeros = zeros(), out = new float[symbols.length];
+            int parts = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors() * 4, symbols.length / 65536));
+            IntStream.range(0, parts).parallel().forEach(k -> {
+                int from = (int) ((long) symbols.length * k / parts), to = (int) ((long) symbols.length * (k + 1) / parts);
+                Quantizer.dequantizeInto(scheme(), bits(), symbols, from, to, scales, zeros, sign(), groupSize(), out);
+            });
+            return out;
+        }
+
+        default void checkSymbols(byte[] symbols, String what) {
+            int limit = 1 << bits();
+            for (byte s : symbols) {
+                if ((s & 0xFF) >= limit) throw FormatException.forTensor(file(), name(), what + " symbol " + (s & 0xFF) + " exceeds " + bits() + " bits");
+            }
+        }
+    }
+
+    /** Huffman-coded symbols in independently decodable chunks (docs/FORMAT.md); chunkIndex: u64 starting bit per chunk. */
+    record Coded(Path file, String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
+                 long groupSize, int sign, MemorySegment params, HuffmanCodebook codebook, int chunkSymbols, long totalBits,
+                 MemorySegment chunkIndex, MemorySegment bitstream) implements Quantized {
+
+        public int chunks() { return HuffmanStream.chunkCount(elementCount(), chunkSymbols); }
+
+        public int maxCodeLength() { return codebook.maxLength(); }
+
+        /** The stream as the CPU decoder reads it (copies of the chunk index and the words). */
+        public HuffmanStream stream() {
+            return new HuffmanStream(codebook, elementCount(), chunkSymbols, chunkIndex.toArray(TensorReader.I64),
+                    bitstream.toArray(TensorReader.I32), totalBits);
+        }
+
+        /** Decoded on all cores; a corrupt stream is a {@link FormatException} naming the file and tensor. */
+        @Override
+        public byte[] symbols() {
+            try {
+                byte[] symbols = HuffmanDecoder.decode(stream());
+                checkSymbols(symbols, "decoded");
+                return symbols;
+            } catch (HuffmanDecoder.CorruptStreamException e) {
+                throw FormatException.forTensor(file, name, "corrupt bitstream: " + e.getMessage());
+            }
+        }
+
+        @Override public boolean equals(Object o) { return o instanceof Coded c && c.file.equals(file) && c.name.equals(name); }
+
+        @Override public int hashCode() { return name.hashCode(); }
+
+        @Override public String toString() { return "Coded[" + name + " " + Arrays.toString(shape) + ", " + bits + " bits]"; }
+    }
+
+    /** Packed symbols: one per byte (5..8 bits) or two per byte, low nibble first (2..4 bits). */
+    record Packed(Path file, String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
+                  long groupSize, int sign, MemorySegment params, MemorySegment packed) implements Quantized {
+
+        @Override
+        public byte[] symbols() {
+            byte[] symbols = SymbolPacking.unpack(packed.toArray(ValueLayout.JAVA_BYTE), bits, Math.toIntExact(elementCount()));
+            checkSymbols(symbols, "packed");
+            return symbols;
+        }
+
+        @Override public boolean equals(Object o) { return o instanceof Packed p && p.file.equals(file) && p.name.equals(name); }
+
+        @Override public int hashCode() { return name.hashCode(); }
+
+        @Override public String toString() { return "Packed[" + name + " " + Arrays.toString(shape) + ", " + bits + " bits]"; }
+    }
+
+    /** Unquantized, as stored (f32, f16, bf16, or any other element type that is not a GGML block). */
+    record Raw(Tensor tensor) implements StoredTensor {
+        @Override public String name() { return tensor.name(); }
+
+        @Override public long[] shape() { return tensor.shape(); }
+
+        @Override public float[] dequantize() { return TensorReader.toFloats(tensor); }
+    }
+
+    /** GGML block-quantized (Q8_0, Q4_0, Q4_1) as stored. */
+    record GgmlBlocks(Tensor tensor) implements StoredTensor {
+        @Override public String name() { return tensor.name(); }
+
+        @Override public long[] shape() { return tensor.shape(); }
+
+        @Override public float[] dequantize() { return TensorReader.toFloats(tensor); }
+    }
+}
