@@ -4,8 +4,9 @@ package io.entrollm.codec;
  * A Huffman-coded symbol sequence cut into independently decodable chunks.
  *
  * <p>Bit order: the stream is a sequence of 32-bit words; within a word the first bit is the most
- * significant. Codes are written most significant bit first. {@code words} holds {@code
- * ceil(totalBits / 32) + 1} words: the extra zero word lets a decoder always load two words.
+ * significant. Codes are written most significant bit first. {@code words} holds at least {@code
+ * ceil(totalBits / 32) + 1} words: the extra zero word lets a decoder always load two words (a buffer
+ * reused across streams may be longer; decoders never read past a valid stream's end).
  * Chunk {@code c} holds symbols {@code [c * chunkSymbols, min((c + 1) * chunkSymbols, symbolCount))}
  * and starts at bit {@code chunkBitOffsets[c]}; chunk 0 starts at bit 0.
  */

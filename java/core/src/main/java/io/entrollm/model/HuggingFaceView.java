@@ -27,7 +27,8 @@ public final class HuggingFaceView implements ModelSource {
 
     /** Wraps {@code source}; closing the view closes the source. */
     public static HuggingFaceView of(ModelSource source) {
-        if (!(source instanceof GgufModel gguf)) return new HuggingFaceView(source, null, source.tensors());
+        // pass-through: tensors() is asked of the source only when called (a .entro source dequantizes every tensor for it)
+        if (!(source instanceof GgufModel gguf)) return new HuggingFaceView(source, null, null);
         ModelConfig config = gguf.config().orElseThrow(() -> new FormatException(gguf.path(), "no model metadata to map tensor names"));
         boolean phi3 = config.modelType().equals("phi3");
         boolean permuted = config.modelType().equals("llama");
@@ -67,7 +68,7 @@ public final class HuggingFaceView implements ModelSource {
 
     @Override public Optional<ModelConfig> config() { return source.config(); }
 
-    @Override public List<Tensor> tensors() { return tensors; }
+    @Override public List<Tensor> tensors() { return tensors == null ? source.tensors() : tensors; }
 
     @Override public Optional<String> tokenizerJson() { return source.tokenizerJson(); }
 

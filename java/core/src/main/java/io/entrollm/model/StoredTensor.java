@@ -101,20 +101,41 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
         public int maxCodeLength() { return codebook.maxLength(); }
 
         /** The stream as the CPU decoder reads it (copies of the chunk index and the words). */
-        public HuffmanStream stream() {
-            return new HuffmanStream(codebook, elementCount(), chunkSymbols, chunkIndex.toArray(TensorReader.I64),
-                    bitstream.toArray(TensorReader.I32), totalBits);
+        public HuffmanStream stream() { return stream(bitstream.toArray(TensorReader.I32)); }
+
+        /**
+         * The same, with the words copied into {@code words} (at least {@code bitstream.byteSize() / 4} long; a
+         * buffer reused across tensors): words past the stream's end are never read by a valid stream.
+         */
+        public HuffmanStream stream(int[] words) {
+            MemorySegment.copy(bitstream, TensorReader.I32, 0, words, 0, Math.toIntExact(bitstream.byteSize() / 4));
+            return new HuffmanStream(codebook, elementCount(), chunkSymbols, chunkIndex.toArray(TensorReader.I64), words, totalBits);
         }
 
         /** Decoded on all cores; a corrupt stream is a {@link FormatException} naming the file and tensor. */
         @Override
         public byte[] symbols() {
+            byte[] symbols = new byte[Math.toIntExact(elementCount())];
+            decodeInto(symbols);
+            return symbols;
+        }
+
+        /** Decodes into {@code out[0, elementCount)} on all cores. */
+        public void decodeInto(byte[] out) { decodeInto(out, bitstream.toArray(TensorReader.I32)); }
+
+        /**
+         * Decodes into {@code out[0, elementCount)} on all cores, with {@code words} as the buffer for the
+         * bitstream (see {@link #stream(int[])}): buffers reused across tensors keep the heap small.
+         */
+        public void decodeInto(byte[] out, int[] words) {
             try {
-                byte[] symbols = HuffmanDecoder.decode(stream());
-                checkSymbols(symbols, "decoded");
-                return symbols;
+                HuffmanDecoder.decodeInto(stream(words), out);
             } catch (HuffmanDecoder.CorruptStreamException e) {
                 throw FormatException.forTensor(file, name, "corrupt bitstream: " + e.getMessage());
+            }
+            int limit = 1 << bits;
+            for (int i = 0, n = Math.toIntExact(elementCount()); i < n; i++) {
+                if ((out[i] & 0xFF) >= limit) throw FormatException.forTensor(file, name, "decoded symbol " + (out[i] & 0xFF) + " exceeds " + bits + " bits");
             }
         }
 

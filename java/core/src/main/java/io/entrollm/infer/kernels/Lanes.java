@@ -3,7 +3,6 @@ package io.entrollm.infer.kernels;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -18,7 +17,6 @@ final class Lanes {
     static final int L = F.length();
     static final boolean VECTOR = L >= 8;
     static final VectorSpecies<Byte> B = VECTOR ? ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 8)) : null;
-    static final VectorSpecies<Short> S = VECTOR ? ShortVector.SPECIES_128.withShape(VectorShape.forBitSize(L * 16)) : null;
     static final VectorSpecies<Integer> I = VECTOR ? IntVector.SPECIES_256.withShape(VectorShape.forBitSize(L * 32)) : null;
     /** Tokens one pass over a weight row serves (each weight vector is loaded and converted once for them). */
     static final int TILE = 4;

@@ -1,6 +1,7 @@
 package io.entrollm.infer.kernels;
 
 import io.entrollm.codec.SymbolPacking;
+import io.entrollm.io.PageRelease;
 import io.entrollm.infer.Linear;
 import io.entrollm.model.StoredTensor;
 import io.entrollm.tensor.DType;
@@ -23,6 +24,9 @@ import java.util.Map;
 public final class StoredLinears {
     private final Arena arena;
     private final Map<String, Backing> backings = new HashMap<>();
+    // decode buffers shared by every tensor (symbols, bitstream words): the heap stays the size of the largest tensor
+    private byte[] scratch = new byte[0];
+    private int[] words = new int[0];
 
     public StoredLinears(Arena arena) { this.arena = arena; }
 
@@ -64,13 +68,19 @@ public final class StoredLinears {
                     : new Floats(floats(g.dequantize()), DType.F32, cols);
             case StoredTensor.Packed p -> {
                 boolean nibbles = p.bits() <= 4;
-                yield nibbles && cols % 2 != 0 ? new Symbols(bytes(p.symbols()), false, cols, p, p.scales(), p.zeros())
+                yield nibbles && cols % 2 != 0 ? new Symbols(bytes(p.symbols(), Math.toIntExact(p.elementCount())), false, cols, p, p.scales(), p.zeros())
                         : new Symbols(p.packed(), nibbles, cols, p, p.scales(), p.zeros());
             }
             case StoredTensor.Coded c -> {
-                byte[] symbols = c.symbols();   // decoded once, on all cores
+                // decoded once, on all cores, into a buffer shared by every tensor; then the bitstream's pages are let go
+                int n = Math.toIntExact(c.elementCount()), w = Math.toIntExact(c.bitstream().byteSize() / 4);
+                if (scratch.length < n) scratch = new byte[n];
+                if (words.length < w) words = new int[w];
+                c.decodeInto(scratch, words);
                 boolean nibbles = c.bits() <= 4 && cols % 2 == 0;
-                yield new Symbols(bytes(nibbles ? SymbolPacking.pack(symbols, c.bits()) : symbols), nibbles, cols, c, c.scales(), c.zeros());
+                MemorySegment packed = nibbles ? nibbles(scratch, n) : bytes(scratch, n);
+                PageRelease.release(c.bitstream());
+                yield new Symbols(packed, nibbles, cols, c, c.scales(), c.zeros());
             }
         };
     }
@@ -81,9 +91,17 @@ public final class StoredLinears {
         return m;
     }
 
-    private MemorySegment bytes(byte[] values) {
-        MemorySegment m = arena.allocate(values.length, 64);
-        MemorySegment.copy(values, 0, m, ValueLayout.JAVA_BYTE, 0, values.length);
+    private MemorySegment bytes(byte[] values, int n) {
+        MemorySegment m = arena.allocate(Math.max(1, n), 64);
+        MemorySegment.copy(values, 0, m, ValueLayout.JAVA_BYTE, 0, n);
+        return m;
+    }
+
+    /** The first n symbols, two per byte, low nibble first ({@link SymbolPacking}'s layout), straight into the arena. */
+    private MemorySegment nibbles(byte[] symbols, int n) {
+        MemorySegment m = arena.allocate(Math.max(1, (n + 1) / 2), 64);
+        for (int i = 0; i + 1 < n; i += 2) m.set(ValueLayout.JAVA_BYTE, i >> 1, (byte) ((symbols[i] & 0x0F) | (symbols[i + 1] & 0x0F) << 4));
+        if ((n & 1) != 0) m.set(ValueLayout.JAVA_BYTE, n >> 1, (byte) (symbols[n - 1] & 0x0F));
         return m;
     }
 }
