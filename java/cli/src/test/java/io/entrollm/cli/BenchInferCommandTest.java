@@ -23,7 +23,7 @@ class BenchInferCommandTest {
         CliRun r = CliRun.of("bench", "infer", TestModels.sotuTiny().toString(), "--prompt-tokens", "8", "--gen-tokens", "4",
                 "--repetitions", "2", "--markdown", md.toString(), "--csv", csv.toString(), "--json", json.toString());
         assertEquals(0, r.exitCode(), r.err());
-        assertThat(r.out()).contains("device: cpu").contains("| sotu-tiny | entro-u4 | decoded | cpu |");
+        assertThat(r.out()).contains("device: cpu").contains("| sotu-tiny | entro-u4 | stored | cpu (");
         List<String> lines = Files.readAllLines(csv);
         assertEquals(1 + 5, lines.size());
         JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
@@ -37,6 +37,14 @@ class BenchInferCommandTest {
         assertThat(bf16).isGreaterThan(rows.get(1).get("weightBytes").asLong());
         assertThat(rows.get(1).get("weightBytes").asLong()).isGreaterThan(rows.get(3).get("weightBytes").asLong());
         assertThat(rows.get(2).get("weightBytes").asLong()).isGreaterThan(rows.get(4).get("weightBytes").asLong());
+        // the CPU computes from the stored form: a token reads bf16 > uint8 = entro-u8 (bytes) > uint4 = entro-u4 (nibbles)
+        long[] layer = new long[5];
+        for (int i = 0; i < 5; i++) layer[i] = rows.get(i).get("layerBytesPerToken").asLong();
+        assertThat(layer[0]).isGreaterThan(layer[1]);
+        assertThat(layer[1]).isGreaterThan(layer[2]);
+        assertEquals(layer[1], layer[3]);
+        assertEquals(layer[2], layer[4]);
+        assertThat(rows.get(0).get("residentBytes").asLong()).isPositive();
         assertThat(Files.readString(md)).startsWith("machine:");
     }
 
@@ -50,7 +58,7 @@ class BenchInferCommandTest {
         CliRun r = CliRun.of("bench", "infer", model.toString(), "--formats", "bf16,entro-u8", "--prompt-tokens", "4", "--gen-tokens", "2",
                 "--repetitions", "1", "--work-dir", work.toString(), "--json", json.toString());
         assertEquals(0, r.exitCode(), r.err());
-        assertThat(r.out()).contains("| tiny (synthetic) | entro-u8 | decoded | cpu |").contains("resampled");
+        assertThat(r.out()).contains("| tiny (synthetic) | entro-u8 | stored | cpu (").contains("resampled");
         JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
         assertThat(rows.get(0).get("synthetic").asBoolean()).isTrue();
         try (var files = Files.list(work)) {
