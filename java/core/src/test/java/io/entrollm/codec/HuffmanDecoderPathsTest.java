@@ -73,23 +73,6 @@ class HuffmanDecoderPathsTest {
         }
     }
 
-    /** A chunk boundary moved by a few bits is reported on every path (the lane ends where the next chunk does not begin). */
-    @Property(tries = 100)
-    void movedChunkBoundariesAreRejectedOnEveryPath(@ForAll @IntRange(min = 0, max = 1_000_000) int seed) {
-        Case c = new Case("gaussian", 4, 20_000, 256, 12, seed);
-        byte[] symbols = c.symbols();
-        HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 16), 12);
-        HuffmanStream s = HuffmanEncoder.encode(symbols, cb, 256);
-        long[] offsets = s.chunkBitOffsets().clone();
-        int chunk = 1 + seed % (offsets.length - 1);
-        offsets[chunk] += 1 + seed % 5;
-        HuffmanStream moved = new HuffmanStream(cb, s.symbolCount(), s.chunkSymbols(), offsets, s.words(), s.totalBits());
-        for (boolean pairs : new boolean[] {false, true}) {
-            assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decodeSingleThread(moved, new byte[symbols.length], pairs));
-        }
-        assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decodeReferenceSingleThread(moved, new byte[symbols.length]));
-    }
-
     /** An invalid code (only a 1-symbol codebook leaves any, and it takes the checked decoder) is found in the chunk that holds it. */
     @Test
     void invalidCodeInAnyChunkIsNamed() {

@@ -38,15 +38,6 @@ class StoredEngineTest {
         reference = new ObjectMapper().readTree(TestModels.sotuTiny().resolve("reference.json").toFile());
     }
 
-    static double relL2(float[] a, float[] b) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            num += (a[i] - (double) b[i]) * (a[i] - (double) b[i]);
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / den);
-    }
-
     @ParameterizedTest
     @CsvSource({"8, asym, tensor, huffman", "4, mixed, group:128, huffman", "4, sym, channel, packed", "3, asym, group:64, huffman",
             "6, mixed, tensor, packed"})
@@ -68,7 +59,7 @@ class StoredEngineTest {
                 int[] ids = Fixtures.ints(p.get("ids"));
                 ref.startSequence(ids.length);
                 stored.startSequence(ids.length);
-                assertThat(relL2(stored.forward(ids, 0, ids.length), ref.forward(ids, 0, ids.length)))
+                assertThat(Fixtures.relL2(stored.forward(ids, 0, ids.length), ref.forward(ids, 0, ids.length)))
                         .as(p.get("text").asText()).isLessThan(LOGITS_REL_L2);
             }
         }

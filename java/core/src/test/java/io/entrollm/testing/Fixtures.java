@@ -14,6 +14,16 @@ public final class Fixtures {
     private Fixtures() {}
 
     /** A JSON array of integers (token ids in reference files) as an int[]. */
+    /** Relative L2 distance of {@code a} from {@code b}, in float64: how logits of two paths are compared. */
+    public static double relL2(float[] a, float[] b) {
+        double num = 0, den = 0;
+        for (int i = 0; i < a.length; i++) {
+            num += (a[i] - (double) b[i]) * (a[i] - (double) b[i]);
+            den += (double) b[i] * b[i];
+        }
+        return Math.sqrt(num / den);
+    }
+
     public static int[] ints(com.fasterxml.jackson.databind.JsonNode arr) {
         int[] out = new int[arr.size()];
         for (int i = 0; i < out.length; i++) out[i] = arr.get(i).asInt();

@@ -51,15 +51,6 @@ class GpuInferenceTest {
     @AfterAll
     static void close() { if (ctx != null) ctx.close(); }
 
-    static double relL2(float[] a, float[] b) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            num += (a[i] - (double) b[i]) * (a[i] - (double) b[i]);
-            den += (double) b[i] * b[i];
-        }
-        return Math.sqrt(num / den);
-    }
-
     private void checkAgainstReference(Path model) throws IOException {
         try (LanguageModel lm = LanguageModel.load(model); LlamaGpu gpu = LlamaGpu.load(ctx, lm.source())) {
             for (JsonNode p : reference.get("prompts")) {
@@ -68,7 +59,7 @@ class GpuInferenceTest {
                 float[] logits = gpu.forward(ids, 0, 1);
                 float[] expected = new float[logits.length];
                 for (int i = 0; i < expected.length; i++) expected[i] = (float) p.get("last_logits").get(i).asDouble();
-                assertThat(relL2(logits, expected)).as(gpu.blasBinding() + ": " + p.get("text").asText()).isLessThan(LOGITS_REL_L2);
+                assertThat(io.entrollm.testing.Fixtures.relL2(logits, expected)).as(gpu.blasBinding() + ": " + p.get("text").asText()).isLessThan(LOGITS_REL_L2);
                 assertArrayEquals(io.entrollm.testing.Fixtures.ints(p.get("greedy32")), Generator.generate(gpu, ids, 32, Sampler.greedy(), Set.of(), null).tokens());
             }
         }
@@ -98,7 +89,7 @@ class GpuInferenceTest {
                 gpu.startSequence(ids.length);
                 cpu.startSequence(ids.length);
                 float[] g = gpu.forward(ids, 0, ids.length), c = cpu.forward(ids, 0, ids.length);
-                assertThat(relL2(g, c)).isLessThan(GPU_VS_CPU_REL_L2);
+                assertThat(io.entrollm.testing.Fixtures.relL2(g, c)).isLessThan(GPU_VS_CPU_REL_L2);
             }
         }
     }
@@ -162,10 +153,10 @@ class GpuInferenceTest {
                 decoded.startSequence(ids.length + 8);
                 other.startSequence(ids.length + 8);
                 // bit-identical weights; cuBLAS may still pick another algorithm for other buffer addresses
-                assertThat(relL2(other.forward(ids, 0, ids.length), decoded.forward(ids, 0, ids.length))).isLessThan(1e-6);
+                assertThat(io.entrollm.testing.Fixtures.relL2(other.forward(ids, 0, ids.length), decoded.forward(ids, 0, ids.length))).isLessThan(1e-6);
                 for (int t = 0; t < 8; t++) {
                     int[] next = {3 + (t * 131) % 4000};
-                    assertThat(relL2(other.forward(next, ids.length + t, 1), decoded.forward(next, ids.length + t, 1)))
+                    assertThat(io.entrollm.testing.Fixtures.relL2(other.forward(next, ids.length + t, 1), decoded.forward(next, ids.length + t, 1)))
                             .as("token %d", t).isLessThan(1e-6);
                 }
             }
@@ -239,7 +230,7 @@ class GpuInferenceTest {
             for (io.entrollm.residency.ResidencyMode mode : io.entrollm.residency.ResidencyMode.values()) {
                 try (LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode)) {
                     gpu.startSequence(16);
-                    assertThat(relL2(gpu.forward(ids, 0, ids.length), expected)).as(mode.name()).isLessThan(GPU_VS_CPU_REL_L2);
+                    assertThat(io.entrollm.testing.Fixtures.relL2(gpu.forward(ids, 0, ids.length), expected)).as(mode.name()).isLessThan(GPU_VS_CPU_REL_L2);
                     if (mode == io.entrollm.residency.ResidencyMode.COMPRESSED) {
                         assertEquals(fp.codedBytes() + fp.scratchBytes() + fp.otherDecodedBytes(), gpu.residentWeightBytes());
                     }

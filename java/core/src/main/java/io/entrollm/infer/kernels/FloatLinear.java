@@ -36,20 +36,9 @@ public final class FloatLinear extends RowBlocked {
     public long bytes() { return (long) rows * cols * (dtype == DType.F32 ? 4 : 2); }
 
     /** For bf16 with an even row length: x split into even and odd positions, per token. */
-    private record Halves(float[] even, float[] odd) {}
-
     @Override
     Object prepare(float[] x, int tokens) {
-        if (dtype != DType.BF16 || cols % 2 != 0 || !Lanes.VECTOR) return null;
-        int half = cols / 2;
-        float[] even = new float[tokens * half], odd = new float[tokens * half];
-        for (int t = 0; t < tokens; t++) {
-            for (int k = 0; k < half; k++) {
-                even[t * half + k] = x[t * cols + 2 * k];
-                odd[t * half + k] = x[t * cols + 2 * k + 1];
-            }
-        }
-        return new Halves(even, odd);
+        return dtype == DType.BF16 && cols % 2 == 0 && Lanes.VECTOR ? Halves.of(x, tokens, cols) : null;
     }
 
     @Override
@@ -92,10 +81,10 @@ public final class FloatLinear extends RowBlocked {
             IntVector pair = IntVector.fromMemorySegment(Lanes.I, data, 2 * at + 4L * k, ByteOrder.LITTLE_ENDIAN);
             FloatVector even = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector odd = pair.and(0xFFFF0000).reinterpretAsFloats();
-            acc0 = odd.fma(FloatVector.fromArray(Lanes.F, h.odd, t0 * half + k), even.fma(FloatVector.fromArray(Lanes.F, h.even, t0 * half + k), acc0));
-            if (count > 1) acc1 = odd.fma(FloatVector.fromArray(Lanes.F, h.odd, (t0 + 1) * half + k), even.fma(FloatVector.fromArray(Lanes.F, h.even, (t0 + 1) * half + k), acc1));
-            if (count > 2) acc2 = odd.fma(FloatVector.fromArray(Lanes.F, h.odd, (t0 + 2) * half + k), even.fma(FloatVector.fromArray(Lanes.F, h.even, (t0 + 2) * half + k), acc2));
-            if (count > 3) acc3 = odd.fma(FloatVector.fromArray(Lanes.F, h.odd, (t0 + 3) * half + k), even.fma(FloatVector.fromArray(Lanes.F, h.even, (t0 + 3) * half + k), acc3));
+            acc0 = odd.fma(FloatVector.fromArray(Lanes.F, h.odd(), t0 * half + k), even.fma(FloatVector.fromArray(Lanes.F, h.even(), t0 * half + k), acc0));
+            if (count > 1) acc1 = odd.fma(FloatVector.fromArray(Lanes.F, h.odd(), (t0 + 1) * half + k), even.fma(FloatVector.fromArray(Lanes.F, h.even(), (t0 + 1) * half + k), acc1));
+            if (count > 2) acc2 = odd.fma(FloatVector.fromArray(Lanes.F, h.odd(), (t0 + 2) * half + k), even.fma(FloatVector.fromArray(Lanes.F, h.even(), (t0 + 2) * half + k), acc2));
+            if (count > 3) acc3 = odd.fma(FloatVector.fromArray(Lanes.F, h.odd(), (t0 + 3) * half + k), even.fma(FloatVector.fromArray(Lanes.F, h.even(), (t0 + 3) * half + k), acc3));
         }
         dots[0] = acc0.reduceLanes(VectorOperators.ADD);
         if (count > 1) dots[1] = acc1.reduceLanes(VectorOperators.ADD);
@@ -103,7 +92,7 @@ public final class FloatLinear extends RowBlocked {
         if (count > 3) dots[3] = acc3.reduceLanes(VectorOperators.ADD);
         for (; k < half; k++) {
             float e = weight(at + 2L * k), o = weight(at + 2L * k + 1);
-            for (int j = 0; j < count; j++) dots[j] += e * h.even[(t0 + j) * half + k] + o * h.odd[(t0 + j) * half + k];
+            for (int j = 0; j < count; j++) dots[j] += e * h.even()[(t0 + j) * half + k] + o * h.odd()[(t0 + j) * half + k];
         }
     }
 

@@ -78,7 +78,7 @@ public final class SymbolLinear extends RowBlocked {
     public long bytes() { return (long) rows * (nibbles ? cols / 2 : cols) + 8L * (long) Math.ceil((double) rows * cols / groupSize); }
 
     /** Per call: sum of x over each segment of each token; for nibbles also x split into even and odd positions. */
-    private record Prepared(float[] segmentSums, float[] even, float[] odd) {}
+    private record Prepared(float[] segmentSums, Halves halves) {}
 
     @Override
     Object prepare(float[] x, int tokens) {
@@ -91,16 +91,7 @@ public final class SymbolLinear extends RowBlocked {
                 sums[t * segs + j] = s;
             }
         }
-        if (!nibbles) return new Prepared(sums, null, null);
-        int half = cols / 2;
-        float[] even = new float[tokens * half], odd = new float[tokens * half];
-        for (int t = 0; t < tokens; t++) {
-            for (int k = 0; k < half; k++) {
-                even[t * half + k] = x[t * cols + 2 * k];
-                odd[t * half + k] = x[t * cols + 2 * k + 1];
-            }
-        }
-        return new Prepared(sums, even, odd);
+        return new Prepared(sums, nibbles ? Halves.of(x, tokens, cols) : null);
     }
 
     @Override
@@ -146,6 +137,7 @@ public final class SymbolLinear extends RowBlocked {
 
     /** The same for 4-bit storage: byte k of the segment holds symbols 2k (low nibble) and 2k+1 (high). */
     private void nibbleSegment(int row, int j, Prepared p, int t0, int count, float ag, float[] dots) {
+        float[] even = p.halves.even(), odd = p.halves.odd();
         int half = cols / 2, pairs = segment / 2;
         long base = ((long) (firstRow + row) * cols + (long) j * segment) / 2;
         int x0 = j * pairs, k0 = 0;
@@ -157,10 +149,10 @@ public final class SymbolLinear extends RowBlocked {
                 FloatVector lo = ((FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(av);
                 FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(av);
                 int at = x0 + k0;
-                acc0 = hi.fma(FloatVector.fromArray(Lanes.F, p.odd, t0 * half + at), lo.fma(FloatVector.fromArray(Lanes.F, p.even, t0 * half + at), acc0));
-                if (count > 1) acc1 = hi.fma(FloatVector.fromArray(Lanes.F, p.odd, (t0 + 1) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, p.even, (t0 + 1) * half + at), acc1));
-                if (count > 2) acc2 = hi.fma(FloatVector.fromArray(Lanes.F, p.odd, (t0 + 2) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, p.even, (t0 + 2) * half + at), acc2));
-                if (count > 3) acc3 = hi.fma(FloatVector.fromArray(Lanes.F, p.odd, (t0 + 3) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, p.even, (t0 + 3) * half + at), acc3));
+                acc0 = hi.fma(FloatVector.fromArray(Lanes.F, odd, t0 * half + at), lo.fma(FloatVector.fromArray(Lanes.F, even, t0 * half + at), acc0));
+                if (count > 1) acc1 = hi.fma(FloatVector.fromArray(Lanes.F, odd, (t0 + 1) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, even, (t0 + 1) * half + at), acc1));
+                if (count > 2) acc2 = hi.fma(FloatVector.fromArray(Lanes.F, odd, (t0 + 2) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, even, (t0 + 2) * half + at), acc2));
+                if (count > 3) acc3 = hi.fma(FloatVector.fromArray(Lanes.F, odd, (t0 + 3) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, even, (t0 + 3) * half + at), acc3));
             }
             dots[0] += acc0.reduceLanes(VectorOperators.ADD);
             if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
@@ -170,7 +162,7 @@ public final class SymbolLinear extends RowBlocked {
         for (; k0 < pairs; k0++) {
             int q = symbols.get(ValueLayout.JAVA_BYTE, base + k0) & 0xFF;
             float lo = ag * ((q & 0x0F) - 8), hi = ag * ((q >>> 4) - 8);
-            for (int k = 0; k < count; k++) dots[k] += lo * p.even[(t0 + k) * half + x0 + k0] + hi * p.odd[(t0 + k) * half + x0 + k0];
+            for (int k = 0; k < count; k++) dots[k] += lo * even[(t0 + k) * half + x0 + k0] + hi * odd[(t0 + k) * half + x0 + k0];
         }
     }
 
