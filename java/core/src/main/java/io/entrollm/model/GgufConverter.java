@@ -69,7 +69,9 @@ public final class GgufConverter {
             for (Tensor t : source.tensors()) {
                 String name = LlamaTensorNames.toGguf(t.name()).orElseThrow(() ->
                         new IllegalArgumentException(source.path() + ": tensor '" + t.name() + "' has no llama.cpp GGUF name"));
-                Tensor g = retype(t.renamed(name), outType, arena);
+                // 1-D tensors (norms, biases) stay F32 whatever the out type, as llama.cpp's own converter keeps them
+                // (its binary ops take no bf16 operand beside f32: a bf16 norm crashes it at the first token)
+                Tensor g = retype(t.renamed(name), t.shape().length == 1 ? OutType.F32 : outType, arena);
                 if (arch.equals("llama") && name.contains(".attn_q.")) g = RopePermutation.toGguf(g, config.numHeads(), arena);
                 if (arch.equals("llama") && name.contains(".attn_k.")) g = RopePermutation.toGguf(g, config.numKvHeads(), arena);
                 tensors.add(g);
@@ -101,6 +103,22 @@ public final class GgufConverter {
             }
         }
         return new Tensor(t.name(), target, t.shape(), out);
+    }
+
+    /**
+     * llama.cpp's name for a byte-level BPE pre-tokenizer (its {@code tokenizer.ggml.pre}): GPT-2's regex
+     * ({@code gpt-2}; llama.cpp refuses "gpt2") or Llama 3's split ({@code llama-bpe}); empty for any other.
+     */
+    static java.util.Optional<String> llamaCppPreTokenizer(JsonNode pre) {
+        String type = pre.path("type").asText();
+        if (type.equals("ByteLevel") && pre.path("use_regex").asBoolean(true)) return java.util.Optional.of("gpt-2");
+        JsonNode seq = pre.path("pretokenizers");
+        if (type.equals("Sequence") && seq.size() == 2 && seq.get(0).path("type").asText().equals("Split")
+                && seq.get(0).path("pattern").path("Regex").asText().equals(io.entrollm.tokenizer.GgufTokenizers.LLAMA3_PATTERN)
+                && seq.get(1).path("type").asText().equals("ByteLevel") && !seq.get(1).path("use_regex").asBoolean(true)) {
+            return java.util.Optional.of("llama-bpe");
+        }
+        return java.util.Optional.empty();
     }
 
     /**
@@ -141,8 +159,11 @@ public final class GgufConverter {
             for (JsonNode m : model.path("merges")) {
                 merges.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
             }
+            JsonNode pre = root.path("pre_tokenizer");
             meta.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
-            meta.put("tokenizer.ggml.pre", GgufValue.string("gpt2"));
+            meta.put("tokenizer.ggml.pre", GgufValue.string(llamaCppPreTokenizer(pre).orElseThrow(() -> new IllegalArgumentException(
+                    "tokenizer.json's pre-tokenizer is neither GPT-2's byte-level regex nor Llama 3's split, the ones llama.cpp names "
+                            + "(gpt-2, llama-bpe); llama.cpp could not load the GGUF: " + pre))));
             meta.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokenList));
             meta.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, typeList));
             meta.put("tokenizer.ggml.merges", GgufValue.array(GgufValueType.STRING, merges));

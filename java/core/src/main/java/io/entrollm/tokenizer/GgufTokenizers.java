@@ -20,8 +20,8 @@ import java.util.Optional;
  */
 public final class GgufTokenizers {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** llama.cpp's "llama-bpe" pre-tokenizer (Llama 3). */
-    static final String LLAMA3_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    /** llama.cpp's "llama-bpe" pre-tokenizer (Llama 3): the Split regex of Llama 3's tokenizer.json. */
+    public static final String LLAMA3_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     private GgufTokenizers() {}
 

@@ -49,58 +49,118 @@ public final class GgmlLinear extends RowBlocked {
         return sums;
     }
 
+    /**
+     * One method per format, each small: in one large method C2 ran out of inlining budget and left the
+     * memory-segment bounds checks as calls (90% of a Q8_0 profile).
+     */
     @Override
     void dotRow(int row, float[] x, Object prepared, int t0, int count, float[] dots) {
         java.util.Arrays.fill(dots, 0, count, 0f);
         long rowBase = (long) (firstRow + row) * blocksPerRow * dtype.blockBytes();
-        float[] blockSums = (float[]) prepared;
-        FloatVector acc0 = Lanes.VECTOR ? FloatVector.zero(Lanes.F) : null, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        if (!Lanes.VECTOR || QK % Lanes.L != 0) scalarRow(rowBase, x, t0, count, dots);
+        else if (dtype == DType.Q8_0 && count == 1) q8RowOneToken(rowBase, x, t0, dots);
+        else if (dtype == DType.Q8_0) q8Row(rowBase, x, t0, count, dots);
+        else q4Row(rowBase, x, (float[]) prepared, t0, count, dots);
+    }
+
+    private void scalarRow(long rowBase, float[] x, int t0, int count, float[] dots) {
         for (int blk = 0; blk < blocksPerRow; blk++) {
             long base = rowBase + (long) blk * dtype.blockBytes();
             float d = Float.float16ToFloat(data.get(I16, base));
+            float m = dtype == DType.Q4_1 ? Float.float16ToFloat(data.get(I16, base + 2)) : 0f;
+            long qs = base + (dtype == DType.Q4_1 ? 4 : 2);
+            for (int j = 0; j < QK; j++) {
+                float w = d * quant(qs, j) + m;
+                for (int k = 0; k < count; k++) dots[k] += w * x[(t0 + k) * cols + blk * QK + j];
+            }
+        }
+    }
+
+    private void q8Row(long rowBase, float[] x, int t0, int count, float[] dots) {
+        FloatVector acc0 = FloatVector.zero(Lanes.F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int blk = 0; blk < blocksPerRow; blk++) {
+            long base = rowBase + (long) blk * 34;
+            FloatVector dv = FloatVector.broadcast(Lanes.F, Float.float16ToFloat(data.get(I16, base)));
             int x0 = blk * QK;
-            if (dtype == DType.Q4_1) {
+            for (int j = 0; j < QK; j += Lanes.L) {
+                FloatVector w = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B, data, base + 2 + j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(dv);
+                acc0 = w.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + x0 + j), acc0);
+                if (count > 1) acc1 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + x0 + j), acc1);
+                if (count > 2) acc2 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + x0 + j), acc2);
+                if (count > 3) acc3 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + x0 + j), acc3);
+            }
+        }
+        addLanes(dots, count, acc0, acc1, acc2, acc3);
+    }
+
+    /**
+     * Generation (one token): four accumulators over alternating blocks, so the FMAs of consecutive
+     * blocks do not wait for each other (with one accumulator a row is one dependency chain and the
+     * core waits on FMA latency, not on memory).
+     */
+    private void q8RowOneToken(long rowBase, float[] x, int t0, float[] dots) {
+        FloatVector a0 = FloatVector.zero(Lanes.F), a1 = a0, a2 = a0, a3 = a0;
+        int xBase = t0 * cols, blk = 0;
+        for (; blk + 1 < blocksPerRow; blk += 2) {
+            long b0 = rowBase + (long) blk * 34, b1 = b0 + 34;
+            FloatVector d0 = FloatVector.broadcast(Lanes.F, Float.float16ToFloat(data.get(I16, b0)));
+            FloatVector d1 = FloatVector.broadcast(Lanes.F, Float.float16ToFloat(data.get(I16, b1)));
+            for (int j = 0; j < QK; j += 2 * Lanes.L) {
+                a0 = q8(b0 + 2 + j).mul(d0).fma(FloatVector.fromArray(Lanes.F, x, xBase + blk * QK + j), a0);
+                a2 = q8(b1 + 2 + j).mul(d1).fma(FloatVector.fromArray(Lanes.F, x, xBase + (blk + 1) * QK + j), a2);
+                if (j + Lanes.L < QK) {
+                    a1 = q8(b0 + 2 + j + Lanes.L).mul(d0).fma(FloatVector.fromArray(Lanes.F, x, xBase + blk * QK + j + Lanes.L), a1);
+                    a3 = q8(b1 + 2 + j + Lanes.L).mul(d1).fma(FloatVector.fromArray(Lanes.F, x, xBase + (blk + 1) * QK + j + Lanes.L), a3);
+                }
+            }
+        }
+        for (; blk < blocksPerRow; blk++) {
+            long b0 = rowBase + (long) blk * 34;
+            FloatVector d0 = FloatVector.broadcast(Lanes.F, Float.float16ToFloat(data.get(I16, b0)));
+            for (int j = 0; j < QK; j += Lanes.L) a0 = q8(b0 + 2 + j).mul(d0).fma(FloatVector.fromArray(Lanes.F, x, xBase + blk * QK + j), a0);
+        }
+        dots[0] += a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** L int8 weights at byte {@code at} as floats. */
+    private FloatVector q8(long at) {
+        return (FloatVector) ByteVector.fromMemorySegment(Lanes.B, data, at, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, Lanes.F, 0);
+    }
+
+    private void q4Row(long rowBase, float[] x, float[] blockSums, int t0, int count, float[] dots) {
+        boolean q41 = dtype == DType.Q4_1;
+        byte offset = q41 ? 0 : (byte) 8;
+        int blockBytes = dtype.blockBytes();
+        FloatVector acc0 = FloatVector.zero(Lanes.F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int blk = 0; blk < blocksPerRow; blk++) {
+            long base = rowBase + (long) blk * blockBytes;
+            FloatVector dv = FloatVector.broadcast(Lanes.F, Float.float16ToFloat(data.get(I16, base)));
+            if (q41) {
                 float m = Float.float16ToFloat(data.get(I16, base + 2));
                 for (int k = 0; k < count; k++) dots[k] += m * blockSums[(t0 + k) * blocksPerRow + blk];
             }
-            long qs = base + (dtype == DType.Q4_1 ? 4 : 2);
-            if (!Lanes.VECTOR || QK % Lanes.L != 0) {
-                for (int j = 0; j < QK; j++) {
-                    float w = d * quant(qs, j);
-                    for (int k = 0; k < count; k++) dots[k] += w * x[(t0 + k) * cols + x0 + j];
-                }
-                continue;
-            }
-            FloatVector dv = FloatVector.broadcast(Lanes.F, d);
-            if (dtype == DType.Q8_0) {
-                for (int j = 0; j < QK; j += Lanes.L) {
-                    FloatVector w = ((FloatVector) ByteVector.fromMemorySegment(Lanes.B, data, qs + j, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(dv);
-                    acc0 = w.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + x0 + j), acc0);
-                    if (count > 1) acc1 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + x0 + j), acc1);
-                    if (count > 2) acc2 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + x0 + j), acc2);
-                    if (count > 3) acc3 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + x0 + j), acc3);
-                }
-            } else {
-                byte offset = dtype == DType.Q4_0 ? (byte) 8 : 0;
-                for (int j = 0; j < QK / 2; j += Lanes.L) {
-                    ByteVector q = ByteVector.fromMemorySegment(Lanes.B, data, qs + j, ByteOrder.LITTLE_ENDIAN);
-                    FloatVector lo = ((FloatVector) q.and((byte) 0x0F).sub(offset).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(dv);
-                    FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(offset).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(dv);
-                    int a = x0 + j, b = x0 + j + QK / 2;
-                    acc0 = hi.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + a), acc0));
-                    if (count > 1) acc1 = hi.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + a), acc1));
-                    if (count > 2) acc2 = hi.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + a), acc2));
-                    if (count > 3) acc3 = hi.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + a), acc3));
-                }
+            long qs = base + (q41 ? 4 : 2);
+            int x0 = blk * QK;
+            for (int j = 0; j < QK / 2; j += Lanes.L) {
+                ByteVector q = ByteVector.fromMemorySegment(Lanes.B, data, qs + j, ByteOrder.LITTLE_ENDIAN);
+                FloatVector lo = ((FloatVector) q.and((byte) 0x0F).sub(offset).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(dv);
+                FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(offset).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(dv);
+                int a = x0 + j, b = x0 + j + QK / 2;
+                acc0 = hi.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + a), acc0));
+                if (count > 1) acc1 = hi.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + a), acc1));
+                if (count > 2) acc2 = hi.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + a), acc2));
+                if (count > 3) acc3 = hi.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + b), lo.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + a), acc3));
             }
         }
-        if (acc0 != null) {
-            dots[0] += acc0.reduceLanes(VectorOperators.ADD);
-            if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
-            if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
-            if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
-        }
+        addLanes(dots, count, acc0, acc1, acc2, acc3);
+    }
+
+    private static void addLanes(float[] dots, int count, FloatVector acc0, FloatVector acc1, FloatVector acc2, FloatVector acc3) {
+        dots[0] += acc0.reduceLanes(VectorOperators.ADD);
+        if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
+        if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
+        if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
     }
 
     /** Weight j of a block (before the scale), its symbol as the format defines it. */
