@@ -110,6 +110,10 @@ public final class SymbolLinear extends RowBlocked {
 
     /** dots[k] += ag * sum_i q'_i x[t0+k][i] over segment j of an 8-bit-storage row. */
     private void byteSegment(int row, int j, float[] x, int t0, int count, float ag, float[] dots) {
+        if (count == 1 && Lanes.VECTOR) {
+            byteSegmentOneToken(row, j, x, t0, ag, dots);
+            return;
+        }
         long base = (long) (firstRow + row) * cols + (long) j * segment;
         int x0 = j * segment, i = 0;
         if (Lanes.VECTOR) {
@@ -137,6 +141,10 @@ public final class SymbolLinear extends RowBlocked {
 
     /** The same for 4-bit storage: byte k of the segment holds symbols 2k (low nibble) and 2k+1 (high). */
     private void nibbleSegment(int row, int j, Prepared p, int t0, int count, float ag, float[] dots) {
+        if (count == 1 && Lanes.VECTOR) {
+            nibbleSegmentOneToken(row, j, p, t0, ag, dots);
+            return;
+        }
         float[] even = p.halves.even(), odd = p.halves.odd();
         int half = cols / 2, pairs = segment / 2;
         long base = ((long) (firstRow + row) * cols + (long) j * segment) / 2;
@@ -164,6 +172,59 @@ public final class SymbolLinear extends RowBlocked {
             float lo = ag * ((q & 0x0F) - 8), hi = ag * ((q >>> 4) - 8);
             for (int k = 0; k < count; k++) dots[k] += lo * even[(t0 + k) * half + x0 + k0] + hi * odd[(t0 + k) * half + x0 + k0];
         }
+    }
+
+    /**
+     * Generation (one token): four accumulators (low and high nibbles of two consecutive loads), so the
+     * multiply-adds do not form one dependency chain per row (which left the core waiting on FMA latency).
+     */
+    private void nibbleSegmentOneToken(int row, int j, Prepared p, int t0, float ag, float[] dots) {
+        float[] even = p.halves.even(), odd = p.halves.odd();
+        int half = cols / 2, pairs = segment / 2, step = Lanes.L;
+        long base = ((long) (firstRow + row) * cols + (long) j * segment) / 2;
+        int x0 = t0 * half + j * pairs, k0 = 0;
+        FloatVector a0 = FloatVector.zero(Lanes.F), a1 = a0, a2 = a0, a3 = a0;
+        for (int bound = pairs - pairs % (2 * step); k0 < bound; k0 += 2 * step) {
+            ByteVector q = ByteVector.fromMemorySegment(Lanes.B, symbols, base + k0, ByteOrder.LITTLE_ENDIAN);
+            ByteVector r = ByteVector.fromMemorySegment(Lanes.B, symbols, base + k0 + step, ByteOrder.LITTLE_ENDIAN);
+            a0 = nibbles(q.and((byte) 0x0F)).fma(FloatVector.fromArray(Lanes.F, even, x0 + k0), a0);
+            a1 = nibbles(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(Lanes.F, odd, x0 + k0), a1);
+            a2 = nibbles(r.and((byte) 0x0F)).fma(FloatVector.fromArray(Lanes.F, even, x0 + k0 + step), a2);
+            a3 = nibbles(r.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(Lanes.F, odd, x0 + k0 + step), a3);
+        }
+        float sum = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+        for (; k0 < pairs; k0++) {
+            int q = symbols.get(ValueLayout.JAVA_BYTE, base + k0) & 0xFF;
+            sum += ((q & 0x0F) - 8) * even[x0 + k0] + ((q >>> 4) - 8) * odd[x0 + k0];
+        }
+        dots[0] += ag * sum;
+    }
+
+    /** Generation (one token) over 8-bit storage: four accumulators over consecutive loads. */
+    private void byteSegmentOneToken(int row, int j, float[] x, int t0, float ag, float[] dots) {
+        long base = (long) (firstRow + row) * cols + (long) j * segment;
+        int x0 = t0 * cols + j * segment, i = 0, step = Lanes.L;
+        FloatVector a0 = FloatVector.zero(Lanes.F), a1 = a0, a2 = a0, a3 = a0;
+        for (int bound = segment - segment % (4 * step); i < bound; i += 4 * step) {
+            a0 = signedBytes(base + i).fma(FloatVector.fromArray(Lanes.F, x, x0 + i), a0);
+            a1 = signedBytes(base + i + step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + step), a1);
+            a2 = signedBytes(base + i + 2 * step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + 2 * step), a2);
+            a3 = signedBytes(base + i + 3 * step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + 3 * step), a3);
+        }
+        float sum = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+        for (; i < segment; i++) sum += ((symbols.get(ValueLayout.JAVA_BYTE, base + i) & 0xFF) - 128) * x[x0 + i];
+        dots[0] += ag * sum;
+    }
+
+    /** L stored bytes at {@code at} recentred to q - 128 (a flip of the top bit), as floats. */
+    private FloatVector signedBytes(long at) {
+        return (FloatVector) ByteVector.fromMemorySegment(Lanes.B, symbols, at, ByteOrder.LITTLE_ENDIAN)
+                .lanewise(VectorOperators.XOR, (byte) 0x80).convertShape(VectorOperators.B2F, Lanes.F, 0);
+    }
+
+    /** Nibble values (0..15 in byte lanes) recentred to q - 8, as floats. */
+    private static FloatVector nibbles(ByteVector q) {
+        return (FloatVector) q.sub((byte) 8).convertShape(VectorOperators.B2F, Lanes.F, 0);
     }
 
     @Override
