@@ -4,8 +4,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.stream.IntStream;
-
 /** The float32 kernels of the CPU forward pass, on the Vector API (AVX2/AVX-512/NEON as available). */
 public final class VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -31,22 +29,6 @@ public final class VectorMath {
             FloatVector.fromArray(S, x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
         }
         for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
-    }
-
-    /**
-     * {@code out[t][o] = sum_i x[t][i] * w[o][i] (+ bias[o])} for T rows of x ({@code [T, in]}) and a
-     * weight {@code [out, in]} (PyTorch Linear layout). Parallel over blocks of output rows; each weight
-     * row is read once per block of tokens.
-     */
-    public static void matmul(float[] x, int tokens, int in, float[] w, float[] bias, int out, float[] result) {
-        int blocks = Math.max(1, Math.min(out / 16, 256));
-        IntStream.range(0, blocks).parallel().forEach(b -> {
-            int from = (int) ((long) out * b / blocks), to = (int) ((long) out * (b + 1) / blocks);
-            for (int o = from; o < to; o++) {
-                float bo = bias == null ? 0f : bias[o];
-                for (int t = 0; t < tokens; t++) result[t * out + o] = dot(x, t * in, w, o * in, in) + bo;
-            }
-        });
     }
 
     /** HF LlamaRMSNorm over each row of length n: {@code x / sqrt(mean(x^2) + eps) * weight}. */
