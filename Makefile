@@ -34,7 +34,7 @@ KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
 KERNEL_OUT := target/kernels
 FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
-.PHONY: all kernels kernels-sm53 jars test test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
+.PHONY: all kernels kernels-sm53 jars test fuzz test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
 
 all: kernels jars bin/entrollm
 
@@ -44,6 +44,7 @@ help:
 	@echo "make test       the test suite: CPU tests, the CUDA simulator's tests, GPU tests on the simulator"
 	@echo "make cudasim    the CUDA simulator (native/cudasim) into target/cudasim/"
 	@echo "make kernels-sm53  compile every kernel for sm_53 (Jetson Nano) with CUDA 11.8 (fetched once per machine)"
+	@echo "make fuzz       coverage-guided fuzzing of every file reader (Jazzer), FUZZ_SECONDS=$(FUZZ_SECONDS) per target (FUZZ_TARGETS=...)"
 	@echo "make test-gpu   the GPU tests (on a CUDA host)"
 	@echo "make dist       self-contained bundle target/carry/entrollm.tgz (jlinked runtime, jars, kernels)"
 	@echo "make gpu-test-bundle  the GPU tests runnable without Maven (target/carry/entrollm-gpu-tests.tgz)"
@@ -101,6 +102,17 @@ test: kernels kernels-sm53 cudasim-test
 	  echo "GPU tests on the CUDA simulator ($$b cuBLAS): $$1 ran, $$2 skipped"; \
 	  if [ "$$1" = 0 ] || [ "$$2" != 0 ]; then echo "make test: GPU tests must all run on the simulator"; exit 1; fi; \
 	done
+	java/fuzz/fuzz.sh $(FUZZ_SECONDS_IN_TEST) $(FUZZ_TARGETS)
+
+# Fuzzing (java/fuzz): every reader of untrusted files, FUZZ_SECONDS each; findings fail the run and are
+# kept in target/fuzz/findings/. make test runs each target briefly (FUZZ_SECONDS_IN_TEST) after the
+# test suite, which has already replayed every past finding (java/fuzz/regressions/).
+FUZZ_SECONDS ?= 600
+FUZZ_SECONDS_IN_TEST ?= 30
+FUZZ_TARGETS ?= safetensors gguf entro tokenizer config
+fuzz:
+	$(MVN) -q package -DskipTests -pl java/fuzz -am
+	java/fuzz/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # GPU tests only (JUnit tag "gpu"); they skip, saying why, where no CUDA device can be used.
 test-gpu: kernels

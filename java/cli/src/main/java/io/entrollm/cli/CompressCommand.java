@@ -65,20 +65,24 @@ final class CompressCommand implements Callable<Integer> {
                 includeEmbeddings, encoding(encoding));
         PrintWriter out = spec.commandLine().getOut();
         CompressReport report;
-        try (ModelSource source = ModelSources.openHuggingFace(model); ProgressBar bar = progressBar(source.tensors().size())) {
+        // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before
+        // the .entro is put in place, and is put in place right after it
+        try (ModelSource source = ModelSources.openHuggingFace(model); ProgressBar bar = progressBar(source.tensors().size());
+             io.entrollm.io.AtomicFile jsonOut = json == null ? null : io.entrollm.io.AtomicFile.create(json)) {
             report = EntroCompressor.compress(source, output, options, (done, total, name) -> {
                 if (bar != null) bar.stepTo(done);
+            }, r -> {
+                if (jsonOut == null) return;
+                var root = CompressionTables.json(r);
+                root.set("settings", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(options));
+                JsonReports.writeTo(jsonOut, root);
             });
+            if (jsonOut != null) jsonOut.commit();
         }
         out.printf("%s: %d-bit %s, %s granularity, %s%n", output, options.bits(), options.scheme().name().toLowerCase(),
                 options.granularity(), options.encoding() == CompressOptions.Encoding.PACKED ? "packed symbols (no entropy coding)"
                         : "Huffman codes <= " + options.maxCodeLength() + " bits, " + options.chunkSymbols() + " symbols per chunk");
         CompressionTables.print(out, report);
-        if (json != null) {
-            var root = CompressionTables.json(report);
-            root.set("settings", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(options));
-            JsonReports.write(json, root);
-        }
         return 0;
     }
 

@@ -16,4 +16,11 @@ final class JsonReports {
     static void write(Path file, JsonNode report) throws IOException {
         AtomicFile.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(report));
     }
+
+    /** Writes the report into {@code out} and syncs it, leaving the commit to the caller. */
+    static void writeTo(AtomicFile out, JsonNode report) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(report));
+        while (b.hasRemaining()) out.channel().write(b);
+        out.channel().force(true);
+    }
 }

@@ -48,7 +48,19 @@ public final class Main implements Runnable {
             errOut.flush();
             return 1;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (InternalError | OutOfMemoryError | StackOverflowError e) {
+            // picocli hands only Exceptions to the handler above; these Errors are still one line and exit 1
+            var parsed = cli.getParseResult();
+            String command = "entrollm";
+            while (parsed != null && parsed.subcommand() != null) parsed = parsed.subcommand();
+            if (parsed != null && parsed.commandSpec().commandLine() != cli) command += " " + parsed.commandSpec().name();
+            err.println(command + ": error: " + describe(e));
+            if (System.getenv("ENTROLLM_DEBUG") != null) e.printStackTrace(err);
+            err.flush();
+            return 1;
+        }
     }
 
     private static boolean present(String className) {
@@ -62,6 +74,9 @@ public final class Main implements Runnable {
 
     /** One line that tells the user what went wrong and where. */
     static String describe(Throwable e) {
+        if (io.entrollm.io.MappedFile.isMappedReadFault(e)) {
+            return io.entrollm.io.MappedFile.describeShrunkFile().orElse("a memory-mapped input file changed while being read (a fault in a mapped read)");
+        }
         if (e instanceof NoSuchFileException n) return "no such file or directory: " + n.getFile()
                 + (n.getReason() != null ? " (" + n.getReason() + ")" : "");
         if (e instanceof AccessDeniedException a) return "permission denied: " + a.getFile();

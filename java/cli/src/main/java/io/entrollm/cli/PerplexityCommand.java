@@ -44,6 +44,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (ctx < 2) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ctx must be at least 2 (a window scores its tokens 1..n-1), is " + ctx);
         try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = devices.open(lm, ctx, ctx, out)) {
             int eos = lm.config().eosTokenIds().isEmpty() ? -1 : lm.config().eosTokenIds().get(0);
             if (eos < 0) throw new IllegalArgumentException(model + ": the config names no eos_token_id");

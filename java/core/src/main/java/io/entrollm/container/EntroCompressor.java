@@ -52,6 +52,21 @@ public final class EntroCompressor {
      */
     public static CompressReport compress(ModelSource source, Path out, CompressOptions options, Progress progress)
             throws IOException {
+        return compress(source, out, options, progress, report -> {});
+    }
+
+    /** Work that must succeed before the output is put in place (a command's other outputs, written beside it). */
+    @FunctionalInterface
+    public interface BeforeCommit {
+        void accept(CompressReport report) throws IOException;
+    }
+
+    /**
+     * As {@link #compress(ModelSource, Path, CompressOptions, Progress)}; {@code beforeCommit} runs once every
+     * byte is written and synced but before the file appears at {@code out}: if it throws, nothing appears.
+     */
+    public static CompressReport compress(ModelSource source, Path out, CompressOptions options, Progress progress,
+                                          BeforeCommit beforeCommit) throws IOException {
         List<Tensor> tensors = source.tensors();
         List<EntroEntry> entries = new ArrayList<>();
         List<CompressReport.TensorRow> rows = new ArrayList<>();
@@ -83,11 +98,14 @@ public final class EntroCompressor {
             EntroDirectory dir = new EntroDirectory(source.config().orElse(null), hfConfig(source), sourceInfo(source),
                     JSON.valueToTree(options), entries);
             w.section(SectionKind.DIRECTORY, EntroLayout.NO_TENSOR, dir.toJsonBytes());
-            w.finish();
+            w.seal();
+            CompressReport report = new CompressReport(rows, source.totalBytes(), w.sealedBytes());
+            beforeCommit.accept(report);
+            w.commit();
+            return report;
         } finally {
             pool.shutdownNow();
         }
-        return new CompressReport(rows, source.totalBytes(), Files.size(out));
     }
 
     private static Encoded await(Future<Encoded> f) throws IOException {

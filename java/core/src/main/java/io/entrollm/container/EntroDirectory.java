@@ -79,14 +79,12 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
 
     /** Parses and range-checks; errors are IllegalArgumentExceptions naming the tensor. */
     public static EntroDirectory parse(byte[] json) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("directory is not valid JSON: " + e.getMessage());
-        }
-        if (root == null || !root.isObject() || !"entrollm".equals(root.path("format").asText())) {
+        JsonNode root = io.entrollm.format.StrictJson.read(json, "directory");
+        if (!root.isObject() || !"entrollm".equals(root.path("format").asText())) {
             throw new IllegalArgumentException("directory is not an EntroLLM directory");
+        }
+        if (!root.path("version").isIntegralNumber() || root.path("version").asLong() != EntroLayout.VERSION) {
+            throw new IllegalArgumentException("directory version " + root.path("version") + " does not match the header's version " + EntroLayout.VERSION);
         }
         ModelConfig config = null;
         if (root.hasNonNull("model")) {
@@ -102,6 +100,9 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
                 nullable(root.get("settings")), List.copyOf(entries));
     }
 
+    /** Symbols and weights are decoded into Java arrays, which hold at most this many elements. */
+    public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
     private static JsonNode nullable(JsonNode n) { return n == null || n.isNull() ? null : n; }
 
     private static EntroEntry entry(JsonNode t) {
@@ -114,7 +115,10 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
                 if (!d.isIntegralNumber() || d.asLong() < 0) throw new IllegalArgumentException("bad shape " + t.path("shape"));
                 shape[i] = d.asLong();
             }
-            io.entrollm.tensor.Tensor.elementCount(shape); // overflow check
+            long elements = io.entrollm.tensor.Tensor.elementCount(shape); // overflow check
+            if (elements > MAX_ELEMENTS) {
+                throw new IllegalArgumentException(elements + " elements: more than the " + MAX_ELEMENTS + " this reader holds in one tensor");
+            }
             DType dtype = DType.parse(t.path("source_dtype").asText());
             String encoding = t.path("encoding").asText();
             if (encoding.equals("raw")) return new EntroEntry.Raw(name, shape, dtype, intField(t, "raw_section", 0, Integer.MAX_VALUE));
@@ -133,6 +137,15 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
             if (shape.length != 2) throw new IllegalArgumentException("coded tensors must be 2-D");
             long n = shape[0] * shape[1];
             if (n > 0 && n % groupSize != 0) throw new IllegalArgumentException("group size " + groupSize + " does not divide " + n);
+            long implied = switch (granularity.kind()) {
+                case TENSOR -> Math.max(n, 1);
+                case CHANNEL -> Math.max(shape[1], 1);
+                case GROUP -> granularity.groupSize();
+            };
+            if (groupSize != implied) {
+                throw new IllegalArgumentException("group_size " + groupSize + " disagrees with granularity " + t.path("granularity").asText()
+                        + " (which means " + implied + ")");
+            }
             if (encoding.equals("packed")) {
                 return new EntroEntry.Packed(name, shape, dtype, bits, scheme, granularity, groupSize, sign,
                         intField(t, "params_section", 0, Integer.MAX_VALUE), intField(t, "packed_section", 0, Integer.MAX_VALUE),

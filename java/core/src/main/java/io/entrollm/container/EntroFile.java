@@ -114,6 +114,16 @@ public final class EntroFile implements AutoCloseable {
         }
         List<Section> dirs = sections.stream().filter(s -> s.kind() == SectionKind.DIRECTORY).toList();
         if (dirs.size() != 1) throw new FormatException(path, "expected one DIRECTORY section, found " + dirs.size());
+        long tokenizers = sections.stream().filter(s -> s.kind() == SectionKind.TOKENIZER).count();
+        if (tokenizers > 1) throw new FormatException(path, "expected at most one TOKENIZER section, found " + tokenizers);
+        for (int i = 0; i < sections.size(); i++) {
+            Section s = sections.get(i);
+            boolean modelLevel = s.kind() == SectionKind.DIRECTORY || s.kind() == SectionKind.TOKENIZER;
+            if (modelLevel != (s.tensor() == EntroLayout.NO_TENSOR)) {
+                throw new FormatException(path, s.kind() + " section " + i + " names tensor #" + s.tensor()
+                        + (modelLevel ? ", but belongs to the model" : ", but must belong to a tensor"));
+            }
+        }
         EntroDirectory directory;
         try {
             directory = EntroDirectory.parse(seg.asSlice(dirs.get(0).offset(), dirs.get(0).length()).toArray(ValueLayout.JAVA_BYTE));
@@ -154,6 +164,7 @@ public final class EntroFile implements AutoCloseable {
     private void checkDirectory() {
         Path path = file.path();
         Set<String> names = new HashSet<>();
+        referenced = new boolean[sections.size()];
         for (int i = 0; i < directory.entries().size(); i++) {
             EntroEntry e = directory.entries().get(i);
             if (!names.add(e.name())) throw FormatException.forTensor(path, e.name(), "appears twice in the directory");
@@ -175,7 +186,17 @@ public final class EntroFile implements AutoCloseable {
                 throw FormatException.forTensor(path, e.name(), ex.getMessage());
             }
         }
+        for (int i = 0; i < sections.size(); i++) {
+            SectionKind k = sections.get(i).kind();
+            if (!referenced[i] && k != SectionKind.DIRECTORY && k != SectionKind.TOKENIZER) {
+                throw new FormatException(path, k + " section " + i + describeTensor(sections.get(i)) + " is not used by any tensor of the directory");
+            }
+        }
+        referenced = null;
     }
+
+    /** Sections {@link #checkDirectory} has seen referenced (each may be used once). */
+    private boolean[] referenced;
 
     /**
      * What docs/FORMAT.md asks of a reader beyond the checksums, for every coded tensor: a valid
@@ -186,7 +207,9 @@ public final class EntroFile implements AutoCloseable {
      */
     private void checkCodedStructure() {
         for (EntroEntry e : directory.entries()) {
+            if (e instanceof EntroEntry.Quantized q) checkParams(q);
             if (!(e instanceof EntroEntry.Coded c)) continue;
+            checkBitstreamPadding(c);
             HuffmanCodebook book = codebook(c);
             long n = c.elementCount();
             if (n > 0 && book.maxLength() == 0) throw FormatException.forTensor(path(), c.name(), "invalid codebook: no codes for " + n + " symbols");
@@ -208,6 +231,33 @@ public final class EntroFile implements AutoCloseable {
         }
     }
 
+    /** Scales are finite and not negative, zeros finite: a NaN scale would decode to NaN weights without a word. */
+    private void checkParams(EntroEntry.Quantized q) {
+        MemorySegment params = sectionBytes(q.paramsSection());
+        long groups = q.groups();
+        for (long g = 0; g < params.byteSize() / 4; g++) {
+            float v = params.getAtIndex(TensorReader.F32, g);
+            boolean scale = g < groups;
+            if (!Float.isFinite(v) || (scale && v < 0)) {
+                throw FormatException.forTensor(path(), q.name(), (scale ? "scale of group " + g : "zero point of group " + (g - groups))
+                        + " is " + v + (scale ? " (scales must be finite and not negative)" : " (must be finite)"));
+            }
+        }
+    }
+
+    /** The bits after the last code, and the whole padding word, are zero (docs/FORMAT.md): a stream has one encoding. */
+    private void checkBitstreamPadding(EntroEntry.Coded c) {
+        MemorySegment words = sectionBytes(c.bitstreamSection());
+        long count = words.byteSize() / 4;
+        if (words.getAtIndex(TensorReader.I32, count - 1) != 0) {
+            throw FormatException.forTensor(path(), c.name(), "the bitstream's padding word is not zero");
+        }
+        int used = (int) (c.totalBits() & 31);
+        if (used != 0 && (words.getAtIndex(TensorReader.I32, count - 2) << used) != 0) {
+            throw FormatException.forTensor(path(), c.name(), "bits after the last code are not zero");
+        }
+    }
+
     private static long paramsBytes(EntroEntry.Quantized q) {
         return q.groups() * 4 * (q.scheme() == AppliedScheme.ASYM ? 2 : 1);
     }
@@ -215,6 +265,8 @@ public final class EntroFile implements AutoCloseable {
     private void expect(int sectionIndex, SectionKind kind, int tensor, long bytes) {
         if (sectionIndex < 0 || sectionIndex >= sections.size()) throw new IllegalArgumentException("section index " + sectionIndex + " out of range");
         Section s = sections.get(sectionIndex);
+        if (referenced[sectionIndex]) throw new IllegalArgumentException("section " + sectionIndex + " is used twice");
+        referenced[sectionIndex] = true;
         if (s.kind() != kind || s.tensor() != tensor) {
             throw new IllegalArgumentException("section " + sectionIndex + " is " + s.kind() + " of tensor #" + s.tensor()
                     + ", expected " + kind + " of tensor #" + tensor);

@@ -44,6 +44,9 @@ public final class EntroModel implements ModelSource {
     @Override public Optional<String> tokenizerJson() { return file.tokenizerJson(); }
 
     @Override
+    public List<String> tensorNames() { return file.entries().stream().map(EntroEntry::name).toList(); }
+
+    @Override
     public Optional<long[]> shape(String name) {
         return file.entries().stream().filter(e -> e.name().equals(name)).findFirst().map(EntroEntry::shape);
     }

@@ -57,6 +57,24 @@ public final class EntroWriter implements AutoCloseable {
 
     /** Writes the section table and header, syncs, and renames the file onto its target. */
     public void finish() throws IOException {
+        seal();
+        commit();
+    }
+
+    /** The file's size once {@link #seal()} has written the table. */
+    public long sealedBytes() { return sealedBytes; }
+
+    private long sealedBytes = -1;
+
+    /** Renames the sealed file onto its target: the output appears whole. */
+    public void commit() throws IOException {
+        if (sealedBytes < 0) throw new IllegalStateException("seal() first");
+        file.commit();
+        finished = true;
+    }
+
+    /** Writes the section table and header and syncs; nothing is visible at the target until {@link #commit()}. */
+    public void seal() throws IOException {
         long tableOffset = Alignment.alignUp(position, EntroLayout.ALIGNMENT);
         ByteBuffer table = ByteBuffer.allocate(sections.size() * EntroLayout.SECTION_ENTRY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (Section s : sections) {
@@ -85,8 +103,8 @@ public final class EntroWriter implements AutoCloseable {
         header.putInt(EntroLayout.OFF_HEADER_CRC, (int) headerCrc.getValue());
         header.position(0);
         channel.write(header, 0);
-        file.commit();
-        finished = true;
+        channel.force(true);
+        sealedBytes = fileBytes;
     }
 
     @Override

@@ -35,8 +35,14 @@ public final class LanguageModel implements AutoCloseable {
     public static LanguageModel load(Path path) throws IOException {
         ModelSource source = ModelSources.openHuggingFace(path);
         try {
-            source.config().orElseThrow(() -> new IllegalArgumentException(path + ": no model config"));
-            return new LanguageModel(source, tokenizerOf(source));
+            ModelConfig config = source.config().orElseThrow(() -> new io.entrollm.format.FormatException(path,
+                    "no model config (a config.json beside the weights, or GGUF model metadata)"));
+            Tokenizer tokenizer = tokenizerOf(source);
+            if (tokenizer.vocabSize() > config.vocabSize()) {
+                throw new io.entrollm.format.FormatException(source.tokenizerOrigin(), "the tokenizer defines token id "
+                        + (tokenizer.vocabSize() - 1) + " but the model's vocabulary has " + config.vocabSize() + " entries (vocab_size)");
+            }
+            return new LanguageModel(source, tokenizer);
         } catch (RuntimeException e) {
             source.close();
             throw e;
@@ -45,9 +51,9 @@ public final class LanguageModel implements AutoCloseable {
 
     /** tokenizer.json when the source has one, else a GGUF file's tokenizer.ggml.* vocabulary. */
     private static Tokenizer tokenizerOf(ModelSource source) {
-        if (source.tokenizerJson().isPresent()) return ByteLevelBpeTokenizer.fromJson(source.tokenizerJson().get());
-        return source.gguf().map(io.entrollm.tokenizer.GgufTokenizers::fromMetadata).orElseThrow(() -> new IllegalArgumentException(
-                source.path() + ": carries no tokenizer (no tokenizer.json beside the weights)"));
+        if (source.tokenizerJson().isPresent()) return ByteLevelBpeTokenizer.fromJson(source.tokenizerJson().get(), source.tokenizerOrigin());
+        return source.gguf().map(io.entrollm.tokenizer.GgufTokenizers::fromMetadata).orElseThrow(() -> new io.entrollm.format.FormatException(
+                source.path(), "carries no tokenizer (no tokenizer.json beside the weights)"));
     }
 
     public ModelConfig config() { return source.config().orElseThrow(); }

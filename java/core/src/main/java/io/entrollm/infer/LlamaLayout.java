@@ -1,5 +1,6 @@
 package io.entrollm.infer;
 
+import io.entrollm.format.FormatException;
 import io.entrollm.model.ModelConfig;
 import io.entrollm.model.ModelSource;
 
@@ -37,9 +38,15 @@ public final class LlamaLayout {
 
     /** Resolves and shape-checks every weight of {@code source} (Hugging Face names). */
     public static LlamaLayout of(ModelSource source) {
-        ModelConfig c = source.config().orElseThrow(() -> new IllegalArgumentException(source.path() + ": no model config"));
+        ModelConfig c = source.config().orElseThrow(() -> new FormatException(source.path(), "no model config"));
+        if (!SUPPORTED.containsKey(c.architecture()) || !SUPPORTED.containsValue(c.modelType())) {
+            throw new FormatException(source.path(), "architecture " + c.architecture() + " (model_type " + c.modelType()
+                    + ") is not supported; Llama-family models are: " + String.join(", ", SUPPORTED.keySet()));
+        }
+        Rope.problem(c.ropeScaling()).ifPresent(p -> { throw new FormatException(source.path(), p); });
         int dim = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ffn = c.intermediateSize();
         WeightRef embedding = matrix(source, "model.embed_tokens.weight", c.vocabSize(), dim);
+        checkLayerCount(source, c.numLayers());
         Layer[] layers = new Layer[c.numLayers()];
         for (int l = 0; l < layers.length; l++) {
             String p = "model.layers." + l + ".";
@@ -81,13 +88,38 @@ public final class LlamaLayout {
         } else if (c.tieWordEmbeddings()) {
             head = embedding;
         } else {
-            throw new IllegalArgumentException(source.path() + ": no lm_head.weight and tie_word_embeddings is false");
+            throw new FormatException(source.path(), "no lm_head.weight and tie_word_embeddings is false");
         }
         return new LlamaLayout(c, embedding, layers, norm, head);
     }
 
-    private static IllegalArgumentException missing(ModelSource s, String name) {
-        return new IllegalArgumentException(s.path() + ": missing tensor '" + name + "'");
+    /** Hugging Face architecture class and model_type of every model this layout runs. */
+    private static final java.util.Map<String, String> SUPPORTED = java.util.Map.of(
+            "LlamaForCausalLM", "llama", "MistralForCausalLM", "mistral", "Qwen2ForCausalLM", "qwen2", "Phi3ForCausalLM", "phi3");
+
+    /**
+     * The config's layer count must be the weights' (a config that says 1 while the weights hold 2 would
+     * silently run half a model), checked from tensor names before anything is sized by the count.
+     */
+    private static void checkLayerCount(ModelSource s, int declared) {
+        int highest = -1;
+        for (String name : s.tensorNames()) {
+            if (!name.startsWith("model.layers.")) continue;
+            int dot = name.indexOf('.', "model.layers.".length());
+            String n = dot < 0 ? "" : name.substring("model.layers.".length(), dot);
+            if (n.isEmpty() || n.length() > 9 || !n.chars().allMatch(Character::isDigit)) {
+                throw FormatException.forTensor(s.path(), name, "is not a tensor of a numbered layer");
+            }
+            highest = Math.max(highest, Integer.parseInt(n));
+        }
+        if (highest + 1 != declared) {
+            throw new FormatException(s.path(), "the config declares " + declared + " layers (num_hidden_layers) but the weights hold "
+                    + (highest + 1));
+        }
+    }
+
+    private static FormatException missing(ModelSource s, String name) {
+        return new FormatException(s.path(), "missing tensor '" + name + "'");
     }
 
     private static WeightRef matrix(ModelSource s, String name, long rows, long cols) {
@@ -107,8 +139,8 @@ public final class LlamaLayout {
         if (!Arrays.equals(shape, new long[] {rows, cols})) throw shapeError(s, name, shape, new long[] {rows, cols});
     }
 
-    private static IllegalArgumentException shapeError(ModelSource s, String name, long[] shape, long[] expected) {
-        return new IllegalArgumentException(s.path() + ": tensor '" + name + "' has shape " + Arrays.toString(shape)
+    private static FormatException shapeError(ModelSource s, String name, long[] shape, long[] expected) {
+        return FormatException.forTensor(s.path(), name, "has shape " + Arrays.toString(shape)
                 + ", the config implies " + Arrays.toString(expected));
     }
 }

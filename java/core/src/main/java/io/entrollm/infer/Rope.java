@@ -36,6 +36,21 @@ public final class Rope {
         }
     }
 
+    /** Why {@code s} cannot be applied (an unsupported type, or parameters that give no finite frequencies), or empty if it can. */
+    static java.util.Optional<String> problem(io.entrollm.model.RopeScaling s) {
+        if (s == null) return java.util.Optional.empty();
+        boolean ok = switch (s.type()) {
+            case "linear" -> s.factor() > 0 && Double.isFinite(s.factor());
+            case "llama3" -> s.factor() > 0 && Double.isFinite(s.factor()) && s.lowFreqFactor() > 0 && Double.isFinite(s.lowFreqFactor())
+                    && Double.isFinite(s.highFreqFactor()) && s.highFreqFactor() > s.lowFreqFactor() && s.originalMaxPositionEmbeddings() > 0;
+            default -> false;
+        };
+        if (!s.type().equals("linear") && !s.type().equals("llama3")) {
+            return java.util.Optional.of("RoPE scaling type '" + s.type() + "' is not supported (linear, llama3 are)");
+        }
+        return ok ? java.util.Optional.empty() : java.util.Optional.of("RoPE scaling " + s + " has parameters out of range");
+    }
+
     /** The inverse frequencies, head_dim / 2 of them (scaling applied), for the GPU kernel. */
     public double[] inverseFrequencies() { return invFreq.clone(); }
 

@@ -28,8 +28,28 @@ public final class AtomicDirectory implements AutoCloseable {
             throw new FileAlreadyExistsException(target.toString(), null, "not an empty directory");
         }
         Path parent = target.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        return new AtomicDirectory(target, Files.createTempDirectory(parent, "." + target.getFileName() + ".partial-"));
+        Path temp;
+        try {
+            Files.createDirectories(parent);
+            StaleTemps.deleteAbandoned(target.toAbsolutePath(), SUFFIX);
+            temp = null;
+            while (temp == null) {
+                Path candidate = parent.resolve(StaleTemps.prefix(target.toAbsolutePath())
+                        + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + SUFFIX);
+                try {
+                    temp = Files.createDirectory(candidate);
+                } catch (FileAlreadyExistsException taken) {
+                    // another writer drew the same number: draw again
+                }
+            }
+            // createTempDirectory makes it private (0700); a model folder is an ordinary folder others may read
+            if (Files.getFileStore(temp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new java.nio.file.AccessDeniedException(target.toString(), null, "cannot write in " + parent);
+        }
+        return new AtomicDirectory(target, temp);
     }
 
     private static boolean isEmpty(Path dir) throws IOException {
@@ -37,6 +57,8 @@ public final class AtomicDirectory implements AutoCloseable {
             return s.findAny().isEmpty();
         }
     }
+
+    static final String SUFFIX = ".partial-dir";
 
     /** Where to write the files until the commit. */
     public Path path() { return temp; }

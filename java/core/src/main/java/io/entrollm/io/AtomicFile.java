@@ -29,20 +29,31 @@ public final class AtomicFile implements AutoCloseable {
     public static AtomicFile create(Path target) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
-        Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".partial");
+        Path temp;
+        try {
+            Files.createDirectories(dir);
+            StaleTemps.deleteAbandoned(abs, SUFFIX);
+            temp = Files.createTempFile(dir, StaleTemps.prefix(abs), SUFFIX);
+        } catch (java.nio.file.AccessDeniedException e) {
+            // the temporary file is our business; the user needs to hear which output could not be written
+            throw new java.nio.file.AccessDeniedException(target.toString(), null, "cannot write in " + dir);
+        } catch (IOException e) {
+            throw new IOException(target + ": cannot be written: " + e.getMessage(), e);
+        }
         try {
             // createTempFile makes the file private (0600); outputs are ordinary files others may read.
             if (Files.getFileStore(temp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
                 Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             }
             FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-            return new AtomicFile(abs, temp, ch);
+            return new AtomicFile(abs, temp, new TargetNamingChannel(ch, target));
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temp);
             throw e;
         }
     }
+
+    static final String SUFFIX = ".partial";
 
     /** Writes {@code bytes} to {@code target} atomically (small files: reports, configs, indexes). */
     public static void write(Path target, byte[] bytes) throws IOException {
@@ -66,6 +77,8 @@ public final class AtomicFile implements AutoCloseable {
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new IOException(target + ": cannot be put in place: " + e.getMessage(), e);
         }
         committed = true;
     }

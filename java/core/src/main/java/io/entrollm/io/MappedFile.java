@@ -16,6 +16,9 @@ public final class MappedFile implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment segment;
 
+    /** Every open mapping, so a fault in a mapped read can be traced to the file that shrank under it. */
+    private static final java.util.Set<MappedFile> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private MappedFile(Path path, Arena arena, MemorySegment segment) {
         this.path = path;
         this.arena = arena;
@@ -23,12 +26,16 @@ public final class MappedFile implements AutoCloseable {
     }
 
     public static MappedFile open(Path path) throws IOException {
+        // the OS would answer "No such device" when mapping a folder
+        if (java.nio.file.Files.isDirectory(path)) throw new java.nio.file.FileSystemException(path.toString(), null, "is a folder, not a file");
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             MemorySegment seg = size == 0 ? MemorySegment.ofArray(new byte[0])
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return new MappedFile(path, arena, seg);
+            MappedFile f = new MappedFile(path, arena, seg);
+            OPEN.add(f);
+            return f;
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
@@ -56,5 +63,37 @@ public final class MappedFile implements AutoCloseable {
     public long size() { return segment.byteSize(); }
 
     @Override
-    public void close() { arena.close(); }
+    public void close() {
+        OPEN.remove(this);
+        arena.close();
+    }
+
+    /**
+     * Reading a page of a mapping whose file was truncated after it was mapped faults; the JDK reports
+     * that as {@code InternalError: a fault occurred in an unsafe memory access operation}. This says
+     * which open file shrank, in one line, or empty if none did (the fault had another cause).
+     */
+    public static java.util.Optional<String> describeShrunkFile() {
+        for (MappedFile f : OPEN) {
+            long now;
+            try {
+                now = java.nio.file.Files.size(f.path);
+            } catch (IOException e) {
+                return java.util.Optional.of(f.path + ": was removed or became unreadable while being read");
+            }
+            if (now < f.size()) {
+                return java.util.Optional.of(f.path + ": changed while being read: it was " + f.size() + " bytes when opened and is "
+                        + now + " now (another process truncated or rewrote it); nothing was written");
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Whether {@code e} is the JDK's report of a fault in a read of mapped memory. */
+    public static boolean isMappedReadFault(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InternalError && String.valueOf(t.getMessage()).contains("unsafe memory access")) return true;
+        }
+        return false;
+    }
 }

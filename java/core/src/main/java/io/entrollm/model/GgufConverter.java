@@ -38,6 +38,15 @@ public final class GgufConverter {
                 new IllegalArgumentException(source.path() + ": no config.json; cannot write GGUF model metadata"));
         String arch = ModelConfigs.ggufArchitecture(config).orElseThrow(() ->
                 new IllegalArgumentException(source.path() + ": architecture " + config.architecture() + " cannot be converted to GGUF"));
+        // the vocabulary below is sized by the config: hold it to the weights first (a hostile vocab_size would size it)
+        long[] embedding = source.shape("model.embed_tokens.weight").orElseThrow(() ->
+                new io.entrollm.format.FormatException(source.path(), "missing tensor 'model.embed_tokens.weight'"));
+        if (!java.util.Arrays.equals(embedding, new long[] {config.vocabSize(), config.hiddenSize()})) {
+            throw io.entrollm.format.FormatException.forTensor(source.path(), "model.embed_tokens.weight", "has shape "
+                    + java.util.Arrays.toString(embedding) + ", the config implies [" + config.vocabSize() + ", " + config.hiddenSize() + "]");
+        }
+        // and a malformed tokenizer is refused by the reader that names its file, not half-converted
+        source.tokenizerJson().ifPresent(json -> io.entrollm.tokenizer.ByteLevelBpeTokenizer.fromJson(json, source.tokenizerOrigin()));
         Map<String, GgufValue> meta = new LinkedHashMap<>();
         meta.put("general.architecture", GgufValue.string(arch));
         meta.put("general.name", GgufValue.string(source.path().toAbsolutePath().normalize().getFileName().toString()));

@@ -1,7 +1,6 @@
 package io.entrollm.model;
 
 import io.entrollm.format.gguf.GgufFile;
-import io.entrollm.format.gguf.GgufValue;
 import io.entrollm.tensor.Tensor;
 
 import java.io.IOException;
@@ -45,7 +44,7 @@ public final class GgufModel implements ModelSource {
 
     @Override public List<Tensor> tensors() { return file.tensors(); }
 
-    @Override public Optional<String> tokenizerJson() { return file.get(HF_TOKENIZER_KEY).map(GgufValue::asString); }
+    @Override public Optional<String> tokenizerJson() { return file.string(HF_TOKENIZER_KEY); }
 
     @Override public void close() { file.close(); }
 }

@@ -40,8 +40,12 @@ public final class HuggingFaceView implements ModelSource {
                 String name = LlamaTensorNames.toHuggingFace(t.name(), phi3).orElseThrow(() ->
                         FormatException.forTensor(gguf.path(), t.name(), "no Hugging Face name for this GGUF tensor"));
                 Tensor renamed = t.renamed(name);
-                if (permuted && name.contains("self_attn.q_proj.")) renamed = RopePermutation.toHuggingFace(renamed, config.numHeads(), arena);
-                if (permuted && name.contains("self_attn.k_proj.")) renamed = RopePermutation.toHuggingFace(renamed, config.numKvHeads(), arena);
+                try {
+                    if (permuted && name.contains("self_attn.q_proj.")) renamed = RopePermutation.toHuggingFace(renamed, config.numHeads(), arena);
+                    if (permuted && name.contains("self_attn.k_proj.")) renamed = RopePermutation.toHuggingFace(renamed, config.numKvHeads(), arena);
+                } catch (IllegalArgumentException e) {
+                    throw new FormatException(gguf.path(), e.getMessage());
+                }
                 out.add(renamed);
             }
             return new HuggingFaceView(source, arena, List.copyOf(out));
@@ -70,7 +74,11 @@ public final class HuggingFaceView implements ModelSource {
 
     @Override public List<Tensor> tensors() { return tensors == null ? source.tensors() : tensors; }
 
+    @Override public List<String> tensorNames() { return tensors == null ? source.tensorNames() : ModelSource.super.tensorNames(); }
+
     @Override public Optional<String> tokenizerJson() { return source.tokenizerJson(); }
+
+    @Override public Path tokenizerOrigin() { return source.tokenizerOrigin(); }
 
     @Override public Optional<String> configJson() { return source.configJson(); }
 

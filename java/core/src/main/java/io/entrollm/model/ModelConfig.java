@@ -44,7 +44,11 @@ public record ModelConfig(
         require(intermediateSize > 0, "intermediate_size must be positive");
         require(vocabSize > 0, "vocab_size must be positive");
         require(rmsNormEps > 0, "rms_norm_eps must be positive");
-        require(ropeTheta > 0, "rope_theta must be positive");
+        for (int eos : eosTokenIds) require(eos >= 0 && eos < vocabSize, "eos_token_id " + eos + " is not in the vocabulary (0.." + (vocabSize - 1) + ")");
+        require(bosTokenId >= 0, "bos_token_id must not be negative");
+        require(ropeTheta > 0 && Double.isFinite(ropeTheta), "rope_theta must be positive");
+        require(Double.isFinite(rmsNormEps), "rms_norm_eps must be finite");
+        require(maxPositionEmbeddings > 0, "max_position_embeddings must be positive");
     }
 
     private static void require(boolean ok, String message) {

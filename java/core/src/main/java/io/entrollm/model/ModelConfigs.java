@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.entrollm.format.FormatException;
 import io.entrollm.format.gguf.GgufFile;
-import io.entrollm.format.gguf.GgufValue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,13 +28,8 @@ public final class ModelConfigs {
     private ModelConfigs() {}
 
     public static ModelConfig fromConfigJson(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(file));
-        } catch (JsonProcessingException e) {
-            throw new FormatException(file, "not valid JSON: " + e.getOriginalMessage());
-        }
-        if (root == null || !root.isObject()) throw new FormatException(file, "not a JSON object");
+        JsonNode root = io.entrollm.format.StrictJson.parse(file, Files.readAllBytes(file), "config.json");
+        if (!root.isObject()) throw new FormatException(file, "not a JSON object");
         try {
             return fromConfigJson(root);
         } catch (IllegalArgumentException e) {
@@ -48,8 +42,9 @@ public final class ModelConfigs {
         String modelType = c.path("model_type").asText("llama");
         int hidden = requiredInt(c, "hidden_size");
         int heads = requiredInt(c, "num_attention_heads");
-        int kvHeads = c.hasNonNull("num_key_value_heads") ? c.get("num_key_value_heads").asInt() : heads;
-        int headDim = c.hasNonNull("head_dim") ? c.get("head_dim").asInt() : hidden / heads;
+        if (heads < 1) throw new IllegalArgumentException("num_attention_heads must be positive, is " + heads);
+        int kvHeads = optionalInt(c, "num_key_value_heads", heads);
+        int headDim = optionalInt(c, "head_dim", hidden / heads);
         JsonNode ropeParams = c.path("rope_parameters");
         double theta = ropeParams.hasNonNull("rope_theta") ? ropeParams.get("rope_theta").asDouble()
                 : c.path("rope_theta").asDouble(10000.0);
@@ -59,9 +54,9 @@ public final class ModelConfigs {
         return new ModelConfig(arch, modelType, hidden, requiredInt(c, "num_hidden_layers"), heads, kvHeads, headDim,
                 requiredInt(c, "intermediate_size"), requiredInt(c, "vocab_size"),
                 c.path("rms_norm_eps").asDouble(1e-6), theta, scaling,
-                c.path("max_position_embeddings").asInt(2048),
+                optionalInt(c, "max_position_embeddings", 2048),
                 c.path("tie_word_embeddings").asBoolean(false), attentionBias, c.path("mlp_bias").asBoolean(false),
-                c.path("bos_token_id").asInt(1), intList(c.get("eos_token_id")));
+                optionalInt(c, "bos_token_id", 1), intList(c.get("eos_token_id")));
     }
 
     private static RopeScaling ropeScaling(JsonNode n) {
@@ -74,15 +69,24 @@ public final class ModelConfigs {
 
     private static int requiredInt(JsonNode c, String key) {
         JsonNode n = c.get(key);
-        if (n == null || !n.canConvertToInt()) throw new IllegalArgumentException("missing or non-integer \"" + key + "\"");
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new IllegalArgumentException((n == null ? "missing \"" + key + "\"" : "\"" + key + "\": " + n + " is not a 32-bit integer"));
+        }
         return n.asInt();
+    }
+
+    /** An optional integer field: absent or null gives {@code fallback}; anything but a 32-bit integer is an error. */
+    private static int optionalInt(JsonNode c, String key, int fallback) {
+        return c.hasNonNull(key) ? requiredInt(c, key) : fallback;
     }
 
     private static List<Integer> intList(JsonNode n) {
         List<Integer> out = new ArrayList<>();
         if (n == null || n.isNull()) return out;
-        if (n.isArray()) n.forEach(e -> out.add(e.asInt()));
-        else out.add(n.asInt());
+        for (JsonNode e : n.isArray() ? n : List.of(n)) {
+            if (!e.isIntegralNumber() || !e.canConvertToInt()) throw new IllegalArgumentException("\"eos_token_id\": " + e + " is not a token id");
+            out.add(e.asInt());
+        }
         return out;
     }
 
@@ -100,12 +104,12 @@ public final class ModelConfigs {
                 new FormatException(path, "metadata has no general.architecture"));
         String hfArch = GGUF_TO_HF_ARCH.get(arch);
         if (hfArch == null) throw new FormatException(path, "architecture '" + arch + "' is not supported (llama, qwen2, phi3 are)");
-        int hidden = (int) requiredLong(gguf, arch + ".embedding_length");
-        int heads = (int) requiredLong(gguf, arch + ".attention.head_count");
+        int hidden = positiveInt(gguf, arch + ".embedding_length", requiredLong(gguf, arch + ".embedding_length"));
+        int heads = positiveInt(gguf, arch + ".attention.head_count", requiredLong(gguf, arch + ".attention.head_count"));
         int kvHeads = intOr(gguf, arch + ".attention.head_count_kv", heads);
         int headDim = intOr(gguf, arch + ".attention.key_length", hidden / heads);
         int vocab = gguf.get(arch + ".vocab_size").isPresent() ? intOr(gguf, arch + ".vocab_size", 0)
-                : gguf.get("tokenizer.ggml.tokens").map(v -> v.asList().size()).orElseThrow(() ->
+                : gguf.strings("tokenizer.ggml.tokens").map(List::size).orElseThrow(() ->
                         new FormatException(path, "no vocab size: neither " + arch + ".vocab_size nor tokenizer.ggml.tokens"));
         RopeScaling scaling = string(gguf, arch + ".rope.scaling.type").filter(t -> !t.equals("none"))
                 .map(t -> new RopeScaling(t, dbl(gguf, arch + ".rope.scaling.factor").orElse(Double.NaN), Double.NaN, Double.NaN,
@@ -117,8 +121,9 @@ public final class ModelConfigs {
         List<Integer> eos = new ArrayList<>();
         lng(gguf, "tokenizer.ggml.eos_token_id").ifPresent(v -> eos.add((int) (long) v));
         try {
-            return new ModelConfig(hfArch, arch, hidden, (int) requiredLong(gguf, arch + ".block_count"), heads, kvHeads, headDim,
-                    (int) requiredLong(gguf, arch + ".feed_forward_length"), vocab,
+            return new ModelConfig(hfArch, arch, hidden, positiveInt(gguf, arch + ".block_count", requiredLong(gguf, arch + ".block_count")),
+                    heads, kvHeads, headDim,
+                    positiveInt(gguf, arch + ".feed_forward_length", requiredLong(gguf, arch + ".feed_forward_length")), vocab,
                     dbl(gguf, arch + ".attention.layer_norm_rms_epsilon").orElse(1e-5),
                     dbl(gguf, arch + ".rope.freq_base").orElse(10000.0), scaling,
                     intOr(gguf, arch + ".context_length", 2048), tied, qBias, mlpBias,
@@ -128,18 +133,14 @@ public final class ModelConfigs {
         }
     }
 
-    private static Optional<String> string(GgufFile g, String key) {
-        return g.get(key).map(v -> {
-            if (!(v.value() instanceof String s)) throw new FormatException(g.path(), key + " must be a string, is " + v.type());
-            return s;
-        });
-    }
+    private static Optional<String> string(GgufFile g, String key) { return g.string(key); }
 
-    private static Optional<Long> lng(GgufFile g, String key) {
-        return g.get(key).map(v -> {
-            if (!(v.value() instanceof Long l)) throw new FormatException(g.path(), key + " must be an integer, is " + v.type());
-            return l;
-        });
+    private static Optional<Long> lng(GgufFile g, String key) { return g.integer(key); }
+
+    /** A count or size that must be 1..2^31-1 (it divides and sizes arrays). */
+    private static int positiveInt(GgufFile g, String key, long v) {
+        if (v < 1 || v > Integer.MAX_VALUE) throw new FormatException(g.path(), key + " = " + v + " must be 1.." + Integer.MAX_VALUE);
+        return (int) v;
     }
 
     private static long requiredLong(GgufFile g, String key) {
@@ -152,7 +153,5 @@ public final class ModelConfigs {
         return (int) v;
     }
 
-    private static Optional<Double> dbl(GgufFile g, String key) {
-        return g.get(key).map(GgufValue::asDouble);
-    }
+    private static Optional<Double> dbl(GgufFile g, String key) { return g.number(key); }
 }

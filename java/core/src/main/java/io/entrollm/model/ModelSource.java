@@ -29,6 +29,12 @@ public interface ModelSource extends AutoCloseable {
     /** The Hugging Face tokenizer.json text, when the source carries one. */
     Optional<String> tokenizerJson();
 
+    /** The file {@link #tokenizerJson()} came from, for messages (a tokenizer.json beside the weights, or the model file). */
+    default Path tokenizerOrigin() { return path(); }
+
+    /** Tensor names in file order, from metadata alone. */
+    default List<String> tensorNames() { return tensors().stream().map(Tensor::name).toList(); }
+
     default Optional<Tensor> find(String name) {
         return tensors().stream().filter(t -> t.name().equals(name)).findFirst();
     }

@@ -25,7 +25,7 @@ public final class RopePermutation {
 
     private static Tensor permute(Tensor t, int heads, Arena arena, boolean toGguf) {
         long rows = t.dim(0);
-        if (rows % heads != 0 || (rows / heads) % 2 != 0) {
+        if (rows < 1 || heads < 1 || rows % heads != 0 || (rows / heads) % 2 != 0) {
             throw new IllegalArgumentException("tensor '" + t.name() + "': " + rows + " rows do not split into " + heads
                     + " heads of even size");
         }

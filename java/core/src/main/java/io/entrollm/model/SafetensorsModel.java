@@ -48,9 +48,9 @@ public final class SafetensorsModel implements ModelSource {
         }
         Path configFile = dir.resolve("config.json");
         ModelConfig config = Files.exists(configFile) ? ModelConfigs.fromConfigJson(configFile) : null;
-        String configJson = config == null ? null : Files.readString(configFile);
+        String configJson = config == null ? null : utf8(configFile);
         Path tokenizerFile = dir.resolve("tokenizer.json");
-        String tokenizer = Files.exists(tokenizerFile) ? Files.readString(tokenizerFile) : null;
+        String tokenizer = Files.exists(tokenizerFile) ? utf8(tokenizerFile) : null;
         if (weights.getFileName().toString().endsWith(".json")) {
             ShardedSafetensors sharded = ShardedSafetensors.open(weights);
             return new SafetensorsModel(path, sharded, sharded.tensors(),
@@ -58,6 +58,16 @@ public final class SafetensorsModel implements ModelSource {
         }
         SafetensorsFile file = SafetensorsFile.open(weights);
         return new SafetensorsModel(path, file, file.tensors(), "safetensors", config, configJson, tokenizer);
+    }
+
+    /** A JSON file beside the weights as text; bytes that are not UTF-8 are a format error naming it. */
+    private static String utf8(Path file) throws IOException {
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new io.entrollm.format.FormatException(file, "is not valid UTF-8 text");
+        }
     }
 
     @Override public Path path() { return path; }
@@ -69,6 +79,8 @@ public final class SafetensorsModel implements ModelSource {
     @Override public List<Tensor> tensors() { return tensors; }
 
     @Override public Optional<String> tokenizerJson() { return Optional.ofNullable(tokenizerJson); }
+
+    @Override public Path tokenizerOrigin() { return (Files.isDirectory(path) ? path : path.toAbsolutePath().getParent()).resolve("tokenizer.json"); }
 
     @Override public Optional<String> configJson() { return Optional.ofNullable(configJson); }
 

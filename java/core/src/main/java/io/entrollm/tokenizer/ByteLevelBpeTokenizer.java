@@ -1,7 +1,6 @@
 package io.entrollm.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -22,10 +21,11 @@ import java.util.regex.Pattern;
 public final class ByteLevelBpeTokenizer implements Tokenizer {
     /** GPT-2's pre-tokenizer, used by ByteLevel with use_regex = true. */
     static final String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Map<String, Integer> vocab;
-    private final String[] idToToken;
+    /** By id; a map, not an array, because ids may be sparse (trimmed vocabularies keep Llama 3's specials at 128000+). */
+    private final Map<Integer, String> idToToken;
+    private final int vocabSize;
     private final Map<String, Integer> mergeRanks;
     private final Pattern preTokenizer;
     private final Map<String, Integer> specialTokens;
@@ -45,44 +45,89 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         }
         vocab = new HashMap<>();
         int max = -1;
+        if (!model.path("vocab").isObject()) throw new IllegalArgumentException("tokenizer model has no \"vocab\" object");
         for (var it = model.path("vocab").fields(); it.hasNext(); ) {
             var e = it.next();
-            vocab.put(e.getKey(), e.getValue().asInt());
-            max = Math.max(max, e.getValue().asInt());
+            int id = tokenId(e.getValue(), "vocab entry '" + e.getKey() + "'");
+            vocab.put(e.getKey(), id);
+            max = Math.max(max, id);
         }
         specialTokens = new HashMap<>();
         for (JsonNode added : root.path("added_tokens")) {
-            specialTokens.put(added.path("content").asText(), added.path("id").asInt());
-            max = Math.max(max, added.path("id").asInt());
+            String content = added.path("content").isTextual() ? added.path("content").asText() : "";
+            if (content.isEmpty()) throw new IllegalArgumentException("an added token has no content: " + added);
+            int id = tokenId(added.path("id"), "added token '" + content + "'");
+            specialTokens.put(content, id);
+            max = Math.max(max, id);
         }
-        idToToken = new String[max + 1];
-        vocab.forEach((tok, id) -> idToToken[id] = tok);
-        specialTokens.forEach((tok, id) -> idToToken[id] = tok);
-        mergeRanks = new HashMap<>();
-        int rank = 0;
-        for (JsonNode m : model.path("merges")) {
-            String pair = m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText();
-            mergeRanks.putIfAbsent(pair, rank++);
-        }
-        preTokenizer = Pattern.compile(findSplitRegex(root.path("pre_tokenizer")));
-        specialSplitter = specialTokens.isEmpty() ? null : Pattern.compile(specialTokens.keySet().stream()
-                .sorted(Comparator.comparingInt(String::length).reversed()).map(Pattern::quote)
-                .reduce((a, b) -> a + "|" + b).orElseThrow());
-        prefixIds = templatePrefix(root.path("post_processor"));
+        if (max == Integer.MAX_VALUE) throw new IllegalArgumentException("token id " + max + " leaves no room for a vocabulary size");
+        vocabSize = max + 1;
+        idToToken = new HashMap<>();
+        vocab.forEach((tok, id) -> idToToken.put(id, tok));
+        specialTokens.forEach((tok, id) -> idToToken.put(id, tok));
         int n = 0;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
             byteToChar[b] = (char) (printable ? b : 256 + n++);
             charToByte.put(byteToChar[b], b);
+            // byte-level BPE starts every piece from single bytes: each must be a token, or encoding could fail
+            if (!vocab.containsKey(String.valueOf(byteToChar[b]))) {
+                throw new IllegalArgumentException("the vocabulary lacks the token for byte 0x" + Integer.toHexString(b)
+                        + " ('" + byteToChar[b] + "'), which every byte-level BPE vocabulary has");
+            }
+        }
+        mergeRanks = new HashMap<>();
+        int rank = 0;
+        for (JsonNode m : model.path("merges")) {
+            String[] pair = mergePair(m);
+            if (!vocab.containsKey(pair[0] + pair[1]) || !vocab.containsKey(pair[0]) || !vocab.containsKey(pair[1])) {
+                throw new IllegalArgumentException("merge #" + rank + " " + m + " joins tokens that are not in the vocabulary");
+            }
+            mergeRanks.putIfAbsent(pair[0] + " " + pair[1], rank++);
+        }
+        String regex = findSplitRegex(root.path("pre_tokenizer"));
+        try {
+            preTokenizer = Pattern.compile(regex);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("the pre-tokenizer regex is invalid: " + e.getDescription() + " near index " + e.getIndex());
+        }
+        specialSplitter = specialTokens.isEmpty() ? null : Pattern.compile(specialTokens.keySet().stream()
+                .sorted(Comparator.comparingInt(String::length).reversed()).map(Pattern::quote)
+                .reduce((a, b) -> a + "|" + b).orElseThrow());
+        prefixIds = templatePrefix(root.path("post_processor"));
+        for (int id : prefixIds) {
+            if (!idToToken.containsKey(id)) throw new IllegalArgumentException("the post-processor adds token id " + id + ", which is not defined");
         }
     }
 
-    public static ByteLevelBpeTokenizer fromJson(String tokenizerJson) {
-        try {
-            return new ByteLevelBpeTokenizer(JSON.readTree(tokenizerJson));
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("tokenizer.json is not valid JSON: " + e.getMessage());
+    private static int tokenId(JsonNode n, String what) {
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) throw new IllegalArgumentException(what + " has id " + n + ", not a token id");
+        return n.asInt();
+    }
+
+    /** A merge as two tokens: ["a", "b"] or the older "a b". */
+    private static String[] mergePair(JsonNode m) {
+        if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) return new String[] {m.get(0).asText(), m.get(1).asText()};
+        if (m.isTextual()) {
+            String[] p = m.asText().split(" ", -1);
+            if (p.length == 2 && !p[0].isEmpty() && !p[1].isEmpty()) return p;
         }
+        throw new IllegalArgumentException("merge " + m + " is not two tokens");
+    }
+
+    /** Reads a Hugging Face tokenizer.json; any problem is a one-line {@link FormatException} naming {@code origin}. */
+    public static ByteLevelBpeTokenizer fromJson(String tokenizerJson, java.nio.file.Path origin) {
+        JsonNode root = io.entrollm.format.StrictJson.parse(origin, tokenizerJson, "tokenizer.json");
+        try {
+            return new ByteLevelBpeTokenizer(root);
+        } catch (IllegalArgumentException e) {
+            throw new io.entrollm.format.FormatException(origin, e.getMessage());
+        }
+    }
+
+    /** As {@link #fromJson(String, java.nio.file.Path)} for JSON that comes from no file (tests, generated tokenizers). */
+    public static ByteLevelBpeTokenizer fromJson(String tokenizerJson) {
+        return fromJson(tokenizerJson, java.nio.file.Path.of("tokenizer.json"));
     }
 
     /** The regex of a Split pre-tokenizer inside a Sequence (Llama 3, Qwen2), else GPT-2's. */
@@ -134,10 +179,19 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
 
     private void encodeOrdinary(String text, List<Integer> out) {
+        // as Hugging Face's Split (behavior Isolated): matches are pieces, and so is any text between them
         Matcher m = preTokenizer.matcher(text);
+        int last = 0;
         while (m.find()) {
-            for (int id : cache.computeIfAbsent(m.group(), this::bpe)) out.add(id);
+            if (m.start() > last) piece(text.substring(last, m.start()), out);
+            if (m.end() > m.start()) piece(m.group(), out);
+            last = m.end();
         }
+        if (last < text.length()) piece(text.substring(last), out);
+    }
+
+    private void piece(String piece, List<Integer> out) {
+        for (int id : cache.computeIfAbsent(piece, this::bpe)) out.add(id);
     }
 
     /** BPE on one pre-token: repeatedly merge the adjacent pair with the lowest rank. */
@@ -166,8 +220,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
 
     @Override
     public byte[] tokenBytes(int id) {
-        if (id < 0 || id >= idToToken.length || idToToken[id] == null) throw new IllegalArgumentException("token id " + id + " out of range");
-        String tok = idToToken[id];
+        String tok = idToToken.get(id);
+        if (tok == null) throw new IllegalArgumentException("token id " + id + " out of range");
         if (specialTokens.containsKey(tok)) return tok.getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         for (char c : tok.toCharArray()) {
@@ -189,7 +243,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
 
     @Override
-    public int vocabSize() { return idToToken.length; }
+    public int vocabSize() { return vocabSize; }
 
     @Override
     public List<Integer> specialIds() { return List.copyOf(specialTokens.values()); }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.entrollm.format.FormatException;
 import io.entrollm.format.gguf.GgufFile;
-import io.entrollm.format.gguf.GgufValue;
 
 import java.util.List;
 import java.util.Optional;
@@ -32,10 +31,10 @@ public final class GgufTokenizers {
         if (!model.equals("gpt2")) {
             throw new FormatException(gguf.path(), "tokenizer.ggml.model = '" + model + "' is not supported (gpt2 and llama are)");
         }
-        List<?> tokens = gguf.get("tokenizer.ggml.tokens").map(GgufValue::asList).orElseThrow(() ->
+        List<String> tokens = gguf.strings("tokenizer.ggml.tokens").orElseThrow(() ->
                 new FormatException(gguf.path(), "tokenizer.ggml.tokens is missing"));
-        List<?> types = gguf.get("tokenizer.ggml.token_type").map(GgufValue::asList).orElse(List.of());
-        List<?> merges = gguf.get("tokenizer.ggml.merges").map(GgufValue::asList).orElseThrow(() ->
+        List<Long> types = gguf.integers("tokenizer.ggml.token_type").orElse(List.of());
+        List<String> merges = gguf.strings("tokenizer.ggml.merges").orElseThrow(() ->
                 new FormatException(gguf.path(), "tokenizer.ggml.merges is missing"));
         ObjectNode root = JSON.createObjectNode();
         ArrayNode added = root.putArray("added_tokens");
@@ -43,13 +42,13 @@ public final class GgufTokenizers {
         m.put("type", "BPE");
         ObjectNode vocab = m.putObject("vocab");
         for (int id = 0; id < tokens.size(); id++) {
-            String tok = (String) tokens.get(id);
-            long type = id < types.size() ? (Long) types.get(id) : 1;
+            String tok = tokens.get(id);
+            long type = id < types.size() ? types.get(id) : 1;
             if (type == 3 || type == 4) added.addObject().put("id", id).put("content", tok).put("special", type == 3);
             else vocab.put(tok, id);
         }
         ArrayNode mergeArray = m.putArray("merges");
-        for (Object merge : merges) mergeArray.add((String) merge);
+        for (String merge : merges) mergeArray.add(merge);
         String pre = string(gguf, "tokenizer.ggml.pre").orElse("gpt2");
         ObjectNode preTok = root.putObject("pre_tokenizer");
         if (pre.equals("llama-bpe") || pre.equals("llama3")) {
@@ -60,37 +59,48 @@ public final class GgufTokenizers {
         } else {
             preTok.put("type", "ByteLevel").put("use_regex", true);
         }
-        boolean addBos = gguf.get("tokenizer.ggml.add_bos_token").map(GgufValue::asBoolean).orElse(false);
-        Optional<Long> bos = gguf.get("tokenizer.ggml.bos_token_id").map(GgufValue::asLong);
+        boolean addBos = gguf.bool("tokenizer.ggml.add_bos_token").orElse(false);
+        Optional<Long> bos = gguf.integer("tokenizer.ggml.bos_token_id");
         if (addBos && bos.isPresent()) {
-            String bosToken = (String) tokens.get(Math.toIntExact(bos.get()));
+            if (bos.get() < 0 || bos.get() >= tokens.size()) {
+                throw new FormatException(gguf.path(), "tokenizer.ggml.bos_token_id = " + bos.get() + " is not one of the " + tokens.size() + " tokens");
+            }
+            String bosToken = tokens.get(Math.toIntExact(bos.get()));
             ObjectNode post = root.putObject("post_processor");
             post.put("type", "TemplateProcessing");
             post.putArray("single").addObject().putObject("SpecialToken").put("id", bosToken);
             post.withArray("single").addObject().putObject("Sequence").put("id", "A");
             post.putObject("special_tokens").putObject(bosToken).putArray("ids").add(bos.get());
         }
-        return ByteLevelBpeTokenizer.fromJson(root.toString());
+        return ByteLevelBpeTokenizer.fromJson(root.toString(), gguf.path());
     }
 
     /** The SentencePiece flavour: tokens with scores and types, byte fallback, a space prefix. */
     private static Tokenizer sentencePiece(GgufFile gguf) {
-        List<?> tokens = gguf.get("tokenizer.ggml.tokens").map(GgufValue::asList).orElseThrow(() ->
+        List<String> tokens = gguf.strings("tokenizer.ggml.tokens").orElseThrow(() ->
                 new FormatException(gguf.path(), "tokenizer.ggml.tokens is missing"));
-        List<?> scoreList = gguf.get("tokenizer.ggml.scores").map(GgufValue::asList).orElseThrow(() ->
+        List<Double> scoreList = gguf.floats("tokenizer.ggml.scores").orElseThrow(() ->
                 new FormatException(gguf.path(), "tokenizer.ggml.scores is missing (needed by the SentencePiece tokenizer)"));
-        List<?> typeList = gguf.get("tokenizer.ggml.token_type").map(GgufValue::asList).orElse(List.of());
+        List<Long> typeList = gguf.integers("tokenizer.ggml.token_type").orElse(List.of());
+        if (tokens.isEmpty()) throw new FormatException(gguf.path(), "tokenizer.ggml.tokens is empty");
         float[] scores = new float[tokens.size()];
         int[] types = new int[tokens.size()];
         for (int i = 0; i < tokens.size(); i++) {
-            scores[i] = i < scoreList.size() ? ((Double) scoreList.get(i)).floatValue() : 0f;
-            types[i] = i < typeList.size() ? (int) (long) (Long) typeList.get(i) : 1;
+            scores[i] = i < scoreList.size() ? scoreList.get(i).floatValue() : 0f;
+            types[i] = i < typeList.size() ? (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, typeList.get(i))) : 1;
         }
-        int bos = (int) (long) gguf.get("tokenizer.ggml.bos_token_id").map(GgufValue::asLong).orElse(1L);
-        boolean addBos = gguf.get("tokenizer.ggml.add_bos_token").map(GgufValue::asBoolean).orElse(true);
-        boolean spacePrefix = gguf.get("tokenizer.ggml.add_space_prefix").map(GgufValue::asBoolean).orElse(true);
-        return new SentencePieceTokenizer(tokens.stream().map(t -> (String) t).toList(), scores, types, bos, addBos, spacePrefix);
+        long bos = gguf.integer("tokenizer.ggml.bos_token_id").orElse(1L);
+        if (bos < 0 || bos >= tokens.size()) {
+            throw new FormatException(gguf.path(), "tokenizer.ggml.bos_token_id = " + bos + " is not one of the " + tokens.size() + " tokens");
+        }
+        boolean addBos = gguf.bool("tokenizer.ggml.add_bos_token").orElse(true);
+        boolean spacePrefix = gguf.bool("tokenizer.ggml.add_space_prefix").orElse(true);
+        try {
+            return new SentencePieceTokenizer(tokens, scores, types, (int) bos, addBos, spacePrefix);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(gguf.path(), e.getMessage());
+        }
     }
 
-    private static Optional<String> string(GgufFile g, String key) { return g.get(key).map(GgufValue::asString); }
+    private static Optional<String> string(GgufFile g, String key) { return g.string(key); }
 }

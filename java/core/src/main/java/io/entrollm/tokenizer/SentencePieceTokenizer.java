@@ -44,7 +44,8 @@ public final class SentencePieceTokenizer implements Tokenizer {
         int unk = -1;
         for (int i = 0; i < this.tokens.length; i++) {
             String t = this.tokens[i];
-            if (types[i] == 6 && t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
+            if (types[i] == 6 && t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")
+                    && Character.digit(t.charAt(3), 16) >= 0 && Character.digit(t.charAt(4), 16) >= 0) {
                 byteTokens[Integer.parseInt(t.substring(3, 5), 16)] = i;
             } else {
                 ids.putIfAbsent(t, i);
@@ -52,6 +53,11 @@ public final class SentencePieceTokenizer implements Tokenizer {
             if (types[i] == 2 && unk < 0) unk = i;
         }
         this.unknown = unk;
+        // text the pieces do not cover falls back to byte tokens, else to the unknown token: one must exist
+        if (unk < 0 && java.util.Arrays.stream(byteTokens).anyMatch(t -> t < 0)) {
+            throw new IllegalArgumentException("the vocabulary has neither all 256 byte tokens <0x00>..<0xFF> nor an unknown token");
+        }
+        if (bos < 0 || bos >= this.tokens.length) throw new IllegalArgumentException("bos token id " + bos + " is not in the vocabulary");
     }
 
     @Override

@@ -104,4 +104,133 @@ class CraftedEntroTest {
             ix.putLong(8, ix.getLong(8) + 64);
         }))).contains("chunk index entry 2").contains("before chunk 1");
     }
+
+    // ---------------------------------------------------------------- whole-file rebuilds (sections added, resized)
+
+    /** A section's kind, tensor and bytes, to lay out again. */
+    record Part(SectionKind kind, int tensor, byte[] bytes) {}
+
+    /** The original file's sections, in file order, as parts. */
+    static List<Part> parts() {
+        List<Part> out = new java.util.ArrayList<>();
+        for (Section s : sections) {
+            out.add(new Part(s.kind(), s.tensor(), java.util.Arrays.copyOfRange(original, (int) s.offset(), (int) (s.offset() + s.length()))));
+        }
+        return out;
+    }
+
+    /** Lays {@code parts} out as a valid container: aligned sections, table, every size and checksum right. */
+    static byte[] rebuild(List<Part> parts) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.writeBytes(new byte[EntroLayout.HEADER_BYTES]);
+        ByteBuffer table = ByteBuffer.allocate(parts.size() * EntroLayout.SECTION_ENTRY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (Part p : parts) {
+            long offset = b.size();
+            b.writeBytes(p.bytes());
+            while (b.size() % EntroLayout.ALIGNMENT != 0) b.write(0);
+            table.putInt(p.kind().id()).putInt(p.tensor()).putLong(offset).putLong(p.bytes().length)
+                    .putInt(crc(p.bytes(), 0, p.bytes().length)).putInt(0);
+        }
+        long tableOffset = b.size();
+        b.writeBytes(table.array());
+        byte[] f = b.toByteArray();
+        ByteBuffer all = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN);
+        all.put(0, EntroLayout.MAGIC);
+        all.putInt(EntroLayout.OFF_VERSION, EntroLayout.VERSION).putInt(EntroLayout.OFF_HEADER_BYTES, EntroLayout.HEADER_BYTES)
+                .putLong(EntroLayout.OFF_FILE_BYTES, f.length).putLong(EntroLayout.OFF_TABLE_OFFSET, tableOffset)
+                .putInt(EntroLayout.OFF_SECTION_COUNT, parts.size()).putInt(EntroLayout.OFF_ALIGNMENT, EntroLayout.ALIGNMENT)
+                .putInt(EntroLayout.OFF_TABLE_CRC, crc(f, tableOffset, table.capacity()));
+        all.putInt(EntroLayout.OFF_HEADER_CRC, crc(f, 0, EntroLayout.OFF_HEADER_CRC));
+        return f;
+    }
+
+    /** The file with its directory JSON edited (then laid out again). */
+    static byte[] withDirectory(Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit) throws IOException {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<Part> parts = parts();
+        for (int i = 0; i < parts.size(); i++) {
+            if (parts.get(i).kind() != SectionKind.DIRECTORY) continue;
+            var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(parts.get(i).bytes());
+            edit.accept(root);
+            parts.set(i, new Part(SectionKind.DIRECTORY, EntroLayout.NO_TENSOR, json.writeValueAsBytes(root)));
+        }
+        return rebuild(parts);
+    }
+
+    /** The first quantized entry of the directory (the one with the most fields to get wrong). */
+    static com.fasterxml.jackson.databind.node.ObjectNode firstCoded(com.fasterxml.jackson.databind.node.ObjectNode root) {
+        for (var t : root.withArray("tensors")) if (t.path("encoding").asText().equals("huffman")) return (com.fasterxml.jackson.databind.node.ObjectNode) t;
+        throw new AssertionError("no coded tensor");
+    }
+
+    @Test
+    void theRebuiltUneditedFileOpens() throws IOException {
+        assertThat(parts().getLast().kind()).as("the writer puts the directory last").isEqualTo(SectionKind.DIRECTORY);
+        Path p = Files.write(shared.resolve("rebuilt.entro"), rebuild(parts()));
+        EntroFile.open(p).close();
+    }
+
+    @Test
+    void aSecondTokenizerSectionIsRejected() throws IOException {
+        List<Part> parts = parts();
+        Part tok = parts.stream().filter(x -> x.kind() == SectionKind.TOKENIZER).findFirst().orElseThrow();
+        parts.add(parts.size() - 1, tok);
+        assertThat(openFails(rebuild(parts))).contains("at most one TOKENIZER section, found 2");
+    }
+
+    @Test
+    void aSectionNoTensorUsesIsRejected() throws IOException {
+        List<Part> parts = parts();
+        // before the directory, the last section: the indices the directory refers to stay as they were
+        parts.add(parts.size() - 1, new Part(SectionKind.RAW, 0, new byte[64]));
+        assertThat(openFails(rebuild(parts))).contains("is not used by any tensor");
+    }
+
+    @Test
+    void aDirectoryOfAnotherVersionIsRejected() throws IOException {
+        assertThat(openFails(withDirectory(root -> root.put("version", 2)))).contains("directory version 2 does not match");
+    }
+
+    @Test
+    void aGroupSizeThatDisagreesWithTheGranularityIsRejected() throws IOException {
+        assertThat(openFails(withDirectory(root -> firstCoded(root).put("granularity", "group:7"))))
+                .contains("disagrees with granularity group:7");
+    }
+
+    @Test
+    void aShapeOfTwoToTheFortyElementsIsRejectedBeforeAnyArray() throws IOException {
+        String m = openFails(withDirectory(root -> {
+            var t = firstCoded(root);
+            t.putArray("shape").add(1L << 20).add(1L << 20);
+            t.put("chunk_symbols", 1).put("group_size", 1L << 40);
+        }));
+        assertThat(m).contains("tensor '").contains("1099511627776 elements: more than");
+    }
+
+    @Test
+    void trailingJsonInTheDirectoryIsRejected() throws IOException {
+        List<Part> parts = parts();
+        for (int i = 0; i < parts.size(); i++) {
+            if (parts.get(i).kind() != SectionKind.DIRECTORY) continue;
+            byte[] d = parts.get(i).bytes();
+            byte[] twice = java.util.Arrays.copyOf(d, d.length * 2);
+            System.arraycopy(d, 0, twice, d.length, d.length);
+            parts.set(i, new Part(SectionKind.DIRECTORY, EntroLayout.NO_TENSOR, twice));
+        }
+        assertThat(openFails(rebuild(parts))).contains("directory is not valid JSON");
+    }
+
+    @Test
+    void nonFiniteOrNegativeScalesAreRejected() throws IOException {
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, -1f}) {
+            assertThat(openFails(crafted(SectionKind.PARAMS, params -> params.putFloat(0, bad))))
+                    .contains("scale of group 0 is " + bad);
+        }
+    }
+
+    @Test
+    void aNonZeroPaddingWordOrTrailingBitsAreRejected() throws IOException {
+        assertThat(openFails(crafted(SectionKind.BITSTREAM, words -> words.putInt(words.limit() - 4, 1))))
+                .contains("padding word is not zero");
+    }
 }

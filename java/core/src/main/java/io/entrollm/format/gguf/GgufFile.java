@@ -38,6 +38,13 @@ public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
     public static final int DEFAULT_ALIGNMENT = 32;
     public static final int MAX_DIMS = 4;
+    /** Arrays inside arrays this deep are refused (ggml's own reader accepts none; recursion stays shallow). */
+    public static final int MAX_ARRAY_NESTING = 4;
+    /**
+     * The most elements of a string or nested array (each becomes an object on the heap): 16 Mi, 60x the
+     * largest vocabulary in use. Arrays of numbers and booleans are views of the mapping and need no limit.
+     */
+    public static final long MAX_OBJECT_ARRAY_ELEMENTS = 1L << 24;
     static final String ALIGNMENT_KEY = "general.alignment";
 
     /** GGML type ids we recognise but cannot dequantize, for a precise error. */
@@ -94,7 +101,7 @@ public final class GgufFile implements AutoCloseable {
             GgufValueType type = GgufValueType.fromId(typeId).orElseThrow(() ->
                     new FormatException(file.path(), "metadata '" + key + "' has unknown value type " + typeId));
             if (metadata.containsKey(key)) throw new FormatException(file.path(), "duplicate metadata key '" + key + "'");
-            metadata.put(key, in.value(type, "metadata '" + key + "'"));
+            metadata.put(key, in.value(type, "metadata '" + key + "'", 0));
         }
         int alignment = DEFAULT_ALIGNMENT;
         GgufValue al = metadata.get(ALIGNMENT_KEY);
@@ -155,7 +162,7 @@ public final class GgufFile implements AutoCloseable {
                 throw FormatException.forTensor(file.path(), info.name, "offset " + Long.toUnsignedString(info.offset)
                         + " should be " + expectedOffset + " (tensors must be packed in order; overlapping or out-of-place data)");
             }
-            if (info.offset + info.bytes > dataSize) {
+            if (info.offset > dataSize || info.bytes > dataSize - info.offset) {
                 throw FormatException.forTensor(file.path(), info.name, "data [" + info.offset + ", " + (info.offset + info.bytes)
                         + ") runs past the end of the file (" + dataSize + " data bytes): file truncated?");
             }
@@ -248,44 +255,135 @@ public final class GgufFile implements AutoCloseable {
             }
         }
 
-        GgufValue value(GgufValueType type, String what) {
-            if (type == GgufValueType.ARRAY) {
-                long elemId = u32("element type of " + what);
-                GgufValueType elem = GgufValueType.fromId(elemId).orElseThrow(() ->
-                        new FormatException(path, what + " has unknown array element type " + elemId));
-                long n = count("element count of " + what, Math.max(1, elem.fixedBytes() > 0 ? elem.fixedBytes() : 8));
-                List<Object> values = new ArrayList<>((int) Math.min(n, 1 << 20));
-                for (long i = 0; i < n; i++) {
-                    GgufValue v = value(elem, what + "[" + i + "]");
-                    values.add(elem == GgufValueType.ARRAY ? v : v.value()); // nested arrays keep their element type
-                }
-                return GgufValue.array(elem, values);
+        GgufValue value(GgufValueType type, String what, int depth) {
+            if (type != GgufValueType.ARRAY) return GgufValue.of(type, scalar(type, what));
+            if (depth >= MAX_ARRAY_NESTING) {
+                throw new FormatException(path, what + ": arrays nested more than " + MAX_ARRAY_NESTING + " deep");
             }
-            return GgufValue.of(type, scalar(type, what));
+            long elemId = u32("element type of " + what);
+            GgufValueType elem = GgufValueType.fromId(elemId).orElseThrow(() ->
+                    new FormatException(path, what + " has unknown array element type " + elemId));
+            long n = count("element count of " + what, elem.fixedBytes() > 0 ? elem.fixedBytes() : 8);
+            if (elem.fixedBytes() > 0) {
+                // a view of the mapping: a 200 MB array costs nothing until read, and is read only where used
+                MemorySegment slice = seg.asSlice(pos, n * elem.fixedBytes());
+                if (elem == GgufValueType.BOOL) {
+                    for (long i = 0; i < n; i++) {
+                        byte b = slice.get(ValueLayout.JAVA_BYTE, i);
+                        if (b != 0 && b != 1) throw new FormatException(path, what + "[" + i + "] is a bool with byte value " + b);
+                    }
+                }
+                pos += n * elem.fixedBytes();
+                return GgufValue.arrayView(elem, new ScalarArray(elem, slice, n));
+            }
+            if (n > MAX_OBJECT_ARRAY_ELEMENTS) {
+                throw new FormatException(path, what + " has " + n + " elements, more than the " + MAX_OBJECT_ARRAY_ELEMENTS
+                        + " this reader accepts for an array of " + elem + "s");
+            }
+            List<Object> values = new ArrayList<>((int) Math.min(n, 1 << 16));
+            for (long i = 0; i < n; i++) {
+                GgufValue v = value(elem, what + "[" + i + "]", depth + 1);
+                values.add(elem == GgufValueType.ARRAY ? v : v.value()); // nested arrays keep their element type
+            }
+            return GgufValue.array(elem, values);
         }
 
         private Object scalar(GgufValueType type, String what) {
             if (type == GgufValueType.STRING) return string(what);
             need(type.fixedBytes(), what);
-            Object v = switch (type) {
-                case UINT8 -> (long) (seg.get(ValueLayout.JAVA_BYTE, pos) & 0xFF);
-                case INT8 -> (long) seg.get(ValueLayout.JAVA_BYTE, pos);
-                case UINT16 -> (long) (seg.get(TensorReader.I16, pos) & 0xFFFF);
-                case INT16 -> (long) seg.get(TensorReader.I16, pos);
-                case UINT32 -> seg.get(TensorReader.I32, pos) & 0xFFFFFFFFL;
-                case INT32 -> (long) seg.get(TensorReader.I32, pos);
-                case UINT64, INT64 -> seg.get(TensorReader.I64, pos);
-                case FLOAT32 -> (double) seg.get(TensorReader.F32, pos);
-                case FLOAT64 -> seg.get(TensorReader.F64, pos);
-                case BOOL -> {
-                    byte b = seg.get(ValueLayout.JAVA_BYTE, pos);
-                    if (b != 0 && b != 1) throw new FormatException(path, what + " is a bool with byte value " + b);
-                    yield b == 1;
-                }
-                default -> throw new AssertionError(type);
-            };
+            if (type == GgufValueType.BOOL) {
+                byte b = seg.get(ValueLayout.JAVA_BYTE, pos);
+                if (b != 0 && b != 1) throw new FormatException(path, what + " is a bool with byte value " + b);
+            }
+            Object v = read(type, seg, pos);
             pos += type.fixedBytes();
             return v;
         }
+    }
+
+    /** One fixed-size value at {@code offset}, as {@link GgufValue} holds it. */
+    static Object read(GgufValueType type, MemorySegment seg, long offset) {
+        return switch (type) {
+            case UINT8 -> (long) (seg.get(ValueLayout.JAVA_BYTE, offset) & 0xFF);
+            case INT8 -> (long) seg.get(ValueLayout.JAVA_BYTE, offset);
+            case UINT16 -> (long) (seg.get(TensorReader.I16, offset) & 0xFFFF);
+            case INT16 -> (long) seg.get(TensorReader.I16, offset);
+            case UINT32 -> seg.get(TensorReader.I32, offset) & 0xFFFFFFFFL;
+            case INT32 -> (long) seg.get(TensorReader.I32, offset);
+            case UINT64, INT64 -> seg.get(TensorReader.I64, offset);
+            case FLOAT32 -> (double) seg.get(TensorReader.F32, offset);
+            case FLOAT64 -> seg.get(TensorReader.F64, offset);
+            case BOOL -> seg.get(ValueLayout.JAVA_BYTE, offset) == 1;
+            default -> throw new AssertionError(type);
+        };
+    }
+
+    /** An array of numbers or booleans read from the mapping on access (valid while the file is open). */
+    private static final class ScalarArray extends java.util.AbstractList<Object> implements java.util.RandomAccess {
+        private final GgufValueType type;
+        private final MemorySegment data;
+        private final int size;
+
+        ScalarArray(GgufValueType type, MemorySegment data, long size) {
+            this.type = type;
+            this.data = data;
+            // Java lists hold at most 2^31-1 elements; beyond that the array is still skipped correctly, only not listable
+            this.size = (int) Math.min(size, Integer.MAX_VALUE);
+        }
+
+        @Override public Object get(int i) {
+            java.util.Objects.checkIndex(i, size);
+            return read(type, data, (long) i * type.fixedBytes());
+        }
+
+        @Override public int size() { return size; }
+    }
+
+    // ---------------------------------------------------------------- typed metadata access
+
+    /** Metadata {@code key} as a string, if present; another type is a format error naming the key. */
+    public Optional<String> string(String key) { return typed(key, "a string", v -> v.value() instanceof String s ? s : null); }
+
+    /** Metadata {@code key} as an integer of any width, if present. */
+    public Optional<Long> integer(String key) { return typed(key, "an integer", v -> v.value() instanceof Long l ? l : null); }
+
+    /** Metadata {@code key} as a number (integer or float), if present. */
+    public Optional<Double> number(String key) {
+        return typed(key, "a number", v -> v.value() instanceof Double d ? d : v.value() instanceof Long l ? (double) l : null);
+    }
+
+    /** Metadata {@code key} as a bool, if present. */
+    public Optional<Boolean> bool(String key) { return typed(key, "a bool", v -> v.value() instanceof Boolean b ? b : null); }
+
+    /** Metadata {@code key} as an array of strings, if present. */
+    @SuppressWarnings("unchecked")
+    public Optional<List<String>> strings(String key) {
+        return typed(key, "an array of strings", v -> v.type() == GgufValueType.ARRAY && v.elementType() == GgufValueType.STRING
+                ? (List<String>) v.asList() : null);
+    }
+
+    /** Metadata {@code key} as an array of integers (any width), if present. */
+    @SuppressWarnings("unchecked")
+    public Optional<List<Long>> integers(String key) {
+        return typed(key, "an array of integers", v -> v.type() == GgufValueType.ARRAY && v.elementType().isInteger()
+                ? (List<Long>) v.asList() : null);
+    }
+
+    /** Metadata {@code key} as an array of floats, if present. */
+    @SuppressWarnings("unchecked")
+    public Optional<List<Double>> floats(String key) {
+        return typed(key, "an array of floats", v -> v.type() == GgufValueType.ARRAY
+                && (v.elementType() == GgufValueType.FLOAT32 || v.elementType() == GgufValueType.FLOAT64) ? (List<Double>) v.asList() : null);
+    }
+
+    private <T> Optional<T> typed(String key, String expected, java.util.function.Function<GgufValue, T> convert) {
+        GgufValue v = metadata.get(key);
+        if (v == null) return Optional.empty();
+        T t = convert.apply(v);
+        if (t == null) {
+            throw new FormatException(path(), key + " must be " + expected + ", is " + v.type()
+                    + (v.type() == GgufValueType.ARRAY ? " of " + v.elementType() : ""));
+        }
+        return Optional.of(t);
     }
 }

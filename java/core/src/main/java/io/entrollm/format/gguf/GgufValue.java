@@ -26,6 +26,11 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
         return new GgufValue(GgufValueType.ARRAY, elementType, List.copyOf(values));
     }
 
+    /** An array over {@code values} as given, not copied (a view of the file's mapping). */
+    static GgufValue arrayView(GgufValueType elementType, List<?> values) {
+        return new GgufValue(GgufValueType.ARRAY, elementType, java.util.Collections.unmodifiableList(values));
+    }
+
     public long asLong() {
         if (value instanceof Long l) return l;
         throw new IllegalStateException("not an integer: " + type);

@@ -66,13 +66,11 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         byte[] headerBytes = seg.asSlice(8, headerLen).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         if (headerBytes[0] != '{') throw new FormatException(path, "header does not start with '{'; not a safetensors file?");
-        JsonNode header;
-        try {
-            header = JSON.readTree(new String(headerBytes, StandardCharsets.UTF_8).stripTrailing());
-        } catch (JsonProcessingException e) {
-            throw new FormatException(path, "header is not valid JSON: " + e.getOriginalMessage());
-        }
-        if (header == null || !header.isObject()) throw new FormatException(path, "header is not a JSON object");
+        // the reference writer pads the header with spaces to 8 bytes; anything else after the JSON is refused
+        int end = headerBytes.length;
+        while (end > 0 && headerBytes[end - 1] == ' ') end--;
+        JsonNode header = io.entrollm.format.StrictJson.parse(path, java.util.Arrays.copyOf(headerBytes, end), "header");
+        if (!header.isObject()) throw new FormatException(path, "header is not a JSON object");
 
         long dataStart = 8 + headerLen;
         long dataSize = size - dataStart;

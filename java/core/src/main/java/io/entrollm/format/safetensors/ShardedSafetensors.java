@@ -38,13 +38,8 @@ public final class ShardedSafetensors implements AutoCloseable {
     }
 
     public static ShardedSafetensors open(Path indexFile) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(indexFile.toFile());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new FormatException(indexFile, "not valid JSON: " + e.getOriginalMessage());
-        }
-        JsonNode map = root == null ? null : root.get("weight_map");
+        JsonNode root = io.entrollm.format.StrictJson.parse(indexFile, java.nio.file.Files.readAllBytes(indexFile), "the shard index");
+        JsonNode map = root.get("weight_map");
         if (map == null || !map.isObject()) throw new FormatException(indexFile, "no \"weight_map\" object");
         Map<String, String> weightMap = new LinkedHashMap<>();
         map.fields().forEachRemaining(f -> {

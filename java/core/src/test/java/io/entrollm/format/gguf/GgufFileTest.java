@@ -206,4 +206,73 @@ class GgufFileTest {
             Files.delete(p);
         }
     }
+
+    @Test
+    void arraysNestedTenThousandDeepAreRefusedWithoutRecursingThatDeep() throws IOException {
+        GgufBytes b = new GgufBytes().header(3, 0, 1).string("deep").u32(GgufValueType.ARRAY.id());
+        for (int i = 0; i < 10_000; i++) b.u32(GgufValueType.ARRAY.id()).u64(1);
+        b.u32(GgufValueType.UINT8.id()).u64(0);
+        assertThat(error(b.bytes())).contains("metadata 'deep'").contains("nested more than " + GgufFile.MAX_ARRAY_NESTING + " deep");
+    }
+
+    @Test
+    void anOffsetPlusSizeThatOverflowsIsATruncationNotAnAccept() throws IOException {
+        // the second tensor sits right after the first, as required, but claims nearly 2^63 bytes
+        byte[] f = new GgufBytes().header(3, 2, 0).tensorInfo("a", new long[] {8}, 0, 0)
+                .tensorInfo("b", new long[] {(Long.MAX_VALUE - 64) / 4}, 0, 32).padTo(32).zeros(64).bytes();
+        assertThat(error(f)).contains("tensor 'b'").contains("runs past the end of the file");
+    }
+
+    @Test
+    void namesWithLineBreaksStayOnOneLineInMessages() throws IOException {
+        String m = error(new GgufBytes().header(3, 1, 0).tensorInfo("evil\nname", new long[] {4}, 99, 0).padTo(32).zeros(16).bytes());
+        assertThat(m).doesNotContain("\n").contains("evil\\nname");
+    }
+
+    @Test
+    void aHugeNumericArrayIsAViewOfTheFileNotAHeapCopy() throws IOException {
+        long n = 256L << 20; // 256 Mi u8 values (a sparse file): boxed one by one they took gigabytes and minutes
+        Path p = tmp.resolve("big-array.gguf");
+        byte[] head = new GgufBytes().header(3, 0, 1).string("big").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.UINT8.id()).u64(n).bytes();
+        try (var ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(head));
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {7}), head.length + n - 1); // sparse: the rest reads as zeros
+            ch.write(java.nio.ByteBuffer.wrap(new byte[1]), io.entrollm.io.Alignment.alignUp(head.length + n, 32) - 1 + 32);
+        }
+        long t0 = System.nanoTime();
+        try (GgufFile f = GgufFile.open(p)) {
+            List<Long> values = f.integers("big").orElseThrow();
+            assertEquals(n, values.size());
+            assertEquals(7L, values.get((int) n - 1));
+            assertEquals(0L, values.get(12345));
+            assertThat(f.get("big").orElseThrow().summary()).isEqualTo("[" + n + " x UINT8]");
+        }
+        assertThat((System.nanoTime() - t0) / 1e9).as("seconds to open and read three values").isLessThan(1.0);
+    }
+
+    @Test
+    void aStringArrayLongerThanAnyVocabularyIsRefusedBeforeAllocating() throws IOException {
+        long n = GgufFile.MAX_OBJECT_ARRAY_ELEMENTS + 1;
+        Path p = tmp.resolve("many-strings.gguf");
+        byte[] head = new GgufBytes().header(3, 0, 1).string("tokenizer.ggml.tokens").u32(GgufValueType.ARRAY.id())
+                .u32(GgufValueType.STRING.id()).u64(n).bytes();
+        try (var ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(head));
+            ch.write(java.nio.ByteBuffer.wrap(new byte[1]), head.length + n * 8); // room for n empty strings
+        }
+        FormatException e = assertThrows(FormatException.class, () -> GgufFile.open(p).close());
+        assertThat(e.getMessage()).contains("has " + n + " elements, more than the " + GgufFile.MAX_OBJECT_ARRAY_ELEMENTS);
+    }
+
+    @Test
+    void typedAccessorsNameTheKeyAndTheTypeFound() throws IOException {
+        byte[] f = new GgufBytes().header(3, 0, 1).string("tokenizer.ggml.token_type").u32(GgufValueType.ARRAY.id())
+                .u32(GgufValueType.STRING.id()).u64(1).string("x").padTo(32).bytes();
+        Path p = tmp.resolve("types.gguf");
+        Files.write(p, f);
+        try (GgufFile g = GgufFile.open(p)) {
+            FormatException e = assertThrows(FormatException.class, () -> g.integers("tokenizer.ggml.token_type"));
+            assertThat(e.getMessage()).startsWith(p.toString()).contains("tokenizer.ggml.token_type must be an array of integers, is ARRAY of STRING");
+        }
+    }
 }

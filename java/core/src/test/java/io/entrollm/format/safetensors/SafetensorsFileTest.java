@@ -156,4 +156,25 @@ class SafetensorsFileTest {
             error(p);
         }
     }
+
+    @Test
+    void rejectsAnythingAfterTheHeaderObject() throws IOException {
+        String ok = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        assertThat(error(file(ok + "garbage", 4))).contains("header is not valid JSON");
+        assertThat(error(file(ok + "{}", 4))).contains("header is not valid JSON");
+        // the reference writer's space padding is no error
+        try (SafetensorsFile f = SafetensorsFile.open(file(ok + "      ", 4))) {
+            assertEquals(1, f.tensors().size());
+        }
+    }
+
+    @Test
+    void rejectsInvalidUtf8AndDuplicateNamesInTheHeader() throws IOException {
+        Path p = tmp.resolve("utf8.safetensors");
+        byte[] h = "{\"w\u00ff\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}".getBytes(StandardCharsets.ISO_8859_1);
+        Files.write(p, ByteBuffer.allocate(8 + h.length + 4).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).array());
+        assertThat(error(p)).contains("header is not valid JSON").contains("UTF-8");
+        String dup = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        assertThat(error(file(dup, 4))).contains("Duplicate field 'w'");
+    }
 }
