@@ -164,22 +164,22 @@ public final class EntroFile implements AutoCloseable {
     private void checkDirectory() {
         Path path = file.path();
         Set<String> names = new HashSet<>();
-        referenced = new boolean[sections.size()];
+        boolean[] referenced = new boolean[sections.size()]; // each section may be used once, by its own entry
         for (int i = 0; i < directory.entries().size(); i++) {
             EntroEntry e = directory.entries().get(i);
             if (!names.add(e.name())) throw FormatException.forTensor(path, e.name(), "appears twice in the directory");
             try {
                 switch (e) {
-                    case EntroEntry.Raw r -> expect(r.rawSection(), SectionKind.RAW, i, r.sourceDtype().byteSize(r.elementCount()));
+                    case EntroEntry.Raw r -> expect(referenced, r.rawSection(), SectionKind.RAW, i, r.sourceDtype().byteSize(r.elementCount()));
                     case EntroEntry.Packed p -> {
-                        expect(p.paramsSection(), SectionKind.PARAMS, i, paramsBytes(p));
-                        expect(p.packedSection(), SectionKind.PACKED, i, io.entrollm.codec.SymbolPacking.packedBytes(p.elementCount(), p.bits()));
+                        expect(referenced, p.paramsSection(), SectionKind.PARAMS, i, paramsBytes(p));
+                        expect(referenced, p.packedSection(), SectionKind.PACKED, i, io.entrollm.codec.SymbolPacking.packedBytes(p.elementCount(), p.bits()));
                     }
                     case EntroEntry.Coded c -> {
-                        expect(c.paramsSection(), SectionKind.PARAMS, i, paramsBytes(c));
-                        expect(c.codebookSection(), SectionKind.CODEBOOK, i, 1L << c.bits());
-                        expect(c.chunkIndexSection(), SectionKind.CHUNK_INDEX, i, (long) c.chunks() * 8);
-                        expect(c.bitstreamSection(), SectionKind.BITSTREAM, i, (long) HuffmanStream.wordCount(c.totalBits()) * 4);
+                        expect(referenced, c.paramsSection(), SectionKind.PARAMS, i, paramsBytes(c));
+                        expect(referenced, c.codebookSection(), SectionKind.CODEBOOK, i, 1L << c.bits());
+                        expect(referenced, c.chunkIndexSection(), SectionKind.CHUNK_INDEX, i, (long) c.chunks() * 8);
+                        expect(referenced, c.bitstreamSection(), SectionKind.BITSTREAM, i, (long) HuffmanStream.wordCount(c.totalBits()) * 4);
                     }
                 }
             } catch (IllegalArgumentException | ArithmeticException ex) {
@@ -192,11 +192,7 @@ public final class EntroFile implements AutoCloseable {
                 throw new FormatException(path, k + " section " + i + describeTensor(sections.get(i)) + " is not used by any tensor of the directory");
             }
         }
-        referenced = null;
     }
-
-    /** Sections {@link #checkDirectory} has seen referenced (each may be used once). */
-    private boolean[] referenced;
 
     /**
      * What docs/FORMAT.md asks of a reader beyond the checksums, for every coded tensor: a valid
@@ -262,7 +258,7 @@ public final class EntroFile implements AutoCloseable {
         return q.groups() * 4 * (q.scheme() == AppliedScheme.ASYM ? 2 : 1);
     }
 
-    private void expect(int sectionIndex, SectionKind kind, int tensor, long bytes) {
+    private void expect(boolean[] referenced, int sectionIndex, SectionKind kind, int tensor, long bytes) {
         if (sectionIndex < 0 || sectionIndex >= sections.size()) throw new IllegalArgumentException("section index " + sectionIndex + " out of range");
         Section s = sections.get(sectionIndex);
         if (referenced[sectionIndex]) throw new IllegalArgumentException("section " + sectionIndex + " is used twice");

@@ -51,7 +51,7 @@ public final class LlamaWeights implements AutoCloseable {
         java.util.function.Function<LlamaLayout.WeightRef, float[]> floats = floats(whole, n -> TensorReader.toFloats(source.tensor(n)));
         java.util.function.Function<LlamaLayout.WeightRef, Linear> matrix = ref -> new io.entrollm.infer.kernels.FloatLinear(
                 MemorySegment.ofArray(floats.apply(ref)), DType.F32, Math.toIntExact(ref.rows()), Math.toIntExact(ref.cols()), 0);
-        return build(layout, floats, matrix, null);
+        return build(layout, floats, matrix, matrix, null);
     }
 
     /** Matrices from their stored form (decoded ones live off-heap until {@link #close}); norms and biases as float32. */
@@ -61,8 +61,9 @@ public final class LlamaWeights implements AutoCloseable {
         try {
             StoredLinears linears = new StoredLinears(arena);
             java.util.function.Function<LlamaLayout.WeightRef, Linear> matrix = ref -> linears.of(source.stored(ref.tensor()), ref.rowOffset(), ref.rows());
+            java.util.function.Function<LlamaLayout.WeightRef, Linear> rows = ref -> linears.rowsOf(source.stored(ref.tensor()), ref.rowOffset(), ref.rows());
             // norms and biases through stored(): a .entro source's tensors() would dequantize every matrix
-            return build(layout, floats(new HashMap<>(), n -> source.stored(n).dequantize()), matrix, arena);
+            return build(layout, floats(new HashMap<>(), n -> source.stored(n).dequantize()), matrix, rows, arena);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -81,7 +82,8 @@ public final class LlamaWeights implements AutoCloseable {
     }
 
     private static LlamaWeights build(LlamaLayout layout, java.util.function.Function<LlamaLayout.WeightRef, float[]> floats,
-                                      java.util.function.Function<LlamaLayout.WeightRef, Linear> matrix, Arena arena) {
+                                      java.util.function.Function<LlamaLayout.WeightRef, Linear> matrix,
+                                      java.util.function.Function<LlamaLayout.WeightRef, Linear> rowsOnly, Arena arena) {
         Layer[] layers = new Layer[layout.layers.length];
         for (int l = 0; l < layers.length; l++) {
             LlamaLayout.Layer L = layout.layers[l];
@@ -89,8 +91,10 @@ public final class LlamaWeights implements AutoCloseable {
                     floats.apply(L.bk()), matrix.apply(L.wv()), floats.apply(L.bv()), matrix.apply(L.wo()), floats.apply(L.bo()),
                     floats.apply(L.ffnNorm()), matrix.apply(L.wGate()), matrix.apply(L.wUp()), matrix.apply(L.wDown()));
         }
-        Linear embedding = matrix.apply(layout.embedding);
-        Linear head = layout.lmHead.equals(layout.embedding) ? embedding : matrix.apply(layout.lmHead);
+        boolean tied = layout.lmHead.equals(layout.embedding);
+        // an untied embedding is only read a row per token: it need not be resident whole
+        Linear embedding = tied ? matrix.apply(layout.embedding) : rowsOnly.apply(layout.embedding);
+        Linear head = tied ? embedding : matrix.apply(layout.lmHead);
         return new LlamaWeights(layout.config, embedding, layers, floats.apply(layout.finalNorm), head, arena);
     }
 

@@ -66,6 +66,23 @@ public final class MappedFile implements AutoCloseable {
     public void close() {
         OPEN.remove(this);
         arena.close();
+        // the fault is reported after try-with-resources closed the file: remember why it faulted
+        shrinkage().ifPresent(m -> closedShrunk = m);
+    }
+
+    /** The last file found shrunk when it was closed (errors are reported after their files are closed). */
+    private static volatile String closedShrunk;
+
+    /** One line saying how this file shrank under its mapping, or empty if it did not. */
+    private java.util.Optional<String> shrinkage() {
+        long now;
+        try {
+            now = java.nio.file.Files.size(path);
+        } catch (IOException e) {
+            return java.util.Optional.of(path + ": was removed or became unreadable while being read");
+        }
+        return now >= size() ? java.util.Optional.empty() : java.util.Optional.of(path + ": changed while being read: it was "
+                + size() + " bytes when opened and is " + now + " now (another process truncated or rewrote it); nothing was written");
     }
 
     /**
@@ -75,18 +92,10 @@ public final class MappedFile implements AutoCloseable {
      */
     public static java.util.Optional<String> describeShrunkFile() {
         for (MappedFile f : OPEN) {
-            long now;
-            try {
-                now = java.nio.file.Files.size(f.path);
-            } catch (IOException e) {
-                return java.util.Optional.of(f.path + ": was removed or became unreadable while being read");
-            }
-            if (now < f.size()) {
-                return java.util.Optional.of(f.path + ": changed while being read: it was " + f.size() + " bytes when opened and is "
-                        + now + " now (another process truncated or rewrote it); nothing was written");
-            }
+            java.util.Optional<String> m = f.shrinkage();
+            if (m.isPresent()) return m;
         }
-        return java.util.Optional.empty();
+        return java.util.Optional.ofNullable(closedShrunk);
     }
 
     /** Whether {@code e} is the JDK's report of a fault in a read of mapped memory. */

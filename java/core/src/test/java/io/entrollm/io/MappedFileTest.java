@@ -22,7 +22,6 @@ class MappedFileTest {
         Path p = dir.resolve("weights.bin");
         Files.write(p, new byte[1 << 20]);
         try (MappedFile f = MappedFile.open(p)) {
-            assertThat(MappedFile.describeShrunkFile()).isEmpty();
             try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
                 ch.truncate(4096);
             }
@@ -31,7 +30,8 @@ class MappedFileTest {
             assertThat(MappedFile.describeShrunkFile()).hasValueSatisfying(m -> assertThat(m)
                     .startsWith(p + ": changed while being read").contains(String.valueOf(1 << 20)).contains("4096").doesNotContain("\n"));
         }
-        assertThat(MappedFile.describeShrunkFile()).as("closed files are forgotten").isEmpty();
+        // commands report the fault after try-with-resources has closed the file: it is still named
+        assertThat(MappedFile.describeShrunkFile()).hasValueSatisfying(m -> assertThat(m).startsWith(p + ": changed while being read"));
     }
 
     @Test

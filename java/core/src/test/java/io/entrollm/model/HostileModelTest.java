@@ -57,19 +57,15 @@ class HostileModelTest {
     @TempDir Path tmp;
 
     /** A copy of the model with its config.json edited. */
-    private Path withConfig(Consumer<ObjectNode> edit) throws IOException {
-        Path dir = copyModel();
-        ObjectNode c = (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());
-        edit.accept(c);
-        Files.writeString(dir.resolve("config.json"), c.toString());
-        return dir;
-    }
+    private Path withConfig(Consumer<ObjectNode> edit) throws IOException { return withJson("config.json", edit); }
 
-    private Path withTokenizer(Consumer<ObjectNode> edit) throws IOException {
+    private Path withTokenizer(Consumer<ObjectNode> edit) throws IOException { return withJson("tokenizer.json", edit); }
+
+    private Path withJson(String file, Consumer<ObjectNode> edit) throws IOException {
         Path dir = copyModel();
-        ObjectNode t = (ObjectNode) JSON.readTree(dir.resolve("tokenizer.json").toFile());
-        edit.accept(t);
-        Files.writeString(dir.resolve("tokenizer.json"), t.toString());
+        ObjectNode root = (ObjectNode) JSON.readTree(dir.resolve(file).toFile());
+        edit.accept(root);
+        Files.writeString(dir.resolve(file), root.toString());
         return dir;
     }
 

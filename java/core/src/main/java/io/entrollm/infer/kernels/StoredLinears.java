@@ -15,9 +15,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Weight matrices computed from their stored form: f32/f16/bf16 and GGML blocks in place (slices of the
- * mapped file), packed symbols in place, Huffman-coded symbols decoded once (on all cores) into packed
- * form in off-heap memory owned by {@code arena}. A tensor shared by several views (fused q/k/v or
+ * Weight matrices computed from their stored form: f32/f16/bf16, GGML blocks and packed symbols as
+ * stored (copied byte for byte from the mapped file into memory owned by {@code arena}, see
+ * {@link #resident}), Huffman-coded symbols decoded once (on all cores) into packed form in that memory. A tensor shared by several views (fused q/k/v or
  * gate/up) is decoded once. What a kernel cannot take as stored (a dtype without a kernel, nibbles on
  * odd rows, GGML blocks across rows) becomes float32 or bytes in the arena.
  */
@@ -51,25 +51,53 @@ public final class StoredLinears {
 
     /** Rows [firstRow, firstRow + rows) of {@code tensor}, a 2-D {@code [out, in]} matrix. */
     public Linear of(StoredTensor tensor, long firstRow, long rows) {
+        return view(tensor, firstRow, rows, true);
+    }
+
+    /**
+     * As {@link #of}, for a matrix only ever read a row at a time (an untied embedding): kept in the
+     * mapping, where only the rows a text uses are ever paged in; row reads recover from a fault.
+     */
+    public Linear rowsOf(StoredTensor tensor, long firstRow, long rows) {
+        return view(tensor, firstRow, rows, false);
+    }
+
+    private Linear view(StoredTensor tensor, long firstRow, long rows, boolean resident) {
         long[] shape = tensor.shape();
         if (shape.length != 2) throw new IllegalArgumentException("tensor '" + tensor.name() + "' is not a matrix");
         int cols = Math.toIntExact(shape[1]);
-        Backing b = backings.computeIfAbsent(tensor.name(), n -> backing(tensor, cols));
+        Backing b = backings.computeIfAbsent(tensor.name() + (resident ? "" : "#rows"), n -> backing(tensor, cols, resident));
         return b.view(Math.toIntExact(rows), Math.toIntExact(firstRow));
     }
 
-    private Backing backing(StoredTensor tensor, int cols) {
+    /**
+     * {@code stored} in memory the arena owns, if it is a slice of a mapped file. The kernels read weights
+     * with Vector API loads, and the JVM cannot recover from a fault in one of those: a model file
+     * truncated by another process while mapped would abort the whole process (SIGBUS). Copying faults
+     * recoverably (an InternalError the CLI reports with the file's name), and the copy costs no more
+     * resident memory than the pages the kernels would have touched; the file's pages are let go after.
+     */
+    private MemorySegment resident(MemorySegment stored) {
+        if (!stored.isMapped()) return stored;
+        MemorySegment copy = arena.allocate(stored.byteSize(), 64);
+        MemorySegment.copy(stored, 0, copy, 0, stored.byteSize());
+        PageRelease.release(stored);
+        return copy;
+    }
+
+    private Backing backing(StoredTensor tensor, int cols, boolean resident) {
+        java.util.function.UnaryOperator<MemorySegment> place = resident ? this::resident : s -> s;
         return switch (tensor) {
             case StoredTensor.Raw r -> switch (r.tensor().dtype()) {
-                case F32, F16, BF16 -> new Floats(r.tensor().data(), r.tensor().dtype(), cols);
+                case F32, F16, BF16 -> new Floats(place.apply(r.tensor().data()), r.tensor().dtype(), cols);
                 default -> new Floats(floats(TensorReader.toFloats(r.tensor())), DType.F32, cols);
             };
-            case StoredTensor.GgmlBlocks g -> cols % 32 == 0 ? new Blocks(g.tensor().data(), g.tensor().dtype(), cols)
+            case StoredTensor.GgmlBlocks g -> cols % 32 == 0 ? new Blocks(place.apply(g.tensor().data()), g.tensor().dtype(), cols)
                     : new Floats(floats(g.dequantize()), DType.F32, cols);
             case StoredTensor.Packed p -> {
                 boolean nibbles = p.bits() <= 4;
                 yield nibbles && cols % 2 != 0 ? new Symbols(bytes(p.symbols(), Math.toIntExact(p.elementCount())), false, cols, p, p.scales(), p.zeros())
-                        : new Symbols(p.packed(), nibbles, cols, p, p.scales(), p.zeros());
+                        : new Symbols(place.apply(p.packed()), nibbles, cols, p, p.scales(), p.zeros());
             }
             case StoredTensor.Coded c -> {
                 // decoded once, on all cores, into a buffer shared by every tensor; then the bitstream's pages are let go
