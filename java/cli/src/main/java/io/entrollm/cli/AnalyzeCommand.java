@@ -23,7 +23,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code entrollm analyze}: compressibility of the quantized weights under Huffman and general-purpose codecs. */
-@Command(name = "analyze", mixinStandardHelpOptions = true,
+@Command(name = "analyze", mixinStandardHelpOptions = true, header = "Compressibility: our Huffman coding against general codecs.",
         description = {"Entropy of the quantized symbols and their size under our Huffman coding, zstd, lz4, deflate, xz and brotli;",
                 "codec speeds; the time to load the model from storage of given bandwidths (modelled and measured)."})
 final class AnalyzeCommand implements Callable<Integer> {

@@ -3,7 +3,7 @@ package io.entrollm.cli;
 import picocli.CommandLine.Command;
 
 /** {@code entrollm bench}: benchmarks (not tests) that print tables. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: decode throughput (decode), the CPU Huffman codec (huffman) and end-to-end inference (infer).",
+@Command(name = "bench", mixinStandardHelpOptions = true, header = "Benchmarks: decode, huffman, infer.", description = "Benchmarks: decode throughput (decode), the CPU Huffman codec (huffman) and end-to-end inference (infer).",
         subcommands = {BenchDecodeCommand.class, BenchHuffmanCommand.class, BenchInferCommand.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -61,14 +61,14 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "all", description = "cpu, gpu or all (gpu where a device exists). Default: ${DEFAULT-VALUE}.")
     String device;
 
-    @Option(names = "--warmup", defaultValue = "3") int warmup;
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs before the timed ones (JIT, caches, clocks). Default: ${DEFAULT-VALUE}.") int warmup;
 
     @Option(names = "--repeats", defaultValue = "10", description = "Timed repetitions (median). Default: ${DEFAULT-VALUE}.") int repeats;
 
     @Option(names = "--max-tensors", defaultValue = "8", description = "For a .entro file: the largest N coded tensors. Default: ${DEFAULT-VALUE}.")
     int maxTensors;
 
-    @Option(names = "--json", paramLabel = "FILE") Path json;
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.") Path json;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -75,17 +75,17 @@ final class BenchInferCommand implements Callable<Integer> {
             description = "Skip the rows whose mode needs more GPU memory than this (planned from the file), e.g. 3GiB for a 4 GB Jetson.")
     String budget;
 
-    @Option(names = "--prompt-tokens", defaultValue = "64") int promptTokens;
+    @Option(names = "--prompt-tokens", defaultValue = "64", description = "Prompt length in tokens (processed as one batch). Default: ${DEFAULT-VALUE}.") int promptTokens;
 
-    @Option(names = "--gen-tokens", defaultValue = "64") int genTokens;
+    @Option(names = "--gen-tokens", defaultValue = "64", description = "Tokens generated after the prompt (no stop at end-of-sequence). Default: ${DEFAULT-VALUE}.") int genTokens;
 
-    @Option(names = "--repetitions", defaultValue = "5") int repetitions;
+    @Option(names = "--repetitions", defaultValue = "5", description = "Timed runs per row; the table shows medians. Default: ${DEFAULT-VALUE}.") int repetitions;
 
-    @Option(names = "--markdown", paramLabel = "FILE") Path markdown;
+    @Option(names = "--markdown", paramLabel = "FILE", description = "Also write the table as Markdown (for docs/BENCHMARKS.md).") Path markdown;
 
-    @Option(names = "--csv", paramLabel = "FILE") Path csv;
+    @Option(names = "--csv", paramLabel = "FILE", description = "Also write the table as CSV.") Path csv;
 
-    @Option(names = "--json", paramLabel = "FILE") Path json;
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON (every repetition, machine and settings).") Path json;
 
     @Option(names = "--timeline", paramLabel = "DIR",
             description = "Write each GPU row's per-layer copy/decode/compute timeline of one generated token as CSV into DIR.")

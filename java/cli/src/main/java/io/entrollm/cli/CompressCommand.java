@@ -19,14 +19,14 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code entrollm compress}: quantize per layer and Huffman-code into a .entro file. */
-@Command(name = "compress", mixinStandardHelpOptions = true,
+@Command(name = "compress", mixinStandardHelpOptions = true, header = "Quantize and entropy-code a model into one .entro file.",
         description = "Quantize every linear layer and entropy-code the symbols into a .entro container.")
 final class CompressCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory, .safetensors or .gguf")
     Path model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.entro")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.entro", description = "The .entro file to write (it appears whole, or not at all).")
     Path output;
 
     @Option(names = "--bits", defaultValue = "8", description = "Bits per weight, 2..8. Default: ${DEFAULT-VALUE}.")

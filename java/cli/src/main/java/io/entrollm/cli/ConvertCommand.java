@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code entrollm convert}: Hugging Face (or GGUF) model to a GGUF file with llama.cpp naming. */
-@Command(name = "convert", mixinStandardHelpOptions = true,
+@Command(name = "convert", mixinStandardHelpOptions = true, header = "Convert a model to GGUF, for llama.cpp.",
         description = "Convert a model to GGUF (llama.cpp tensor names and metadata keys).")
 final class ConvertCommand implements Callable<Integer> {
 

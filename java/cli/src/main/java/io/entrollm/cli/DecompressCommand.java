@@ -10,14 +10,14 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code entrollm decompress}: .entro to a dequantized Hugging Face model directory. */
-@Command(name = "decompress", mixinStandardHelpOptions = true,
+@Command(name = "decompress", mixinStandardHelpOptions = true, header = "Write a .entro model back as a Hugging Face folder.",
         description = "Write a dequantized Hugging Face model (model.safetensors, config.json, tokenizer.json).")
 final class DecompressCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "MODEL.entro")
     Path input;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "The folder to write (new or empty; it appears whole, or not at all).")
     Path output;
 
     @Option(names = "--dtype", defaultValue = "bf16", description = "Dtype of dequantized weights: bf16, f16 or f32. Default: ${DEFAULT-VALUE}.")

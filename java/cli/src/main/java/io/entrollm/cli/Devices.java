@@ -30,7 +30,7 @@ final class Devices {
     @picocli.CommandLine.Option(names = "--stream-from", defaultValue = "auto",
             description = "Streamed mode: host (every layer pinned in host memory at load), storage (layers read from the mapped file "
                     + "each pass through two pinned buffers: for models larger than host memory), or auto (host unless pinning would "
-                    + "take more than 80% of the available memory). Default: ${DEFAULT-VALUE}.")
+                    + "take more than 80%% of the available memory). Default: ${DEFAULT-VALUE}.")
     String streamFrom;
 
     /**
@@ -87,7 +87,12 @@ final class Devices {
                     log.println("[residency] " + c.explanation());
                     from = c.source();
                 }
-                yield GpuSessions.open(lm, 0, mode, from == null ? StreamSource.HOST : from);
+                try {
+                    yield GpuSessions.open(lm, 0, mode, from == null ? StreamSource.HOST : from);
+                } catch (io.entrollm.gpu.CudaException e) {
+                    if (!e.getMessage().startsWith("no usable GPU")) throw e;
+                    throw new io.entrollm.gpu.CudaException(e.getMessage() + "; run on the CPU with --device cpu");
+                }
             }
             default -> throw new IllegalArgumentException("--device must be cpu or gpu, not '" + device + "'");
         };

@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code entrollm inspect}: config and tensor table of any supported model file or directory. */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
+@Command(name = "inspect", mixinStandardHelpOptions = true, header = "Print a model's config and a table of its tensors.",
         description = "Print the model config and a tensor table (name, dtype, shape, bytes, min/max/mean/std).")
 final class InspectCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();

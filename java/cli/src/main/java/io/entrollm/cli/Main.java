@@ -41,9 +41,11 @@ public final class Main implements Runnable {
         if (present("io.entrollm.analysis.Analyzer")) cli.addSubcommand("analyze", new AnalyzeCommand());
         cli.setOut(out);
         cli.setErr(err);
+        cli.setParameterExceptionHandler(Main::argumentError);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             PrintWriter errOut = cmd.getErr();
-            errOut.println("entrollm " + cmd.getCommandName() + ": error: " + describe(e));
+            // the full command path ("entrollm bench infer"), so the line says which command failed
+            errOut.println(cmd.getCommandSpec().qualifiedName() + ": error: " + describe(e));
             if (System.getenv("ENTROLLM_DEBUG") != null) e.printStackTrace(errOut);
             errOut.flush();
             return 1;
@@ -55,12 +57,30 @@ public final class Main implements Runnable {
             var parsed = cli.getParseResult();
             String command = "entrollm";
             while (parsed != null && parsed.subcommand() != null) parsed = parsed.subcommand();
-            if (parsed != null && parsed.commandSpec().commandLine() != cli) command += " " + parsed.commandSpec().name();
+            if (parsed != null) command = parsed.commandSpec().qualifiedName();
             err.println(command + ": error: " + describe(e));
             if (System.getenv("ENTROLLM_DEBUG") != null) e.printStackTrace(err);
             err.flush();
             return 1;
         }
+    }
+
+    /**
+     * picocli's handling of a bad command line (message, suggestions, usage; exit 2), except that a
+     * mistyped option is reported as such even when it also leaves a required option missing:
+     * {@code --promt hi} says "Unknown option: '--promt'" and suggests {@code --prompt}.
+     */
+    private static int argumentError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine c = ex.getCommandLine();
+        PrintWriter err = c.getErr();
+        CommandLine.ParameterException shown = ex;
+        if (ex instanceof CommandLine.MissingParameterException && !c.getUnmatchedArguments().isEmpty()) {
+            shown = new CommandLine.UnmatchedArgumentException(c, c.getUnmatchedArguments());
+        }
+        err.println(shown.getMessage());
+        if (!CommandLine.UnmatchedArgumentException.printSuggestions(shown, err)) c.usage(err);
+        err.flush();
+        return c.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     private static boolean present(String className) {

@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code entrollm perplexity}: the reference.json protocol on a file or a directory of documents. */
-@Command(name = "perplexity", mixinStandardHelpOptions = true,
+@Command(name = "perplexity", mixinStandardHelpOptions = true, header = "Perplexity of a model over a text.",
         description = {"Perplexity over non-overlapping windows of --ctx tokens; each window scores its tokens 1..n-1.",
                 "A file is one document (stripped, cut to --max-chars, BOS + ids + EOS); a directory is its *.txt files in name order."})
 final class PerplexityCommand implements Callable<Integer> {
@@ -23,7 +23,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = ".entro, model directory or .gguf")
     Path model;
 
-    @Option(names = "--text", required = true, paramLabel = "FILE|DIR")
+    @Option(names = "--text", required = true, paramLabel = "FILE|DIR", description = "The text to score: a file, or a folder of *.txt files.")
     Path text;
 
     @Option(names = "--max-chars", defaultValue = "0", description = "Cut each document to N characters (0 = whole). Default: ${DEFAULT-VALUE}.")
@@ -32,7 +32,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "256", description = "Window length in tokens. Default: ${DEFAULT-VALUE}.")
     int ctx;
 
-    @Option(names = "--json", paramLabel = "FILE")
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON.")
     Path json;
 
     @picocli.CommandLine.Mixin

@@ -20,23 +20,23 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = ".entro, model directory or .gguf")
     Path model;
 
-    @Option(names = "--prompt", required = true)
+    @Option(names = "--prompt", required = true, description = "Text to continue.")
     String prompt;
 
-    @Option(names = "--max-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens to generate at most (fewer at an end-of-sequence token or the model's context). Default: ${DEFAULT-VALUE}.")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature, >= 0; 0 = greedy. Default: ${DEFAULT-VALUE}.")
     float temperature;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "0 = no limit. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k most likely tokens; 0 = no limit. Default: ${DEFAULT-VALUE}.")
     int topK;
 
-    @Option(names = "--top-p", defaultValue = "1", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling: the smallest set of tokens whose probability reaches p, in (0, 1]. Default: ${DEFAULT-VALUE}.")
     float topP;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Default: ${DEFAULT-VALUE}.")
-    long seed;
+    @Option(names = "--seed", description = "Random seed for sampling; random unless given, and printed (with --temperature > 0) so a run can be repeated.")
+    Long seed;
 
     @picocli.CommandLine.Mixin
     Devices devices;
@@ -48,17 +48,37 @@ final class RunCommand implements Callable<Integer> {
         return Math.min(lm.config().maxPositionEmbeddings(), lm.tokenizer().encode(prompt).length + maxTokens);
     }
 
+    /** Arguments are checked before the model is loaded: a typo should not cost a load and a prompt. */
+    private void checkArguments() {
+        var cli = spec.commandLine();
+        if (maxTokens < 1) throw new picocli.CommandLine.ParameterException(cli, "--max-tokens must be at least 1, is " + maxTokens);
+        if (!(temperature >= 0) || Float.isInfinite(temperature)) {
+            throw new picocli.CommandLine.ParameterException(cli, "--temperature must be a finite number >= 0 (0 = greedy), is " + temperature);
+        }
+        if (topK < 0) throw new picocli.CommandLine.ParameterException(cli, "--top-k must be >= 0 (0 = no limit), is " + topK);
+        if (!(topP > 0 && topP <= 1)) throw new picocli.CommandLine.ParameterException(cli, "--top-p must be in (0, 1], is " + topP);
+    }
+
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+        checkArguments();
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong();
         try (LanguageModel lm = LanguageModel.load(model);
              // the context Generator will use, and the prompt as the largest forward pass
              LanguageModel.Session session = devices.open(lm, contextFor(lm), Math.max(1, lm.tokenizer().encode(prompt).length), out)) {
+            int promptTokens = lm.tokenizer().encode(prompt).length, context = lm.config().maxPositionEmbeddings();
+            if (promptTokens + maxTokens > context) {
+                err.printf("note: the model's context is %d tokens and the prompt takes %d: at most %d of --max-tokens %d can be generated%n",
+                        context, promptTokens, Math.max(0, context - promptTokens), maxTokens);
+            }
+            if (temperature > 0) err.printf("seed: %d%n", seedUsed);
+            err.flush();
             out.print(prompt);
             out.flush();
             List<Integer> generated = new ArrayList<>();
             int[] printed = {0};
-            Generator.Result r = session.generate(prompt, maxTokens, new Sampler(temperature, topK, topP, seed), token -> {
+            Generator.Result r = session.generate(prompt, maxTokens, new Sampler(temperature, topK, topP, seedUsed), token -> {
                 generated.add(token);
                 String text = lm.tokenizer().decode(generated.stream().mapToInt(Integer::intValue).toArray(), true);
                 // print only complete characters; a token can end inside a UTF-8 sequence
@@ -71,7 +91,9 @@ final class RunCommand implements Callable<Integer> {
                 return true;
             });
             out.println();
-            out.printf("[%s] prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s%s%n", session.device(), r.promptTokens(),
+            out.flush();
+            // statistics are about the run, not part of the text: `entrollm run ... > out.txt` keeps only the text
+            err.printf("[%s] prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s%s%n", session.device(), r.promptTokens(),
                     r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(), r.stoppedAtEos() ? " (stopped at EOS)" : "");
         }
         return 0;

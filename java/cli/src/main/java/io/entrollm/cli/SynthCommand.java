@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
  * {@code entrollm synth}: writes a model with a real model's shapes and random weights (see
  * {@link SyntheticModels}) as a Hugging Face directory, for benchmarks at real sizes.
  */
-@Command(name = "synth", mixinStandardHelpOptions = true,
+@Command(name = "synth", mixinStandardHelpOptions = true, header = "Write a synthetic model with the shapes of a real one.",
         description = {"Write a synthetic model: the shapes of a real one (smollm-1.7b, phi-3-mini, mistral-7b), values resampled per role",
                 "from a trained donor (--like): sizes and matmuls are the real model's, entropy is the donor's."})
 final class SynthCommand implements Callable<Integer> {
@@ -34,7 +34,7 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", description = "bf16, f16 or f32. Default: ${DEFAULT-VALUE}.")
     String dtype;
 
-    @Option(names = "--seed", defaultValue = "1") long seed;
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the resampling: the same seed writes the same bytes. Default: ${DEFAULT-VALUE}.") long seed;
 
     @Option(names = "--like", paramLabel = "MODEL", defaultValue = "test-models/sotu-tiny",
             description = "Trained model whose per-role value distributions are resampled. Default: ${DEFAULT-VALUE} (from the repository root).")

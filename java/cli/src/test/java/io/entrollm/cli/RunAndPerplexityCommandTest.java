@@ -21,15 +21,17 @@ class RunAndPerplexityCommandTest {
         JsonNode prompt = new ObjectMapper().readTree(TestModels.sotuTiny().resolve("reference.json").toFile()).get("prompts").get(0);
         CliRun greedyRef = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", prompt.get("text").asText(), "--max-tokens", "32");
         assertEquals(0, greedyRef.exitCode(), greedyRef.err());
-        assertThat(greedyRef.out()).startsWith(prompt.get("text").asText() + prompt.get("greedy32_text").asText())
-                .contains("generation: 32 tokens");
+        assertThat(greedyRef.out()).isEqualTo(prompt.get("text").asText() + prompt.get("greedy32_text").asText() + "\n");
+        assertThat(greedyRef.err()).as("statistics go to stderr, the text alone to stdout").contains("generation: 32 tokens")
+                .doesNotContain("seed:");
 
         Path entro = tmp.resolve("m.entro");
         assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", entro.toString(), "--bits", "8").exitCode());
         CliRun fromEntro = CliRun.of("run", entro.toString(), "--prompt", "The Congress", "--max-tokens", "8",
                 "--temperature", "0.7", "--top-k", "40", "--top-p", "0.9", "--seed", "1");
         assertEquals(0, fromEntro.exitCode(), fromEntro.err());
-        assertThat(fromEntro.out()).startsWith("The Congress").containsPattern("\\[cpu\\] prompt: \\d+ tokens, [0-9.]+ tok/s; generation: [1-8] tokens");
+        assertThat(fromEntro.out()).startsWith("The Congress");
+        assertThat(fromEntro.err()).containsPattern("\\[cpu\\] prompt: \\d+ tokens, [0-9.]+ tok/s; generation: [1-8] tokens").contains("seed: 1\n");
         assertEquals(fromEntro.out().lines().findFirst(), CliRun.of("run", entro.toString(), "--prompt", "The Congress", "--max-tokens", "8",
                 "--temperature", "0.7", "--top-k", "40", "--top-p", "0.9", "--seed", "1").out().lines().findFirst(), "same seed, same text");
     }
@@ -70,6 +72,94 @@ class RunAndPerplexityCommandTest {
         CliRun r = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--device", "gpu");
         assertEquals(1, r.exitCode());
         assertEquals(1, r.errLines().length, r.err());
-        assertThat(r.err()).contains("no usable GPU");
+        assertThat(r.err()).contains("no usable GPU").contains("run on the CPU with --device cpu");
+    }
+
+    @Test
+    void samplingArgumentsAreCheckedBeforeTheModelIsLoaded() {
+        String missing = tmp.resolve("no-such-model").toString(); // loading it would fail: the argument error must come first
+        for (String[] bad : new String[][] {{"--top-p", "2"}, {"--top-p", "0"}, {"--temperature", "-1"}, {"--temperature", "NaN"},
+                {"--top-k", "-3"}, {"--max-tokens", "0"}}) {
+            CliRun r = CliRun.of("run", missing, "--prompt", "Hello", bad[0], bad[1]);
+            assertEquals(2, r.exitCode(), String.join(" ", bad) + ": " + r.err());
+            assertThat(r.errLines()[0]).startsWith(bad[0] + " must");
+        }
+    }
+
+    @Test
+    void anUnseededSampledRunPrintsItsSeedAndThatSeedRepeatsIt() {
+        String model = TestModels.sotuTiny().toString();
+        CliRun first = CliRun.of("run", model, "--prompt", "The Congress", "--max-tokens", "6", "--temperature", "1.0");
+        assertEquals(0, first.exitCode(), first.err());
+        String seed = first.err().lines().filter(l -> l.startsWith("seed: ")).findFirst().orElseThrow().substring(6);
+        CliRun again = CliRun.of("run", model, "--prompt", "The Congress", "--max-tokens", "6", "--temperature", "1.0", "--seed", seed);
+        assertEquals(first.out(), again.out());
+    }
+
+    @Test
+    void moreTokensThanTheContextHoldsAreAnnouncedBeforeGenerating() {
+        CliRun r = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "The", "--max-tokens", "100000");
+        assertEquals(0, r.exitCode(), r.err());
+        assertThat(r.errLines()[0]).startsWith("note: the model's context is ").contains("of --max-tokens 100000 can be generated");
+    }
+
+    @Test
+    void helpTextsFormatWithoutWarnings() {
+        // a bare '%' in a description made picocli print "[picocli WARN] Could not format ..." lines to stderr
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.err;
+        System.setErr(new java.io.PrintStream(captured, true));
+        try {
+            for (String command : new String[] {"run", "perplexity", "compress", "inspect", "convert", "decompress"}) {
+                CliRun r = CliRun.of(command, "--help");
+                assertEquals(0, r.exitCode(), command);
+                assertThat(r.out() + r.err()).as(command + " --help").doesNotContain("picocli WARN").doesNotContain("Could not format");
+            }
+        } finally {
+            System.setErr(original);
+        }
+        assertThat(captured.toString()).doesNotContain("picocli WARN");
+    }
+
+    @Test
+    void aMistypedOptionIsNamedWithItsLikelyMeaning() {
+        CliRun r = CliRun.of("run", TestModels.sotuTiny().toString(), "--promt", "Hello");
+        assertEquals(2, r.exitCode(), r.err());
+        assertThat(r.errLines()[0]).startsWith("Unknown option").contains("'--promt'");
+        assertThat(r.err()).contains("--prompt");
+    }
+
+    @Test
+    void errorsNameTheWholeCommandAndTheVersionIsTheProjects() {
+        CliRun r = CliRun.of("bench", "infer", tmp.resolve("missing").toString());
+        assertEquals(1, r.exitCode());
+        assertThat(r.errLines()[0]).startsWith("entrollm bench infer: error: ");
+        CliRun v = CliRun.of("--version");
+        assertThat(v.out()).matches("entrollm \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?, Java .*\\s*");
+    }
+
+    @Test
+    void theCommandListHasWholeSentences() {
+        CliRun r = CliRun.of();
+        for (String line : r.out().lines().filter(l -> l.matches("  [a-z]+ {2,}.*")).toList()) {
+            assertThat(line).as("one line per command, a whole sentence").endsWith(".");
+        }
+    }
+
+    @Test
+    void everyOptionOfEveryCommandSaysWhatItDoes() {
+        picocli.CommandLine root = new picocli.CommandLine(new Main());
+        root.addSubcommand("analyze", new AnalyzeCommand());
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        java.util.Deque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(root));
+        while (!todo.isEmpty()) {
+            picocli.CommandLine c = todo.pop();
+            todo.addAll(c.getSubcommands().values());
+            for (var o : c.getCommandSpec().options()) {
+                String d = String.join(" ", o.description()).strip();
+                if (d.isEmpty()) missing.add(c.getCommandSpec().qualifiedName() + " " + o.longestName());
+            }
+        }
+        assertThat(missing).as("options without a description").isEmpty();
     }
 }
