@@ -78,6 +78,7 @@ final class BenchHuffmanCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (rounds < 1) throw new IllegalArgumentException("--rounds must be at least 1");
+        model = Install.resolve(model);
         PrintWriter out = spec.commandLine().getOut();
         List<String> names = new ArrayList<>();
         List<byte[]> data = new ArrayList<>();

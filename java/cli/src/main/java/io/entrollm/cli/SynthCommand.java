@@ -37,7 +37,7 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the resampling: the same seed writes the same bytes. Default: ${DEFAULT-VALUE}.") long seed;
 
     @Option(names = "--like", paramLabel = "MODEL", defaultValue = "test-models/sotu-tiny",
-            description = "Trained model whose per-role value distributions are resampled. Default: ${DEFAULT-VALUE} (from the repository root).")
+            description = "Trained model whose per-role value distributions are resampled. Default: ${DEFAULT-VALUE} (the bundled model, found from any directory).")
     Path like;
 
     @Option(names = "--list", description = "List the presets and exit.") boolean list;
@@ -67,6 +67,7 @@ final class SynthCommand implements Callable<Integer> {
         SyntheticModels.Preset p = SyntheticModels.preset(preset);
         if (layers != null) p = p.withLayers(layers);
         DType t = DType.parse(dtype);
+        like = Install.resolve(like);
         if (!Files.exists(like)) throw new java.nio.file.NoSuchFileException(like.toString(), null, "the donor model for --like (run from the repository root, or pass --like MODEL)");
         io.entrollm.synthetic.Donor donor;
         try (io.entrollm.model.ModelSource s = io.entrollm.model.ModelSources.openHuggingFace(like)) {

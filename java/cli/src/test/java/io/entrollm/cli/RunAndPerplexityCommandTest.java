@@ -162,4 +162,21 @@ class RunAndPerplexityCommandTest {
         }
         assertThat(missing).as("options without a description").isEmpty();
     }
+
+    @Test
+    void synthFindsItsDonorFromAnyDirectoryAndItsModelRuns() {
+        // tests run in java/cli, where test-models/ is not: the default --like is found through entrollm.home
+        String before = System.getProperty("entrollm.home");
+        System.setProperty("entrollm.home", TestModels.repoRoot().toString());
+        try {
+            Path out = tmp.resolve("synthetic");
+            CliRun synth = CliRun.of("synth", "tiny", out.toString());
+            assertEquals(0, synth.exitCode(), synth.err());
+            CliRun run = CliRun.of("run", out.toString(), "--prompt", "Hello", "--max-tokens", "12", "--temperature", "1", "--seed", "3");
+            assertEquals(0, run.exitCode(), "every id the model generates decodes: " + run.err());
+            assertThat(run.out()).startsWith("Hello");
+        } finally {
+            if (before == null) System.clearProperty("entrollm.home"); else System.setProperty("entrollm.home", before);
+        }
+    }
 }

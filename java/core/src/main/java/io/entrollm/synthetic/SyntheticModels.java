@@ -117,7 +117,7 @@ public final class SyntheticModels {
                 return t;
             }).toList());
             AtomicFile.write(out.path().resolve("config.json"), configJson(preset, dtype, donor).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            AtomicFile.write(out.path().resolve("tokenizer.json"), byteTokenizerJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            AtomicFile.write(out.path().resolve("tokenizer.json"), byteTokenizerJson(preset.vocab()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
             out.commit();
         }
     }
@@ -215,7 +215,12 @@ public final class SyntheticModels {
     }
 
     /** A byte-level BPE tokenizer with no merges: ids 0/1 are BOS/EOS, 2 + b is byte b. Enough to run text through; not a real vocabulary. */
-    static String byteTokenizerJson() {
+    /**
+     * A byte-level tokenizer that covers all {@code vocabSize} ids: specials 0 and 1, the 256 bytes, and a
+     * placeholder token ({@code <synthetic-N>}) for every other id, so whatever a synthetic model
+     * generates decodes to text (no merges: encoding yields bytes only).
+     */
+    static String byteTokenizerJson(int vocabSize) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
         ArrayNode added = root.putArray("added_tokens");
@@ -231,6 +236,7 @@ public final class SyntheticModels {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
             vocab.put(String.valueOf((char) (printable ? b : 256 + n++)), 2 + b);
         }
+        for (int id = 2 + 256; id < vocabSize; id++) vocab.put("<synthetic-" + id + ">", id);
         model.putArray("merges");
         return root.toPrettyString();
     }

@@ -131,4 +131,14 @@ class SyntheticModelsTest {
         assertThrows(IllegalArgumentException.class, () -> SyntheticModels.write(SyntheticModels.preset("tiny"), DType.Q8_0, 1, donor(), tmp.resolve("x"), null));
         assertThat(Files.exists(tmp.resolve("x"))).isFalse();
     }
+
+    @Test
+    void theTokenizerDecodesEveryIdTheModelCanGenerate() {
+        int vocab = SyntheticModels.preset("tiny").vocab();
+        var tok = io.entrollm.tokenizer.ByteLevelBpeTokenizer.fromJson(SyntheticModels.byteTokenizerJson(vocab));
+        assertEquals(vocab, tok.vocabSize());
+        for (int id = 0; id < vocab; id++) assertThat(tok.tokenBytes(id)).as("token " + id).isNotEmpty();
+        assertEquals("<synthetic-299>", tok.decode(new int[] {299}, true));
+        assertEquals("Fellow-Citizens", tok.decode(tok.encodeRaw("Fellow-Citizens"), true));
+    }
 }
