@@ -47,6 +47,12 @@ class CompressCommandTest {
             assertEquals(256, m.config().orElseThrow().hiddenSize());
             assertThat(m.tokenizerJson()).isPresent();
         }
+        // the folder and its files are ordinary ones others may read, and the config says what the weights are
+        assertThat(java.nio.file.Files.getPosixFilePermissions(dir)).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ,
+                java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+        Path f32 = tmp.resolve("f32");
+        assertEquals(0, CliRun.of("decompress", entro.toString(), "-o", f32.toString(), "--dtype", "f32").exitCode());
+        assertThat(java.nio.file.Files.readString(f32.resolve("config.json"))).contains("\"float32\"").doesNotContain("bfloat16");
     }
 
     @Test

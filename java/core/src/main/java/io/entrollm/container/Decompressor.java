@@ -34,7 +34,7 @@ public final class Decompressor {
             List<Tensor> tensors = new ArrayList<>();
             for (Tensor t : model.tensors()) tensors.add(t.dtype() == DType.F32 && dtype != DType.F32 ? convert(t, dtype, arena) : t);
             SafetensorsWriter.write(out.path().resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-            writeText(out.path().resolve("config.json"), config);
+            writeText(out.path().resolve("config.json"), withDtype(config, dtype));
             if (model.tokenizerJson().isPresent()) writeText(out.path().resolve("tokenizer.json"), model.tokenizerJson().get());
             out.commit();
         }
@@ -47,6 +47,30 @@ public final class Decompressor {
             seg.set(TensorReader.I16, 2L * i, dtype == DType.BF16 ? FloatBits.floatToBf16(v[i]) : FloatBits.floatToF16(v[i]));
         }
         return new Tensor(t.name(), dtype, t.shape(), seg);
+    }
+
+    /**
+     * The config with its dtype fields ({@code torch_dtype}, and {@code dtype} of newer transformers) set to
+     * what the weights were written in: loaders size their buffers by it.
+     */
+    static String withDtype(String configJson, DType dtype) throws IOException {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(configJson);
+        String name = switch (dtype) {
+            case F32 -> "float32";
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+            default -> throw new IllegalArgumentException("weights are written as f32, f16 or bf16, not " + dtype);
+        };
+        boolean any = false;
+        for (String key : new String[] {"torch_dtype", "dtype"}) {
+            if (root.has(key)) {
+                root.put(key, name);
+                any = true;
+            }
+        }
+        if (!any) root.put("torch_dtype", name);
+        return json.writerWithDefaultPrettyPrinter().writeValueAsString(root);
     }
 
     private static void writeText(Path p, String text) throws IOException {
