@@ -28,9 +28,16 @@ final class CompressionTables {
         out.println();
         out.printf("quantized weights:            %,d in %d tensors%n", r.quantizedWeights(), r.tensors().stream().filter(CompressReport.TensorRow::coded).count());
         out.printf("entropy (order 0):            %.4f bits/weight%n", r.entropyBitsPerWeight());
-        out.printf("coded:                        %.4f bits/weight (%.2f%% above entropy)%n", r.bitsPerWeight(),
-                100 * (r.bitsPerWeight() / r.entropyBitsPerWeight() - 1));
-        out.printf("coded + overhead:             %.4f bits/weight (codebooks, chunk index, scales)%n", r.bitsPerWeightWithOverhead());
+        boolean huffman = r.tensors().stream().anyMatch(row -> row.encoding().equals("huffman"));
+        if (huffman) {
+            out.printf("coded:                        %.4f bits/weight (%.2f%% above entropy)%n", r.bitsPerWeight(),
+                    100 * (r.bitsPerWeight() / r.entropyBitsPerWeight() - 1));
+            out.printf("coded + overhead:             %.4f bits/weight (codebooks, chunk index, scales)%n", r.bitsPerWeightWithOverhead());
+        } else {
+            // packed symbols: the entropy line says what Huffman coding would approach, not how far these are from it
+            out.printf("packed:                       %.4f bits/weight (no entropy coding)%n", r.bitsPerWeight());
+            out.printf("packed + scales:              %.4f bits/weight%n", r.bitsPerWeightWithOverhead());
+        }
         out.printf("quantized weights, coded:     %s = %.3f x packed uint8 (%s), %.3f x packed uint4 (%s)%n",
                 Bytes.human(r.quantizedCodedBytes()), (double) r.quantizedCodedBytes() / r.packedUint8Bytes(), Bytes.human(r.packedUint8Bytes()),
                 (double) r.quantizedCodedBytes() / r.packedUint4Bytes(), Bytes.human(r.packedUint4Bytes()));
