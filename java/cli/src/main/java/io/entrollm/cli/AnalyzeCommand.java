@@ -10,7 +10,6 @@ import io.entrollm.model.ModelSource;
 import io.entrollm.model.ModelSources;
 import io.entrollm.quant.Granularity;
 import io.entrollm.quant.QuantScheme;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -89,14 +88,11 @@ final class AnalyzeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         AnalysisResult r;
         try (TempDir scratch = TempDir.create("entrollm-analyze"); ModelSource source = ModelSources.openHuggingFace(model);
-             ProgressBar bar = CompressCommand.progressBar(1 + 3 * settings.size())) {
+             Progress bar = Progress.start("analyze", "steps", 1 + 3 * settings.size(), spec.commandLine().getErr())) {
             Analyzer.Options options = new Analyzer.Options(settings, codecNames, storage, repeats, includeEmbeddings,
                     threads != null ? threads : Runtime.getRuntime().availableProcessors(), scratch.path());
             r = Analyzer.analyze(source, options, (done, total, what) -> {
-                if (bar != null) {
-                    bar.stepTo(done);
-                    bar.setExtraMessage(what);
-                }
+                bar.stepTo(done, what);
             });
         }
         print(out, r);

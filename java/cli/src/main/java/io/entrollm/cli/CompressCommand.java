@@ -8,8 +8,6 @@ import io.entrollm.model.ModelSource;
 import io.entrollm.model.ModelSources;
 import io.entrollm.quant.Granularity;
 import io.entrollm.quant.QuantScheme;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -67,10 +65,11 @@ final class CompressCommand implements Callable<Integer> {
         CompressReport report;
         // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before
         // the .entro is put in place, and is put in place right after it
-        try (ModelSource source = ModelSources.openHuggingFace(model); ProgressBar bar = progressBar(source.tensors().size());
+        try (ModelSource source = ModelSources.openHuggingFace(model);
+             Progress bar = Progress.start("compress", "tensors", source.tensors().size(), spec.commandLine().getErr());
              io.entrollm.io.AtomicFile jsonOut = json == null ? null : io.entrollm.io.AtomicFile.create(json)) {
             report = EntroCompressor.compress(source, output, options, (done, total, name) -> {
-                if (bar != null) bar.stepTo(done);
+                bar.stepTo(done, name);
             }, r -> {
                 if (jsonOut == null) return;
                 var root = CompressionTables.json(r);
@@ -95,11 +94,4 @@ final class CompressCommand implements Callable<Integer> {
     }
 
     /** A progress bar on stderr when it is a terminal; none in pipes and tests. */
-    static ProgressBar progressBar(int total) { return progressBar("compress", total); }
-
-    static ProgressBar progressBar(String task, int total) {
-        java.io.Console console = System.console();
-        if (console == null || !console.isTerminal()) return null;
-        return new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" tensors", 1).build();
-    }
 }

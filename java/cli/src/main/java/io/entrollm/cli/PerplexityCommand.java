@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.entrollm.infer.EvalText;
 import io.entrollm.infer.LanguageModel;
 import io.entrollm.infer.Perplexity;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -51,8 +50,14 @@ final class PerplexityCommand implements Callable<Integer> {
             int[] stream = EvalText.tokens(text, lm.tokenizer(), eos, maxChars);
             long t0 = System.nanoTime();
             Perplexity.Result r;
-            try (ProgressBar bar = CompressCommand.progressBar((stream.length + ctx - 1) / ctx)) {
-                r = session.perplexity(stream, ctx, (done, total) -> { if (bar != null) bar.stepTo(done); });
+            try (Progress bar = Progress.start("perplexity", "windows", (stream.length + ctx - 1) / ctx, spec.commandLine().getErr())) {
+                r = session.perplexity(stream, ctx, new io.entrollm.infer.Perplexity.Progress() {
+                    @Override public void windowDone(int done, int total) { bar.stepTo(done); }
+
+                    @Override public void windowDone(int done, int total, double soFar) {
+                        bar.stepTo(done, Double.isNaN(soFar) ? "" : String.format(java.util.Locale.ROOT, "ppl %.4f", soFar));
+                    }
+                });
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             out.printf("tokens: %d, scored: %d, mean NLL: %.6f, perplexity: %.4f (%s, ctx %d, %.1f s, %.0f tok/s)%n", r.tokens(), r.scored(),

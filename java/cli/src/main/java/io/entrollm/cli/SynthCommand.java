@@ -2,7 +2,6 @@ package io.entrollm.cli;
 
 import io.entrollm.synthetic.SyntheticModels;
 import io.entrollm.tensor.DType;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -75,8 +74,8 @@ final class SynthCommand implements Callable<Integer> {
         }
         var names = SyntheticModels.tensorNames(p, new ArrayList<>());
         long start = System.nanoTime();
-        try (ProgressBar bar = CompressCommand.progressBar("synth", names.size())) {
-            SyntheticModels.write(p, t, seed, donor, out, n -> { if (bar != null) bar.stepTo(n); });
+        try (Progress bar = Progress.start("synth", "tensors", names.size(), spec.commandLine().getErr())) {
+            SyntheticModels.write(p, t, seed, donor, out, n -> bar.stepTo(n));
         }
         o.printf(Locale.ROOT, "wrote %s: synthetic %s (%d layers, %s parameters, %s, values resampled from %s) in %.1f s%n", out, p.name(),
                 p.layers(), parameters(p.parameters()), t, donor.description(), (System.nanoTime() - start) / 1e9);

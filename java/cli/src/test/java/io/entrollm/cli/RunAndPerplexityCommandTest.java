@@ -179,4 +179,24 @@ class RunAndPerplexityCommandTest {
             if (before == null) System.clearProperty("entrollm.home"); else System.setProperty("entrollm.home", before);
         }
     }
+
+    @Test
+    void withoutATerminalProgressIsALineInTheCommandsOwnUnitWithTheRunningPerplexity() throws IOException {
+        Path text = tmp.resolve("doc.txt");
+        Files.writeString(text, Files.readString(TestModels.repoRoot().resolve("test-models/eval/moby-dick.txt")).substring(0, 3000));
+        System.setProperty("entrollm.progress.seconds", "0");
+        try {
+            CliRun p = CliRun.of("perplexity", TestModels.sotuTiny().toString(), "--text", text.toString(), "--ctx", "128");
+            assertEquals(0, p.exitCode(), p.err());
+            assertThat(p.err()).containsPattern("perplexity: 1/\\d+ windows \\(\\d+%\\), ppl [0-9.]+\\n");
+            String last = p.err().lines().filter(l -> l.startsWith("perplexity: ")).reduce((a, b) -> b).orElseThrow();
+            String ppl = p.out().replaceAll("(?s).*perplexity: ([0-9.]+) .*", "$1");
+            assertThat(last).as("the running value ends at the result").endsWith("ppl " + ppl);
+            CliRun c = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", tmp.resolve("m.entro").toString(), "--bits", "8");
+            assertEquals(0, c.exitCode(), c.err());
+            assertThat(c.err()).contains("compress: 74/74 tensors (100%)");
+        } finally {
+            System.clearProperty("entrollm.progress.seconds");
+        }
+    }
 }

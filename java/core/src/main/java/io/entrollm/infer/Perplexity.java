@@ -11,6 +11,9 @@ public final class Perplexity {
     /** Called after each window. */
     public interface Progress {
         void windowDone(int done, int total);
+
+        /** As {@link #windowDone(int, int)}, with the perplexity of the windows so far (NaN before any token is scored). */
+        default void windowDone(int done, int total, double perplexitySoFar) { windowDone(done, total); }
     }
 
     private Perplexity() {}
@@ -24,7 +27,7 @@ public final class Perplexity {
         int windows = (stream.length + ctx - 1) / ctx;
         for (int wdx = 0; wdx < windows; wdx++) {
             int from = wdx * ctx, n = Math.min(ctx, stream.length - from);
-            if (n < 2) { if (progress != null) progress.windowDone(wdx + 1, windows); continue; }
+            if (n < 2) { if (progress != null) progress.windowDone(wdx + 1, windows, scored == 0 ? Double.NaN : Math.exp(nll / scored)); continue; }
             int[] window = java.util.Arrays.copyOfRange(stream, from, from + n);
             float[] logits = model.forward(window, 0, n);
             for (int t = 0; t + 1 < n; t++) {
@@ -36,7 +39,7 @@ public final class Perplexity {
                 nll += max + Math.log(sum) - logits[off + window[t + 1]];
                 scored++;
             }
-            if (progress != null) progress.windowDone(wdx + 1, windows);
+            if (progress != null) progress.windowDone(wdx + 1, windows, Math.exp(nll / scored));
         }
         double mean = scored == 0 ? Double.NaN : nll / scored;
         return new Result(stream.length, scored, mean, Math.exp(mean));
