@@ -9,8 +9,6 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code entrollm run}: generate text, streamed as it is produced. */
@@ -76,19 +74,9 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             out.print(prompt);
             out.flush();
-            List<Integer> generated = new ArrayList<>();
-            int[] printed = {0};
-            Generator.Result r = session.generate(prompt, maxTokens, new Sampler(temperature, topK, topP, seedUsed), token -> {
-                generated.add(token);
-                String text = lm.tokenizer().decode(generated.stream().mapToInt(Integer::intValue).toArray(), true);
-                // print only complete characters; a token can end inside a UTF-8 sequence
-                int end = text.endsWith("\uFFFD") ? text.length() - 1 : text.length();
-                if (end > printed[0]) {
-                    out.print(text.substring(printed[0], end));
-                    out.flush();
-                    printed[0] = end;
-                }
-                return true;
+            Generator.Result r = session.generateText(prompt, maxTokens, new Sampler(temperature, topK, topP, seedUsed), piece -> {
+                out.print(piece);
+                out.flush();
             });
             out.println();
             out.flush();

@@ -16,7 +16,14 @@ public final class Generator {
      * logits (prefill time); each later one costs one single-token forward pass ({@code decodeSteps}
      * of them in {@code generateNanos}).
      */
-    public record Result(int[] tokens, int promptTokens, long prefillNanos, long generateNanos, int decodeSteps, boolean stoppedAtEos) {
+    /** @param text the generated text, when generated from a text prompt by {@link LanguageModel.Session}; else null */
+    public record Result(int[] tokens, int promptTokens, long prefillNanos, long generateNanos, int decodeSteps, boolean stoppedAtEos,
+                         String text) {
+        /** The same result with its text. */
+        public Result withText(String text) {
+            return new Result(tokens, promptTokens, prefillNanos, generateNanos, decodeSteps, stoppedAtEos, text);
+        }
+
         public double promptTokensPerSecond() { return promptTokens / (prefillNanos / 1e9); }
 
         /** Single-token forward passes per second (llama-bench's tg), NaN when there were none. */
@@ -49,6 +56,6 @@ public final class Generator {
             steps++;
         }
         long t2 = System.nanoTime();
-        return new Result(out.stream().mapToInt(Integer::intValue).toArray(), prompt.length, t1 - t0, t2 - t1, steps, eosSeen);
+        return new Result(out.stream().mapToInt(Integer::intValue).toArray(), prompt.length, t1 - t0, t2 - t1, steps, eosSeen, null);
     }
 }

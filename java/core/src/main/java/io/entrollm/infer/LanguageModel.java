@@ -87,8 +87,35 @@ public final class LanguageModel implements AutoCloseable {
 
         public String device() { return live().device(); }
 
+        /**
+         * Generates up to {@code maxTokens} after {@code prompt}, stopping at an end-of-sequence token;
+         * {@code listener} sees each token id as it comes (return false to stop). The result carries the
+         * generated text (special tokens left out).
+         */
         public Generator.Result generate(String prompt, int maxTokens, Sampler sampler, Generator.TokenListener listener) {
-            return generate(tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), listener);
+            io.entrollm.tokenizer.TextStream text = new io.entrollm.tokenizer.TextStream(tokenizer, true);
+            Generator.Result r = generate(tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), token -> {
+                text.push(token);
+                return listener.onToken(token);
+            });
+            text.finish();
+            return r.withText(text.text());
+        }
+
+        /**
+         * As {@link #generate(String, int, Sampler, Generator.TokenListener)}, handing {@code onText} the text
+         * as it completes: a character split across tokens arrives whole, once its last token is generated.
+         */
+        public Generator.Result generateText(String prompt, int maxTokens, Sampler sampler, java.util.function.Consumer<String> onText) {
+            io.entrollm.tokenizer.TextStream text = new io.entrollm.tokenizer.TextStream(tokenizer, true);
+            Generator.Result r = generate(tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), token -> {
+                String piece = text.push(token);
+                if (!piece.isEmpty()) onText.accept(piece);
+                return true;
+            });
+            String rest = text.finish();
+            if (!rest.isEmpty()) onText.accept(rest);
+            return r.withText(text.text());
         }
 
         /**

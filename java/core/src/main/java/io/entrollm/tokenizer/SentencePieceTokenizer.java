@@ -121,7 +121,10 @@ public final class SentencePieceTokenizer implements Tokenizer {
     @Override
     public byte[] tokenBytes(int id) {
         if (id < 0 || id >= tokens.length) throw new IllegalArgumentException("token id " + id + " out of range");
-        if (types[id] == 6) return new byte[] {(byte) Integer.parseInt(tokens[id].substring(3, 5), 16)};
+        String t = tokens[id];
+        if (types[id] == 6 && t.length() == 6 && t.startsWith("<0x") && Character.digit(t.charAt(3), 16) >= 0 && Character.digit(t.charAt(4), 16) >= 0) {
+            return new byte[] {(byte) Integer.parseInt(t.substring(3, 5), 16)};
+        }
         return tokens[id].replace(SPACE, " ").getBytes(StandardCharsets.UTF_8);
     }
 
