@@ -1,0 +1,117 @@
+package io.entrollm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import io.entrollm.format.FormatException;
+import io.entrollm.format.StrictJson;
+import io.entrollm.model.ModelSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A model's chat template (Jinja, as transformers' {@code apply_chat_template} renders it: trim_blocks,
+ * lstrip_blocks, {@code raise_exception}), rendered with jinjava. Found in tokenizer_config.json beside
+ * Hugging Face weights ({@code chat_template}: a string, or named templates of which "default" is used)
+ * or in GGUF metadata ({@code tokenizer.chat_template}).
+ */
+final class ChatTemplate {
+    /** One turn of a conversation; roles are "system", "user", "assistant". */
+    record Message(String role, String content) {}
+
+    private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
+
+    private final String template;
+    private final String bosToken, eosToken;
+    private final Path origin;
+
+    ChatTemplate(String template, String bosToken, String eosToken, Path origin) {
+        this.template = template;
+        this.bosToken = bosToken;
+        this.eosToken = eosToken;
+        this.origin = origin;
+    }
+
+    /** The template {@code source} carries, if any. */
+    static Optional<ChatTemplate> of(ModelSource source) throws IOException {
+        Optional<io.entrollm.format.gguf.GgufFile> gguf = source.gguf();
+        if (gguf.isPresent()) {
+            var g = gguf.get();
+            Optional<String> t = g.string("tokenizer.chat_template");
+            if (t.isEmpty()) return Optional.empty();
+            List<String> tokens = g.strings("tokenizer.ggml.tokens").orElse(List.of());
+            return Optional.of(new ChatTemplate(t.get(), token(tokens, g.integer("tokenizer.ggml.bos_token_id")),
+                    token(tokens, g.integer("tokenizer.ggml.eos_token_id")), g.path()));
+        }
+        Path dir = Files.isDirectory(source.path()) ? source.path() : source.path().toAbsolutePath().getParent();
+        Path config = dir == null ? null : dir.resolve("tokenizer_config.json");
+        if (config == null || !Files.exists(config) || source.path().toString().endsWith(".entro")) return Optional.empty();
+        return fromTokenizerConfig(config);
+    }
+
+    /** The template of a Hugging Face tokenizer_config.json, if it has one. */
+    static Optional<ChatTemplate> fromTokenizerConfig(Path config) throws IOException {
+        JsonNode root = StrictJson.parse(config, Files.readAllBytes(config), "tokenizer_config.json");
+        JsonNode t = root.path("chat_template");
+        String text = null;
+        if (t.isTextual()) text = t.asText();
+        else if (t.isArray()) {
+            for (JsonNode named : t) if (named.path("name").asText().equals("default")) text = named.path("template").asText(null);
+        }
+        if (text == null) return Optional.empty();
+        return Optional.of(new ChatTemplate(text, specialToken(root.path("bos_token")), specialToken(root.path("eos_token")), config));
+    }
+
+    private static String token(List<String> tokens, Optional<Long> id) {
+        return id.filter(i -> i >= 0 && i < tokens.size()).map(i -> tokens.get(Math.toIntExact(i))).orElse("");
+    }
+
+    /** tokenizer_config.json writes special tokens as a string or as {"content": ...}. */
+    private static String specialToken(JsonNode n) {
+        if (n.isTextual()) return n.asText();
+        return n.path("content").asText("");
+    }
+
+    /** Where the template came from, for messages. */
+    Path origin() { return origin; }
+
+    String eosToken() { return eosToken; }
+
+    /** The conversation as the model was trained to see it; with {@code addGenerationPrompt}, ready for the assistant's turn. */
+    String render(List<Message> messages, boolean addGenerationPrompt) {
+        Jinjava jinja = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).build());
+        jinja.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+        Map<String, Object> context = new HashMap<>();
+        context.put("messages", messages.stream().map(m -> Map.of("role", m.role(), "content", m.content())).toList());
+        context.put("add_generation_prompt", addGenerationPrompt);
+        context.put("bos_token", bosToken);
+        context.put("eos_token", eosToken);
+        RAISED.remove();
+        RenderResult r = jinja.renderForResult(template, context);
+        String raised = RAISED.get();
+        RAISED.remove();
+        if (raised != null) throw new IllegalArgumentException(origin + ": the chat template refuses this conversation: " + raised);
+        for (TemplateError e : r.getErrors()) {
+            if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
+                throw new FormatException(origin, "the chat template cannot be rendered: " + e.getMessage()
+                        + (e.getLineno() > 0 ? " (line " + e.getLineno() + ")" : ""));
+            }
+        }
+        return r.getOutput();
+    }
+
+    /** Templates call {@code raise_exception(message)} to refuse a conversation (roles out of order, a system prompt). */
+    public static String raiseException(String message) {
+        RAISED.set(message);
+        throw new IllegalArgumentException(message);
+    }
+}
