@@ -23,7 +23,7 @@ final class ConvertCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "--outtype", defaultValue = "source", paramLabel = "TYPE",
-            description = "Element type of float tensors: source (keep), f32, f16, bf16. Default: ${DEFAULT-VALUE}.")
+            description = "Element type of float tensors: source (keep; bf16 for a .entro file, whose tensors dequantize to float32), f32, f16, bf16. Default: ${DEFAULT-VALUE}.")
     String outType;
 
     @picocli.CommandLine.Spec
@@ -38,6 +38,8 @@ final class ConvertCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--outtype must be source, f32, f16 or bf16, not '" + outType + "'");
         }
         try (ModelSource source = ModelSources.openHuggingFace(model)) {
+            // a .entro file's tensors dequantize to float32; "keep" would double the size of bf16 for nothing
+            if (type == GgufConverter.OutType.SOURCE && source.formatDescription().startsWith(".entro")) type = GgufConverter.OutType.BF16;
             GgufConverter.convert(source, output, type);
             spec.commandLine().getOut().printf("wrote %s (%d tensors, %s)%n", output, source.tensors().size(),
                     Bytes.human(Files.size(output)));

@@ -110,4 +110,16 @@ class InspectAndConvertCommandTest {
         assertThat(run.err()).contains("no config.json");
         assertFalse(Files.exists(out));
     }
+
+    @Test
+    void convertingAnEntroFileWritesBf16NotFloat32() throws java.io.IOException {
+        java.nio.file.Path entro = tmp.resolve("c.entro"), gguf = tmp.resolve("c.gguf");
+        assertEquals(0, CliRun.of("compress", io.entrollm.testing.TestModels.sotuTiny().toString(), "-o", entro.toString(), "--bits", "8").exitCode());
+        CliRun r = CliRun.of("convert", entro.toString(), "-o", gguf.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        try (var f = io.entrollm.format.gguf.GgufFile.open(gguf)) {
+            var t = f.tensors().stream().filter(x -> x.name().equals("blk.0.ffn_down.weight")).findFirst().orElseThrow();
+            assertEquals(io.entrollm.tensor.DType.BF16, t.dtype());
+        }
+    }
 }

@@ -36,7 +36,7 @@ public final class LanguageModel implements AutoCloseable {
         ModelSource source = ModelSources.openHuggingFace(path);
         try {
             ModelConfig config = source.config().orElseThrow(() -> new io.entrollm.format.FormatException(path,
-                    "no model config (a config.json beside the weights, or GGUF model metadata)"));
+                    source.whyNoConfig().orElse("no model config (a config.json beside the weights, or GGUF model metadata)")));
             Tokenizer tokenizer = tokenizerOf(source);
             if (tokenizer.vocabSize() > config.vocabSize()) {
                 throw new io.entrollm.format.FormatException(source.tokenizerOrigin(), "the tokenizer defines token id "

@@ -38,7 +38,7 @@ public final class LlamaLayout {
 
     /** Resolves and shape-checks every weight of {@code source} (Hugging Face names). */
     public static LlamaLayout of(ModelSource source) {
-        ModelConfig c = source.config().orElseThrow(() -> new FormatException(source.path(), "no model config"));
+        ModelConfig c = source.config().orElseThrow(() -> new FormatException(source.path(), source.whyNoConfig().orElse("no model config")));
         if (!SUPPORTED.containsKey(c.architecture()) || !SUPPORTED.containsValue(c.modelType())) {
             throw new FormatException(source.path(), "architecture " + c.architecture() + " (model_type " + c.modelType()
                     + ") is not supported; Llama-family models are: " + String.join(", ", SUPPORTED.keySet()));

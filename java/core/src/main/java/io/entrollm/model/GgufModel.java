@@ -24,13 +24,22 @@ public final class GgufModel implements ModelSource {
     public static GgufModel open(Path path) throws IOException {
         GgufFile file = GgufFile.open(path);
         try {
-            ModelConfig config = file.get("general.architecture").isPresent() ? ModelConfigs.fromGguf(file) : null;
-            return new GgufModel(file, config);
+            Optional<String> arch = file.string("general.architecture");
+            if (arch.isPresent() && ModelConfigs.ggufArchitectureSupported(arch.get())) return new GgufModel(file, ModelConfigs.fromGguf(file));
+            // another architecture (or none): the file is still readable, for inspect and analyze; running it says why not
+            GgufModel m = new GgufModel(file, null);
+            m.noConfig = arch.map(a -> "architecture '" + a + "' is not supported (llama, qwen2, phi3 are)")
+                    .orElse("metadata has no general.architecture");
+            return m;
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
     }
+
+    private String noConfig;
+
+    @Override public Optional<String> whyNoConfig() { return Optional.ofNullable(noConfig); }
 
     public GgufFile file() { return file; }
 

@@ -28,7 +28,8 @@ public final class HuggingFaceView implements ModelSource {
     /** Wraps {@code source}; closing the view closes the source. */
     public static HuggingFaceView of(ModelSource source) {
         // pass-through: tensors() is asked of the source only when called (a .entro source dequantizes every tensor for it)
-        if (!(source instanceof GgufModel gguf)) return new HuggingFaceView(source, null, null);
+        // a GGUF file of an architecture we do not run keeps its own names: it can be inspected, not run
+        if (!(source instanceof GgufModel gguf) || gguf.config().isEmpty()) return new HuggingFaceView(source, null, null);
         ModelConfig config = gguf.config().orElseThrow(() -> new FormatException(gguf.path(), "no model metadata to map tensor names"));
         boolean phi3 = config.modelType().equals("phi3");
         boolean permuted = config.modelType().equals("llama");
@@ -71,6 +72,8 @@ public final class HuggingFaceView implements ModelSource {
     @Override public String formatDescription() { return source.formatDescription(); }
 
     @Override public Optional<ModelConfig> config() { return source.config(); }
+
+    @Override public Optional<String> whyNoConfig() { return source.whyNoConfig(); }
 
     @Override public List<Tensor> tensors() { return tensors == null ? source.tensors() : tensors; }
 

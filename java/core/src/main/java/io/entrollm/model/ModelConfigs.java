@@ -92,6 +92,9 @@ public final class ModelConfigs {
 
     // ---------------------------------------------------------------- GGUF
 
+    /** Whether a GGUF {@code general.architecture} is one this project runs. */
+    public static boolean ggufArchitectureSupported(String arch) { return GGUF_TO_HF_ARCH.containsKey(arch); }
+
     /** GGUF {@code general.architecture} for a Hugging Face architecture, or empty if unsupported. */
     public static Optional<String> ggufArchitecture(ModelConfig c) {
         return Optional.ofNullable(HF_TO_GGUF_ARCH.get(c.architecture()));

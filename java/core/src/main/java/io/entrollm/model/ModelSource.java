@@ -20,6 +20,9 @@ public interface ModelSource extends AutoCloseable {
 
     Optional<ModelConfig> config();
 
+    /** Why {@link #config()} is empty, when the source knows (an unsupported architecture). */
+    default Optional<String> whyNoConfig() { return Optional.empty(); }
+
     /** Tensors in file order. */
     List<Tensor> tensors();
 

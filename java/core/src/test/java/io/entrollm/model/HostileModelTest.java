@@ -226,4 +226,16 @@ class HostileModelTest {
         }
         assertThat(tmp.resolve("out.gguf")).doesNotExist();
     }
+
+    @Test
+    void aGgufOfAnotherArchitectureCanBeInspectedButNotRun() throws IOException {
+        Path bert = ggufWith(m -> m.put("general.architecture", GgufValue.string("bert")), t -> t);
+        try (ModelSource s = ModelSources.openHuggingFace(bert)) {
+            assertThat(s.config()).isEmpty();
+            assertThat(s.tensors()).isNotEmpty();
+            assertThat(s.whyNoConfig()).hasValue("architecture 'bert' is not supported (llama, qwen2, phi3 are)");
+        }
+        FormatException e = assertThrows(FormatException.class, () -> LanguageModel.load(bert).close());
+        assertThat(e.getMessage()).isEqualTo(bert + ": architecture 'bert' is not supported (llama, qwen2, phi3 are)");
+    }
 }
