@@ -34,7 +34,7 @@ KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
 KERNEL_OUT := target/kernels
 FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
-.PHONY: all kernels kernels-sm53 jars test fuzz test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
+.PHONY: all kernels kernels-sm53 jars test fuzz install test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
 
 all: kernels jars bin/entrollm
 
@@ -44,6 +44,7 @@ help:
 	@echo "make test       the test suite: CPU tests, the CUDA simulator's tests, GPU tests on the simulator"
 	@echo "make cudasim    the CUDA simulator (native/cudasim) into target/cudasim/"
 	@echo "make kernels-sm53  compile every kernel for sm_53 (Jetson Nano) with CUDA 11.8 (fetched once per machine)"
+	@echo "make install    the jars into the local Maven repository (io.entrollm:entrollm-core, entrollm-cuda, ...: see README, Java API)"
 	@echo "make fuzz       coverage-guided fuzzing of every file reader (Jazzer), FUZZ_SECONDS=$(FUZZ_SECONDS) per target (FUZZ_TARGETS=...)"
 	@echo "make test-gpu   the GPU tests (on a CUDA host)"
 	@echo "make dist       self-contained bundle target/carry/entrollm.tgz (jlinked runtime, jars, kernels)"
@@ -107,6 +108,10 @@ test: kernels kernels-sm53 cudasim-test
 # Fuzzing (java/fuzz): every reader of untrusted files, FUZZ_SECONDS each; findings fail the run and are
 # kept in target/fuzz/findings/. make test runs each target briefly (FUZZ_SECONDS_IN_TEST) after the
 # test suite, which has already replayed every past finding (java/fuzz/regressions/).
+# The library for other projects: io.entrollm:entrollm-core:<version> and the other modules, in ~/.m2.
+install:
+	$(MVN) -q install -DskipTests
+
 FUZZ_SECONDS ?= 600
 FUZZ_SECONDS_IN_TEST ?= 30
 FUZZ_TARGETS ?= safetensors gguf entro tokenizer config
