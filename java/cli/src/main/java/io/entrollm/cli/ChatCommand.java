@@ -40,14 +40,11 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "256", description = "Tokens per reply at most. Default: ${DEFAULT-VALUE}.")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0.7", description = "Sampling temperature, >= 0; 0 = greedy. Default: ${DEFAULT-VALUE}.")
-    float temperature;
+    @picocli.CommandLine.Mixin
+    SamplingOptions sampling;
 
-    @Option(names = "--top-p", defaultValue = "0.95", description = "Nucleus sampling, in (0, 1]. Default: ${DEFAULT-VALUE}.")
-    float topP;
-
-    @Option(names = "--seed", description = "Random seed; random unless given, and printed so a conversation can be repeated.")
-    Long seed;
+    /** A conversation samples by default (greedy replies repeat themselves); --temperature 0 makes it greedy. */
+    static final float DEFAULT_TEMPERATURE = 0.7f;
 
     @Option(names = "--ctx", defaultValue = "4096", description = "Context in tokens (at most the model's); older turns are dropped to fit. Default: ${DEFAULT-VALUE}.")
     int ctx;
@@ -65,11 +62,9 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var cli = spec.commandLine();
         if (maxTokens < 1) throw new picocli.CommandLine.ParameterException(cli, "--max-tokens must be at least 1, is " + maxTokens);
-        if (!(temperature >= 0) || Float.isInfinite(temperature)) throw new picocli.CommandLine.ParameterException(cli, "--temperature must be a finite number >= 0, is " + temperature);
-        if (!(topP > 0 && topP <= 1)) throw new picocli.CommandLine.ParameterException(cli, "--top-p must be in (0, 1], is " + topP);
+        sampling.check(cli, DEFAULT_TEMPERATURE);
         if (ctx < 16) throw new picocli.CommandLine.ParameterException(cli, "--ctx must be at least 16, is " + ctx);
         PrintWriter out = cli.getOut(), err = cli.getErr();
-        long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong();
         boolean interactive = System.console() != null && System.console().isTerminal();
         try (LanguageModel lm = LanguageModel.load(model)) {
             Optional<ChatTemplate> template = ChatTemplate.of(lm.source());
@@ -77,15 +72,13 @@ final class ChatCommand implements Callable<Integer> {
                 err.println("note: " + model + " has no chat template (tokenizer_config.json's chat_template or GGUF tokenizer.chat_template);"
                         + " the conversation continues as plain text");
             }
-            if (temperature > 0) err.println("seed: " + seedUsed);
-            err.flush();
+            Sampler sampler = sampling.sampler(DEFAULT_TEMPERATURE, err);
             int context = Math.min(ctx, lm.config().maxPositionEmbeddings());
             Set<Integer> stop = new HashSet<>(lm.eosTokens());
             template.map(ChatTemplate::eosToken).filter(t -> !t.isEmpty()).ifPresent(t -> {
                 int[] ids = lm.tokenizer().encodeRaw(t);
                 if (ids.length == 1) stop.add(ids[0]);
             });
-            Sampler sampler = new Sampler(temperature, 0, topP, seedUsed);
             List<ChatTemplate.Message> messages = new ArrayList<>();
             if (system != null) messages.add(new ChatTemplate.Message("system", system));
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

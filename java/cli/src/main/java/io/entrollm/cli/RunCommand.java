@@ -24,17 +24,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens to generate at most (fewer at an end-of-sequence token or the model's context). Default: ${DEFAULT-VALUE}.")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature, >= 0; 0 = greedy. Default: ${DEFAULT-VALUE}.")
-    float temperature;
-
-    @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k most likely tokens; 0 = no limit. Default: ${DEFAULT-VALUE}.")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling: the smallest set of tokens whose probability reaches p, in (0, 1]. Default: ${DEFAULT-VALUE}.")
-    float topP;
-
-    @Option(names = "--seed", description = "Random seed for sampling; random unless given, and printed (with --temperature > 0) so a run can be repeated.")
-    Long seed;
+    @picocli.CommandLine.Mixin
+    SamplingOptions sampling;
 
     @picocli.CommandLine.Mixin
     Devices devices;
@@ -50,18 +41,13 @@ final class RunCommand implements Callable<Integer> {
     private void checkArguments() {
         var cli = spec.commandLine();
         if (maxTokens < 1) throw new picocli.CommandLine.ParameterException(cli, "--max-tokens must be at least 1, is " + maxTokens);
-        if (!(temperature >= 0) || Float.isInfinite(temperature)) {
-            throw new picocli.CommandLine.ParameterException(cli, "--temperature must be a finite number >= 0 (0 = greedy), is " + temperature);
-        }
-        if (topK < 0) throw new picocli.CommandLine.ParameterException(cli, "--top-k must be >= 0 (0 = no limit), is " + topK);
-        if (!(topP > 0 && topP <= 1)) throw new picocli.CommandLine.ParameterException(cli, "--top-p must be in (0, 1], is " + topP);
+        sampling.check(cli, 0);
     }
 
     @Override
     public Integer call() throws Exception {
         checkArguments();
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        long seedUsed = seed != null ? seed : new java.security.SecureRandom().nextLong();
         try (LanguageModel lm = LanguageModel.load(model);
              // the context Generator will use, and the prompt as the largest forward pass
              LanguageModel.Session session = devices.open(lm, contextFor(lm), Math.max(1, lm.tokenizer().encode(prompt).length), out)) {
@@ -70,11 +56,10 @@ final class RunCommand implements Callable<Integer> {
                 err.printf("note: the model's context is %d tokens and the prompt takes %d: at most %d of --max-tokens %d can be generated%n",
                         context, promptTokens, Math.max(0, context - promptTokens), maxTokens);
             }
-            if (temperature > 0) err.printf("seed: %d%n", seedUsed);
-            err.flush();
+            Sampler sampler = sampling.sampler(0, err);
             out.print(prompt);
             out.flush();
-            Generator.Result r = session.generateText(prompt, maxTokens, new Sampler(temperature, topK, topP, seedUsed), piece -> {
+            Generator.Result r = session.generateText(prompt, maxTokens, sampler, piece -> {
                 out.print(piece);
                 out.flush();
             });
