@@ -42,7 +42,7 @@ public final class AtomicDirectory implements AutoCloseable {
                     // another writer drew the same number: draw again
                 }
             }
-            // createTempDirectory makes it private (0700); a model folder is an ordinary folder others may read
+            // a model folder is an ordinary folder others may read, whatever this process's umask
             if (Files.getFileStore(temp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
                 Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             }
