@@ -3,7 +3,6 @@ package io.entrollm.cli;
 import io.entrollm.infer.Generator;
 import io.entrollm.infer.LanguageModel;
 import io.entrollm.infer.Sampler;
-import io.entrollm.tokenizer.TextStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -14,7 +13,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -74,11 +72,7 @@ final class ChatCommand implements Callable<Integer> {
             }
             Sampler sampler = sampling.sampler(DEFAULT_TEMPERATURE, err);
             int context = Math.min(ctx, lm.config().maxPositionEmbeddings());
-            Set<Integer> stop = new HashSet<>(lm.eosTokens());
-            template.map(ChatTemplate::eosToken).filter(t -> !t.isEmpty()).ifPresent(t -> {
-                int[] ids = lm.tokenizer().encodeRaw(t);
-                if (ids.length == 1) stop.add(ids[0]);
-            });
+            Set<Integer> stop = ChatTemplate.stopTokens(lm, template);
             List<ChatTemplate.Message> messages = new ArrayList<>();
             if (system != null) messages.add(new ChatTemplate.Message("system", system));
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -96,15 +90,13 @@ final class ChatCommand implements Callable<Integer> {
                         messages.removeLast();
                         continue;
                     }
-                    TextStream text = new TextStream(lm.tokenizer(), true);
-                    Generator.Result r = session.generate(prompt, Math.min(maxTokens, context - prompt.length), sampler, stop, token -> {
-                        out.print(text.push(token));
+                    Generator.Result r = session.generateText(prompt, Math.min(maxTokens, context - prompt.length), sampler, stop, piece -> {
+                        out.print(piece);
                         out.flush();
-                        return true;
                     });
-                    out.println(text.finish());
+                    out.println();
                     out.flush();
-                    messages.add(new ChatTemplate.Message("assistant", text.text().strip()));
+                    messages.add(new ChatTemplate.Message("assistant", r.text().strip()));
                     if (interactive) err.printf("[%d tokens, %.1f tok/s]%n", r.tokens().length, r.generatedTokensPerSecond());
                 }
             }

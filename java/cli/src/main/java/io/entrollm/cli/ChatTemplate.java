@@ -34,7 +34,10 @@ final class ChatTemplate {
     private final String bosToken, eosToken;
     private final Path origin;
 
+    private final Jinjava jinja = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).build());
+
     ChatTemplate(String template, String bosToken, String eosToken, Path origin) {
+        jinja.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         this.template = template;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
@@ -52,10 +55,11 @@ final class ChatTemplate {
             return Optional.of(new ChatTemplate(t.get(), token(tokens, g.integer("tokenizer.ggml.bos_token_id")),
                     token(tokens, g.integer("tokenizer.ggml.eos_token_id")), g.path()));
         }
-        Path dir = Files.isDirectory(source.path()) ? source.path() : source.path().toAbsolutePath().getParent();
-        Path config = dir == null ? null : dir.resolve("tokenizer_config.json");
-        if (config == null || !Files.exists(config) || source.path().toString().endsWith(".entro")) return Optional.empty();
-        return fromTokenizerConfig(config);
+        // tokenizer_config.json lies beside the tokenizer.json it configures (a .entro file carries neither yet)
+        Path tokenizer = source.tokenizerOrigin();
+        if (!tokenizer.getFileName().toString().equals("tokenizer.json")) return Optional.empty();
+        Path config = tokenizer.resolveSibling("tokenizer_config.json");
+        return Files.exists(config) ? fromTokenizerConfig(config) : Optional.empty();
     }
 
     /** The template of a Hugging Face tokenizer_config.json, if it has one. */
@@ -84,12 +88,21 @@ final class ChatTemplate {
     /** Where the template came from, for messages. */
     Path origin() { return origin; }
 
-    String eosToken() { return eosToken; }
+    /**
+     * What ends a reply: the model's end-of-sequence ids and the template's own end token (Llama 3's
+     * {@code <|eot_id|>}, ChatML's {@code <|im_end|>}) when it is one token.
+     */
+    static java.util.Set<Integer> stopTokens(io.entrollm.infer.LanguageModel lm, Optional<ChatTemplate> template) {
+        java.util.Set<Integer> stop = new java.util.HashSet<>(lm.eosTokens());
+        template.map(t -> t.eosToken).filter(t -> !t.isEmpty()).ifPresent(t -> {
+            int[] ids = lm.tokenizer().encodeRaw(t);
+            if (ids.length == 1) stop.add(ids[0]);
+        });
+        return stop;
+    }
 
     /** The conversation as the model was trained to see it; with {@code addGenerationPrompt}, ready for the assistant's turn. */
     String render(List<Message> messages, boolean addGenerationPrompt) {
-        Jinjava jinja = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).build());
-        jinja.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         Map<String, Object> context = new HashMap<>();
         context.put("messages", messages.stream().map(m -> Map.of("role", m.role(), "content", m.content())).toList());
         context.put("add_generation_prompt", addGenerationPrompt);

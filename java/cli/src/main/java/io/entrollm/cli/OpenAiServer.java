@@ -16,7 +16,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -38,7 +37,7 @@ final class OpenAiServer implements AutoCloseable {
     private final Optional<ChatTemplate> template;
     private final String modelId;
     private final int context, defaultMaxTokens;
-    private final Set<Integer> stop = new HashSet<>();
+    private final Set<Integer> stop;
     private final ReentrantLock generation = new ReentrantLock(true);
     private final HttpServer http;
     private final long created = System.currentTimeMillis() / 1000;
@@ -51,11 +50,7 @@ final class OpenAiServer implements AutoCloseable {
         this.modelId = modelId;
         this.context = context;
         this.defaultMaxTokens = defaultMaxTokens;
-        stop.addAll(lm.eosTokens());
-        template.map(ChatTemplate::eosToken).filter(t -> !t.isEmpty()).ifPresent(t -> {
-            int[] ids = lm.tokenizer().encodeRaw(t);
-            if (ids.length == 1) stop.add(ids[0]);
-        });
+        this.stop = ChatTemplate.stopTokens(lm, template);
         http = HttpServer.create(new InetSocketAddress(host, port), 64);
         http.setExecutor(Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "entrollm-serve");

@@ -33,10 +33,6 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    private int contextFor(LanguageModel lm) {
-        return Math.min(lm.config().maxPositionEmbeddings(), lm.tokenizer().encode(prompt).length + maxTokens);
-    }
-
     /** Arguments are checked before the model is loaded: a typo should not cost a load and a prompt. */
     private void checkArguments() {
         var cli = spec.commandLine();
@@ -48,26 +44,28 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         checkArguments();
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        try (LanguageModel lm = LanguageModel.load(model);
-             // the context Generator will use, and the prompt as the largest forward pass
-             LanguageModel.Session session = devices.open(lm, contextFor(lm), Math.max(1, lm.tokenizer().encode(prompt).length), out)) {
-            int promptTokens = lm.tokenizer().encode(prompt).length, context = lm.config().maxPositionEmbeddings();
-            if (promptTokens + maxTokens > context) {
-                err.printf("note: the model's context is %d tokens and the prompt takes %d: at most %d of --max-tokens %d can be generated%n",
-                        context, promptTokens, Math.max(0, context - promptTokens), maxTokens);
-            }
-            Sampler sampler = sampling.sampler(0, err);
-            out.print(prompt);
-            out.flush();
-            Generator.Result r = session.generateText(prompt, maxTokens, sampler, piece -> {
-                out.print(piece);
+        try (LanguageModel lm = LanguageModel.load(model)) {
+            int[] promptIds = lm.tokenizer().encode(prompt); // once: sizes the session and is what generation starts from
+            int promptTokens = promptIds.length, context = lm.config().maxPositionEmbeddings();
+            // the context Generator will use, and the prompt as the largest forward pass
+            try (LanguageModel.Session session = devices.open(lm, Math.min(context, promptTokens + maxTokens), Math.max(1, promptTokens), out)) {
+                if (promptTokens + maxTokens > context) {
+                    err.printf("note: the model's context is %d tokens and the prompt takes %d: at most %d of --max-tokens %d can be generated%n",
+                            context, promptTokens, Math.max(0, context - promptTokens), maxTokens);
+                }
+                Sampler sampler = sampling.sampler(0, err);
+                out.print(prompt);
                 out.flush();
-            });
-            out.println();
-            out.flush();
-            // statistics are about the run, not part of the text: `entrollm run ... > out.txt` keeps only the text
-            err.printf("[%s] prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s%s%n", session.device(), r.promptTokens(),
-                    r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(), r.stoppedAtEos() ? " (stopped at EOS)" : "");
+                Generator.Result r = session.generateText(promptIds, maxTokens, sampler, lm.eosTokens(), piece -> {
+                    out.print(piece);
+                    out.flush();
+                });
+                out.println();
+                out.flush();
+                // statistics are about the run, not part of the text: `entrollm run ... > out.txt` keeps only the text
+                err.printf("[%s] prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s%s%n", session.device(), r.promptTokens(),
+                        r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(), r.stoppedAtEos() ? " (stopped at EOS)" : "");
+            }
         }
         return 0;
     }

@@ -22,7 +22,7 @@ final class SamplingOptions {
 
     /** Refuses out-of-range values as usage errors, before a model is loaded. */
     void check(CommandLine cli, float defaultTemperature) {
-        float t = temperature != null ? temperature : defaultTemperature;
+        float t = temperature(defaultTemperature);
         if (!(t >= 0) || Float.isInfinite(t)) throw new CommandLine.ParameterException(cli, "--temperature must be a finite number >= 0 (0 = greedy), is " + t);
         if (topK < 0) throw new CommandLine.ParameterException(cli, "--top-k must be >= 0 (0 = no limit), is " + topK);
         if (!(topP > 0 && topP <= 1)) throw new CommandLine.ParameterException(cli, "--top-p must be in (0, 1], is " + topP);
@@ -30,12 +30,15 @@ final class SamplingOptions {
 
     /** The sampler; when it samples, the seed it uses goes to {@code err} (random unless --seed was given). */
     Sampler sampler(float defaultTemperature, PrintWriter err) {
-        Sampler.Builder b = Sampler.builder().temperature(temperature != null ? temperature : defaultTemperature).topK(topK).topP(topP);
+        Sampler.Builder b = Sampler.builder().temperature(temperature(defaultTemperature)).topK(topK).topP(topP);
         if (seed != null) b.seed(seed);
-        if ((temperature != null ? temperature : defaultTemperature) > 0) {
+        if (temperature(defaultTemperature) > 0) {
             err.println("seed: " + b.seed());
             err.flush();
         }
         return b.build();
     }
+
+    /** --temperature, or the command's default when it was not given. */
+    private float temperature(float defaultTemperature) { return temperature != null ? temperature : defaultTemperature; }
 }

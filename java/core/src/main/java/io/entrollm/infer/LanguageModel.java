@@ -93,13 +93,7 @@ public final class LanguageModel implements AutoCloseable {
          * generated text (special tokens left out).
          */
         public Generator.Result generate(String prompt, int maxTokens, Sampler sampler, Generator.TokenListener listener) {
-            io.entrollm.tokenizer.TextStream text = new io.entrollm.tokenizer.TextStream(tokenizer, true);
-            Generator.Result r = generate(tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), token -> {
-                text.push(token);
-                return listener.onToken(token);
-            });
-            text.finish();
-            return r.withText(text.text());
+            return stream(tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), listener, piece -> {});
         }
 
         /**
@@ -107,15 +101,27 @@ public final class LanguageModel implements AutoCloseable {
          * as it completes: a character split across tokens arrives whole, once its last token is generated.
          */
         public Generator.Result generateText(String prompt, int maxTokens, Sampler sampler, java.util.function.Consumer<String> onText) {
-            io.entrollm.tokenizer.TextStream text = new io.entrollm.tokenizer.TextStream(tokenizer, true);
-            Generator.Result r = generate(tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), token -> {
-                String piece = text.push(token);
-                if (!piece.isEmpty()) onText.accept(piece);
-                return true;
+            return generateText(tokenizer.encode(prompt), maxTokens, sampler, eosTokens(), onText);
+        }
+
+        /** As {@link #generateText(String, int, Sampler, java.util.function.Consumer)}, from prompt ids, stopping at {@code stopTokens}. */
+        public Generator.Result generateText(int[] promptIds, int maxTokens, Sampler sampler, Set<Integer> stopTokens,
+                                             java.util.function.Consumer<String> onText) {
+            return stream(promptIds, maxTokens, sampler, stopTokens, token -> true, onText);
+        }
+
+        /** Generation with its text decoded as it comes: each token to {@code tokens}, each completed piece of text to {@code text}. */
+        private Generator.Result stream(int[] promptIds, int maxTokens, Sampler sampler, Set<Integer> stopTokens,
+                                        Generator.TokenListener tokens, java.util.function.Consumer<String> text) {
+            io.entrollm.tokenizer.TextStream decoded = new io.entrollm.tokenizer.TextStream(tokenizer, true);
+            Generator.Result r = generate(promptIds, maxTokens, sampler, stopTokens, token -> {
+                String piece = decoded.push(token);
+                if (!piece.isEmpty()) text.accept(piece);
+                return tokens.onToken(token);
             });
-            String rest = text.finish();
-            if (!rest.isEmpty()) onText.accept(rest);
-            return r.withText(text.text());
+            String rest = decoded.finish();
+            if (!rest.isEmpty()) text.accept(rest);
+            return r.withText(decoded.text());
         }
 
         /**

@@ -103,7 +103,7 @@ public final class ModelConfigs {
     /** Config from the {@code general.*}, {@code <arch>.*} and {@code tokenizer.ggml.*} keys. */
     public static ModelConfig fromGguf(GgufFile gguf) {
         Path path = gguf.path();
-        String arch = string(gguf, "general.architecture").orElseThrow(() ->
+        String arch = gguf.string("general.architecture").orElseThrow(() ->
                 new FormatException(path, "metadata has no general.architecture"));
         String hfArch = GGUF_TO_HF_ARCH.get(arch);
         if (hfArch == null) throw new FormatException(path, "architecture '" + arch + "' is not supported (llama, qwen2, phi3 are)");
@@ -114,7 +114,7 @@ public final class ModelConfigs {
         int vocab = gguf.get(arch + ".vocab_size").isPresent() ? intOr(gguf, arch + ".vocab_size", 0)
                 : gguf.strings("tokenizer.ggml.tokens").map(List::size).orElseThrow(() ->
                         new FormatException(path, "no vocab size: neither " + arch + ".vocab_size nor tokenizer.ggml.tokens"));
-        RopeScaling scaling = string(gguf, arch + ".rope.scaling.type").filter(t -> !t.equals("none"))
+        RopeScaling scaling = gguf.string(arch + ".rope.scaling.type").filter(t -> !t.equals("none"))
                 .map(t -> new RopeScaling(t, dbl(gguf, arch + ".rope.scaling.factor").orElse(Double.NaN), Double.NaN, Double.NaN,
                         intOr(gguf, arch + ".rope.scaling.original_context_length", 0)))
                 .orElse(null);
@@ -122,7 +122,7 @@ public final class ModelConfigs {
         boolean qBias = gguf.tensors().stream().anyMatch(t -> t.name().equals("blk.0.attn_q.bias"));
         boolean mlpBias = gguf.tensors().stream().anyMatch(t -> t.name().equals("blk.0.ffn_up.bias"));
         List<Integer> eos = new ArrayList<>();
-        lng(gguf, "tokenizer.ggml.eos_token_id").ifPresent(v -> eos.add((int) (long) v));
+        gguf.integer("tokenizer.ggml.eos_token_id").ifPresent(v -> eos.add((int) (long) v));
         try {
             return new ModelConfig(hfArch, arch, hidden, positiveInt(gguf, arch + ".block_count", requiredLong(gguf, arch + ".block_count")),
                     heads, kvHeads, headDim,
@@ -136,10 +136,6 @@ public final class ModelConfigs {
         }
     }
 
-    private static Optional<String> string(GgufFile g, String key) { return g.string(key); }
-
-    private static Optional<Long> lng(GgufFile g, String key) { return g.integer(key); }
-
     /** A count or size that must be 1..2^31-1 (it divides and sizes arrays). */
     private static int positiveInt(GgufFile g, String key, long v) {
         if (v < 1 || v > Integer.MAX_VALUE) throw new FormatException(g.path(), key + " = " + v + " must be 1.." + Integer.MAX_VALUE);
@@ -147,11 +143,11 @@ public final class ModelConfigs {
     }
 
     private static long requiredLong(GgufFile g, String key) {
-        return lng(g, key).orElseThrow(() -> new FormatException(g.path(), "metadata has no " + key));
+        return g.integer(key).orElseThrow(() -> new FormatException(g.path(), "metadata has no " + key));
     }
 
     private static int intOr(GgufFile g, String key, int fallback) {
-        long v = lng(g, key).orElse((long) fallback);
+        long v = g.integer(key).orElse((long) fallback);
         if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw new FormatException(g.path(), key + " = " + v + " is out of range");
         return (int) v;
     }

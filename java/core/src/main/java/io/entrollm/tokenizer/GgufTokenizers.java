@@ -25,7 +25,7 @@ public final class GgufTokenizers {
     private GgufTokenizers() {}
 
     public static Tokenizer fromMetadata(GgufFile gguf) {
-        String model = string(gguf, "tokenizer.ggml.model").orElseThrow(() ->
+        String model = gguf.string("tokenizer.ggml.model").orElseThrow(() ->
                 new FormatException(gguf.path(), "no tokenizer: neither tokenizer.huggingface.json nor tokenizer.ggml.model"));
         if (model.equals("llama")) return sentencePiece(gguf);
         if (!model.equals("gpt2")) {
@@ -49,7 +49,7 @@ public final class GgufTokenizers {
         }
         ArrayNode mergeArray = m.putArray("merges");
         for (String merge : merges) mergeArray.add(merge);
-        String pre = string(gguf, "tokenizer.ggml.pre").orElse("gpt2");
+        String pre = gguf.string("tokenizer.ggml.pre").orElse("gpt2");
         ObjectNode preTok = root.putObject("pre_tokenizer");
         if (pre.equals("llama-bpe") || pre.equals("llama3")) {
             preTok.put("type", "Sequence");
@@ -101,6 +101,4 @@ public final class GgufTokenizers {
             throw new FormatException(gguf.path(), e.getMessage());
         }
     }
-
-    private static Optional<String> string(GgufFile g, String key) { return g.string(key); }
 }
