@@ -34,7 +34,7 @@ KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
 KERNEL_OUT := target/kernels
 FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
-.PHONY: all kernels kernels-sm53 jars test fuzz install test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
+.PHONY: all kernels kernels-sm53 llamacpp jars test fuzz install test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
 
 all: kernels jars bin/entrollm
 
@@ -44,6 +44,7 @@ help:
 	@echo "make test       the test suite: CPU tests, the CUDA simulator's tests, GPU tests on the simulator"
 	@echo "make cudasim    the CUDA simulator (native/cudasim) into target/cudasim/"
 	@echo "make kernels-sm53  compile every kernel for sm_53 (Jetson Nano) with CUDA 11.8 (fetched once per machine)"
+	@echo "make llamacpp   llama.cpp's CPU libraries from npm (node-llama-cpp 3.21.1) + our probe, for the interop tests"
 	@echo "make install    the jars into the local Maven repository (io.entrollm:entrollm-core, entrollm-cuda, ...: see README, Java API)"
 	@echo "make fuzz       coverage-guided fuzzing of every file reader (Jazzer), FUZZ_SECONDS=$(FUZZ_SECONDS) per target (FUZZ_TARGETS=...)"
 	@echo "make test-gpu   the GPU tests (on a CUDA host)"
@@ -77,6 +78,12 @@ kernels-sm53:
 	done; \
 	echo "kernels-sm53: $(words $(KERNEL_SRC)) kernel files compiled for sm_53 with $$($$nvcc118 --version | tail -2 | head -1)"
 
+# llama.cpp itself for the interop tests (java/cli .../interop): its prebuilt CPU libraries from the npm
+# registry (node-llama-cpp 3.21.1, checksummed) and native/llamacpp/llama-probe.c compiled against them,
+# in target/llamacpp/ (once per clone). Nothing of llama.cpp enters the repository.
+llamacpp:
+	native/llamacpp/install.sh target/llamacpp
+
 $(KERNEL_OUT)/%.fatbin: cuda-kernels/%.cu $(KERNEL_HDR)
 	@mkdir -p $(KERNEL_OUT)
 	$(NVCC) $(NVCC_FLAGS) -fatbin $(GENCODE) -o $@ $<
@@ -92,10 +99,10 @@ bin/entrollm: java/cli/src/main/sh/entrollm jars
 	chmod +x $@
 
 # Kernels first, so the CUDA jar embeds them (and its tests check that). Then the CUDA simulator's own
-# tests, then every test: the CPU ones, and the GPU ones on the simulator with each cuBLAS binding
+# tests and llama.cpp for the interop tests, then every test: the CPU ones, and the GPU ones on the simulator with each cuBLAS binding
 # (none may skip; the count is printed). `make test-gpu` runs the GPU tests on a real GPU.
-test: kernels kernels-sm53 cudasim-test
-	$(MVN) verify -Dentrollm.cudasim=$(abspath $(SIM_OUT))
+test: kernels kernels-sm53 cudasim-test llamacpp
+	$(MVN) verify -Dentrollm.cudasim=$(abspath $(SIM_OUT)) -Dentrollm.requireLlamaCpp=true
 	@for b in bytedeco jcublas; do \
 	  d=java/cuda/target/cudasim-reports/$$b; \
 	  set -- $$(cat $$d/TEST-*.xml 2>/dev/null | sed -n 's/.*<testsuite [^>]*tests="\([0-9]*\)"[^>]*skipped="\([0-9]*\)".*/\1 \2/p' \

@@ -50,6 +50,11 @@ final class CompressCommand implements Callable<Integer> {
             description = "huffman (EntroLLM) or packed (the same symbols, one or two per byte: the baseline). Default: ${DEFAULT-VALUE}.")
     String encoding;
 
+    @Option(names = "--keep-quantization", description = "For a GGUF file: change no weight. Its GGML blocks (Q8_0, Q4_0, k-quants, ...) are "
+            + "Huffman-coded as they are and every other tensor is stored raw; `decompress --gguf` gives the file back byte for byte. "
+            + "--bits, --scheme, --granularity and --encoding do not apply.")
+    boolean keepQuantization;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
     Path json;
 
@@ -60,7 +65,7 @@ final class CompressCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CompressOptions options = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
                 maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
-                includeEmbeddings, encoding(encoding));
+                includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding));
         PrintWriter out = spec.commandLine().getOut();
         CompressReport report;
         // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before
@@ -78,11 +83,21 @@ final class CompressCommand implements Callable<Integer> {
             });
             if (jsonOut != null) jsonOut.commit();
         }
-        out.printf("%s: %d-bit %s, %s granularity, %s%n", output, options.bits(), options.scheme().name().toLowerCase(),
-                options.granularity(), options.encoding() == CompressOptions.Encoding.PACKED ? "packed symbols (no entropy coding)"
-                        : "Huffman codes <= " + options.maxCodeLength() + " bits, " + options.chunkSymbols() + " symbols per chunk");
+        if (keepQuantization) {
+            out.printf("%s: the source's quantization kept (GGML blocks' values Huffman-coded, codes <= %d bits, %d symbols per chunk)%n",
+                    output, options.maxCodeLength(), options.chunkSymbols());
+        } else {
+            out.printf("%s: %d-bit %s, %s granularity, %s%n", output, options.bits(), options.scheme().name().toLowerCase(),
+                    options.granularity(), options.encoding() == CompressOptions.Encoding.PACKED ? "packed symbols (no entropy coding)"
+                            : "Huffman codes <= " + options.maxCodeLength() + " bits, " + options.chunkSymbols() + " symbols per chunk");
+        }
         CompressionTables.print(out, report);
         return 0;
+    }
+
+    private static CompressOptions.Encoding keepEncoding(String s) {
+        if (!s.equalsIgnoreCase("huffman")) throw new IllegalArgumentException("--keep-quantization Huffman-codes the source's blocks; --encoding " + s + " does not apply");
+        return CompressOptions.Encoding.KEEP_GGML;
     }
 
     private static CompressOptions.Encoding encoding(String s) {

@@ -28,7 +28,7 @@ final class CompressionTables {
         out.println();
         out.printf("quantized weights:            %,d in %d tensors%n", r.quantizedWeights(), r.tensors().stream().filter(CompressReport.TensorRow::coded).count());
         out.printf("entropy (order 0):            %.4f bits/weight%n", r.entropyBitsPerWeight());
-        boolean huffman = r.tensors().stream().anyMatch(row -> row.encoding().equals("huffman"));
+        boolean huffman = r.tensors().stream().anyMatch(row -> row.encoding().endsWith("huffman"));
         if (huffman) {
             out.printf("coded:                        %.4f bits/weight (%.2f%% above entropy)%n", r.bitsPerWeight(),
                     100 * (r.bitsPerWeight() / r.entropyBitsPerWeight() - 1));
@@ -41,6 +41,13 @@ final class CompressionTables {
         out.printf("quantized weights, coded:     %s = %.3f x packed uint8 (%s), %.3f x packed uint4 (%s)%n",
                 Bytes.human(r.quantizedCodedBytes()), (double) r.quantizedCodedBytes() / r.packedUint8Bytes(), Bytes.human(r.packedUint8Bytes()),
                 (double) r.quantizedCodedBytes() / r.packedUint4Bytes(), Bytes.human(r.packedUint4Bytes()));
+        var ggml = r.tensors().stream().filter(row -> row.encoding().equals("ggml-huffman")).toList();
+        if (!ggml.isEmpty()) {
+            long blocks = ggml.stream().mapToLong(CompressReport.TensorRow::sourceBytes).sum();
+            long coded = ggml.stream().mapToLong(row -> (row.codedBits() + row.overheadBits() + 7) / 8).sum();
+            out.printf("GGML blocks, recoded:         %s = %.3f x the same blocks in the source (%s), every weight unchanged%n",
+                    Bytes.human(coded), (double) coded / blocks, Bytes.human(blocks));
+        }
         out.printf("file:                         %s = %.3f x source (%s)%n", Bytes.human(r.fileBytes()),
                 (double) r.fileBytes() / r.sourceBytes(), Bytes.human(r.sourceBytes()));
         out.flush();

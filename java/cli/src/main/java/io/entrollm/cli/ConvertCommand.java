@@ -23,7 +23,8 @@ final class ConvertCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "--outtype", defaultValue = "source", paramLabel = "TYPE",
-            description = "Element type of float tensors: source (keep; bf16 for a .entro file, whose tensors dequantize to float32), f32, f16, bf16. Default: ${DEFAULT-VALUE}.")
+            description = "Element type of float tensors: source (keep; bf16 for a .entro file, whose tensors dequantize to float32), f32, f16, bf16, "
+                    + "q8_0 or q4_0 (matrices in llama.cpp's 32-weight blocks, by its reference quantizer; 1-D tensors stay f32). Default: ${DEFAULT-VALUE}.")
     String outType;
 
     @picocli.CommandLine.Spec
@@ -35,7 +36,7 @@ final class ConvertCommand implements Callable<Integer> {
         try {
             type = GgufConverter.OutType.valueOf(outType.toUpperCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--outtype must be source, f32, f16 or bf16, not '" + outType + "'");
+            throw new IllegalArgumentException("--outtype must be source, f32, f16, bf16, q8_0 or q4_0, not '" + outType + "'");
         }
         try (ModelSource source = ModelSources.openHuggingFace(model)) {
             // a .entro file's tensors dequantize to float32; "keep" would double the size of bf16 for nothing

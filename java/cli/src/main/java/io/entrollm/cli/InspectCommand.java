@@ -127,7 +127,7 @@ final class InspectCommand implements Callable<Integer> {
     private Integer inspectEntro(PrintWriter out) throws java.io.IOException {
         try (io.entrollm.container.EntroFile f = io.entrollm.container.EntroFile.open(model)) {
             out.println("model:   " + f.path());
-            out.println("format:  .entro v" + io.entrollm.container.EntroLayout.VERSION + ", " + f.sections().size()
+            out.println("format:  .entro v" + f.version() + ", " + f.sections().size()
                     + " sections, all checksums verified");
             out.printf("tensors: %d, %s%n", f.entries().size(), Bytes.human(f.fileBytes()));
             if (f.directory().config() != null) printConfig(out, f.directory().config());

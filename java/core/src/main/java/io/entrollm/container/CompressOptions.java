@@ -14,8 +14,12 @@ import io.entrollm.quant.QuantScheme;
 public record CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
                               boolean includeEmbeddings, Encoding encoding) {
 
-    /** How quantized symbols are stored: Huffman-coded (EntroLLM), or packed as the baseline. */
-    public enum Encoding { HUFFMAN, PACKED }
+    /**
+     * How quantized symbols are stored: Huffman-coded (EntroLLM), or packed as the baseline; or KEEP_GGML:
+     * nothing is quantized, a GGUF's GGML blocks are Huffman-coded exactly as they are (their quantized
+     * values as symbols) and every other tensor is stored raw, so the file can be given back byte for byte.
+     */
+    public enum Encoding { HUFFMAN, PACKED, KEEP_GGML }
 
     public CompressOptions {
         if (bits < 2 || bits > 8) throw new IllegalArgumentException("--bits must be 2..8, is " + bits);

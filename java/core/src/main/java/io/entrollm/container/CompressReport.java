@@ -35,6 +35,8 @@ public record CompressReport(List<TensorRow> tensors, long sourceBytes, long fil
                     rows.add(new TensorRow(p.name(), p.shape(), "packed", schemeLabel(p.scheme(), p.sign()), p.elementCount(), p.entropyBits(),
                             packedBits, 8 * f.sections().get(p.paramsSection()).length(), p.mse(), p.sourceDtype().byteSize(p.elementCount())));
                 }
+                case EntroEntry.GgmlCoded g -> rows.add(ggmlRow(g, f.sections().get(g.sideSection()).length(), f.sections().get(g.codebookSection()).length()
+                        + f.sections().get(g.chunkIndexSection()).length() + f.sections().get(g.bitstreamSection()).length()));
                 case EntroEntry.Coded c -> {
                     long sectionBits = 8 * (f.sections().get(c.paramsSection()).length() + f.sections().get(c.codebookSection()).length()
                             + f.sections().get(c.chunkIndexSection()).length() + f.sections().get(c.bitstreamSection()).length());
@@ -46,6 +48,15 @@ public record CompressReport(List<TensorRow> tensors, long sourceBytes, long fil
         com.fasterxml.jackson.databind.JsonNode src = f.directory().source();
         long sourceBytes = src != null && src.has("bytes") ? src.get("bytes").asLong() : rows.stream().mapToLong(TensorRow::sourceBytes).sum();
         return new CompressReport(List.copyOf(rows), sourceBytes, f.fileBytes());
+    }
+
+    /**
+     * A GGML tensor kept exactly: its symbols' bits are the coded bits; side bytes (the blocks' scales), codebook,
+     * chunk index and word padding are overhead. No quantization error (mse 0): the weights are the source's.
+     */
+    static TensorRow ggmlRow(EntroEntry.GgmlCoded g, long sideBytes, long huffmanSectionBytes) {
+        return new TensorRow(g.name(), g.shape(), "ggml-huffman", g.sourceDtype().name(), g.elementCount(), g.entropyBits(), g.totalBits(),
+                8 * (sideBytes + huffmanSectionBytes) - g.totalBits(), 0, g.sourceDtype().byteSize(g.elementCount()));
     }
 
     /** {@code asym}, {@code sym}, or {@code unsigned+}/{@code unsigned-} with the stored common sign. */

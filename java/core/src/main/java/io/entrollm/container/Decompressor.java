@@ -32,7 +32,11 @@ public final class Decompressor {
                 new IllegalArgumentException(model.path() + ": holds no Hugging Face config.json to write"));
         try (AtomicDirectory out = AtomicDirectory.create(dir); Arena arena = Arena.ofConfined()) {
             List<Tensor> tensors = new ArrayList<>();
-            for (Tensor t : model.tensors()) tensors.add(t.dtype() == DType.F32 && dtype != DType.F32 ? convert(t, dtype, arena) : t);
+            // dequantized (f32) and GGML-block tensors in the requested dtype; raw ones as they are
+            for (Tensor t : model.tensors()) {
+                boolean convert = t.dtype().isBlockQuantized() || (t.dtype() == DType.F32 && dtype != DType.F32);
+                tensors.add(convert ? convert(t, dtype, arena) : t);
+            }
             SafetensorsWriter.write(out.path().resolve("model.safetensors"), tensors, Map.of("format", "pt"));
             writeText(out.path().resolve("config.json"), withDtype(config, dtype));
             if (model.tokenizerJson().isPresent()) writeText(out.path().resolve("tokenizer.json"), model.tokenizerJson().get());
@@ -44,7 +48,8 @@ public final class Decompressor {
         float[] v = TensorReader.toFloats(t);
         MemorySegment seg = arena.allocate(dtype.byteSize(v.length), 64);
         for (int i = 0; i < v.length; i++) {
-            seg.set(TensorReader.I16, 2L * i, dtype == DType.BF16 ? FloatBits.floatToBf16(v[i]) : FloatBits.floatToF16(v[i]));
+            if (dtype == DType.F32) seg.set(TensorReader.F32, 4L * i, v[i]);
+            else seg.set(TensorReader.I16, 2L * i, dtype == DType.BF16 ? FloatBits.floatToBf16(v[i]) : FloatBits.floatToF16(v[i]));
         }
         return new Tensor(t.name(), dtype, t.shape(), seg);
     }

@@ -12,6 +12,8 @@ import io.entrollm.io.LittleEndian;
 import io.entrollm.model.ModelSource;
 import io.entrollm.quant.QuantizedTensor;
 import io.entrollm.quant.Quantizer;
+import io.entrollm.tensor.DType;
+import io.entrollm.tensor.GgmlSymbols;
 import io.entrollm.tensor.Tensor;
 import io.entrollm.tensor.TensorReader;
 
@@ -43,8 +45,12 @@ public final class EntroCompressor {
 
     private EntroCompressor() {}
 
-    /** An encoded tensor, ready to be written. */
-    private record Encoded(Tensor source, QuantizedTensor quantized, HuffmanStream stream, double entropyBits, double mse) {}
+    /** An encoded tensor, ready to be written; {@code side} set for GGML blocks kept as they are. */
+    private record Encoded(Tensor source, QuantizedTensor quantized, HuffmanStream stream, double entropyBits, double mse, byte[] side) {
+        Encoded(Tensor source, QuantizedTensor quantized, HuffmanStream stream, double entropyBits, double mse) {
+            this(source, quantized, stream, entropyBits, mse, null);
+        }
+    }
 
     /**
      * Compresses {@code source} (Hugging Face names: open it with {@code ModelSources.openHuggingFace})
@@ -67,6 +73,10 @@ public final class EntroCompressor {
      */
     public static CompressReport compress(ModelSource source, Path out, CompressOptions options, Progress progress,
                                           BeforeCommit beforeCommit) throws IOException {
+        boolean keep = options.encoding() == CompressOptions.Encoding.KEEP_GGML;
+        if (keep && source.gguf().isEmpty()) {
+            throw new IllegalArgumentException(source.path() + ": --keep-quantization keeps the GGML blocks of a GGUF file; this is " + source.formatDescription());
+        }
         List<Tensor> tensors = source.tensors();
         List<EntroEntry> entries = new ArrayList<>();
         List<CompressReport.TensorRow> rows = new ArrayList<>();
@@ -95,11 +105,13 @@ public final class EntroCompressor {
                     throw new java.io.UncheckedIOException(ex);
                 }
             });
-            EntroDirectory dir = new EntroDirectory(source.config().orElse(null), hfConfig(source), sourceInfo(source),
-                    JSON.valueToTree(options), entries);
+            EntroDirectory.GgufOrigin origin = keep ? GgufOrigins.record(w, source.gguf().orElseThrow(), source.config().orElse(null),
+                    entries.stream().map(EntroEntry::name).toList()) : null;
+            EntroDirectory dir = new EntroDirectory(source.config().orElse(null), hfConfig(source), sourceInfo(source, keep),
+                    JSON.valueToTree(options), entries, origin);
             w.section(SectionKind.DIRECTORY, EntroLayout.NO_TENSOR, dir.toJsonBytes());
             w.seal();
-            CompressReport report = new CompressReport(rows, source.totalBytes(), w.sealedBytes());
+            CompressReport report = new CompressReport(rows, sourceBytes(source, keep), w.sealedBytes());
             beforeCommit.accept(report);
             w.commit();
             return report;
@@ -122,6 +134,7 @@ public final class EntroCompressor {
     }
 
     private static Encoded encode(Tensor t, CompressOptions o) {
+        if (o.encoding() == CompressOptions.Encoding.KEEP_GGML) return keepGgml(t, o);
         if (!TensorSelection.quantize(t, o.includeEmbeddings())) return new Encoded(t, null, null, 0, 0);
         float[] w = TensorReader.toFloats(t);
         QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, o.bits(), o.scheme(), o.granularity());
@@ -131,9 +144,26 @@ public final class EntroCompressor {
         return new Encoded(t, q, stream, h.entropyBits(), Quantizer.mse(w, q));
     }
 
+    /** GGML blocks split into their quantized values (Huffman-coded) and side bytes; any other tensor raw. */
+    private static Encoded keepGgml(Tensor t, CompressOptions o) {
+        DType type = t.dtype();
+        if (!type.isBlockQuantized() || t.rank() == 0 || t.dim(t.rank() - 1) % type.blockElements() != 0) return new Encoded(t, null, null, 0, 0);
+        int n = Math.toIntExact(t.elementCount()), bits = GgmlSymbols.bits(type);
+        long blocks = n / type.blockElements();
+        byte[] symbols = new byte[n], side = new byte[Math.toIntExact(blocks * GgmlSymbols.sideBytes(type))];
+        GgmlSymbols.split(type, t.data(), blocks, symbols, side);
+        SymbolHistogram h = SymbolHistogram.of(symbols, 1 << bits);
+        HuffmanStream stream = HuffmanEncoder.encode(symbols, HuffmanCodebook.build(h, Math.max(bits, o.maxCodeLength())), o.chunkSymbols());
+        return new Encoded(t, null, stream, h.entropyBits(), 0, side);
+    }
+
     private static void writeTensor(EntroWriter w, int index, Encoded e, List<EntroEntry> entries,
                                     List<CompressReport.TensorRow> rows) throws IOException {
         Tensor t = e.source;
+        if (e.side != null) {
+            writeGgml(w, index, e, entries, rows);
+            return;
+        }
         if (e.quantized == null) {
             int raw = w.section(SectionKind.RAW, index, t.data());
             entries.add(new EntroEntry.Raw(t.name(), t.shape(), t.dtype(), raw));
@@ -170,6 +200,24 @@ public final class EntroCompressor {
     }
 
 
+    private static void writeGgml(EntroWriter w, int index, Encoded e, List<EntroEntry> entries, List<CompressReport.TensorRow> rows) throws IOException {
+        Tensor t = e.source;
+        HuffmanStream s = e.stream;
+        int bits = GgmlSymbols.bits(t.dtype());
+        byte[] codebook = new byte[1 << bits];
+        for (int sym = 0; sym < codebook.length; sym++) codebook[sym] = (byte) s.codebook().length(sym);
+        byte[] index8 = LittleEndian.longs(s.chunkBitOffsets());
+        byte[] words = LittleEndian.ints(s.words());
+        int side = w.section(SectionKind.SIDE, index, e.side);
+        int c = w.section(SectionKind.CODEBOOK, index, codebook);
+        int x = w.section(SectionKind.CHUNK_INDEX, index, index8);
+        int b = w.section(SectionKind.BITSTREAM, index, words);
+        EntroEntry.GgmlCoded g = new EntroEntry.GgmlCoded(t.name(), t.shape(), t.dtype(), bits, s.chunkSymbols(), s.totalBits(),
+                s.codebook().maxLength(), side, c, x, b, e.entropyBits);
+        entries.add(g);
+        rows.add(CompressReport.ggmlRow(g, e.side.length, codebook.length + index8.length + words.length));
+    }
+
     private static JsonNode hfConfig(ModelSource source) {
         return source.configJson().map(s -> {
             try {
@@ -180,11 +228,16 @@ public final class EntroCompressor {
         }).orElse(null);
     }
 
-    private static JsonNode sourceInfo(ModelSource source) {
+    private static JsonNode sourceInfo(ModelSource source, boolean keep) {
         ObjectNode n = JSON.createObjectNode();
         n.put("path", source.path().toAbsolutePath().normalize().getFileName().toString());
         n.put("format", source.formatDescription());
-        n.put("bytes", source.totalBytes());
+        n.put("bytes", sourceBytes(source, keep));
         return n;
+    }
+
+    /** What the file is compared with: the source's tensor bytes, or, when a GGUF is kept whole, the GGUF file. */
+    private static long sourceBytes(ModelSource source, boolean keep) {
+        return keep ? source.gguf().orElseThrow().bytes().byteSize() : source.totalBytes();
     }
 }

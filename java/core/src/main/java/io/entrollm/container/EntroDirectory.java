@@ -17,13 +17,36 @@ import java.util.List;
  * Parsing checks types and ranges; {@link EntroFile} then checks it against the section table.
  */
 public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode source, JsonNode settings,
-                             List<EntroEntry> entries) {
+                             List<EntroEntry> entries, GgufOrigin gguf) {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    public EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode source, JsonNode settings, List<EntroEntry> entries) {
+        this(config, hfConfig, source, settings, entries, null);
+    }
+
+    /**
+     * What rebuilds the GGUF file a model was compressed from with {@code --keep-quantization} ({@link GgufOrigins}):
+     * the GGUF_HEADER section (the file's first {@code dataStart} bytes, then the data of tensors without a
+     * directory entry), the data alignment, the file's size and CRC32C, and its tensors in file order.
+     */
+    public record GgufOrigin(int headerSection, long headerBytes, long dataStart, long alignment, long fileBytes, int crc32c, List<GgufTensor> tensors) {}
+
+    /**
+     * A tensor of the source GGUF, {@code bytes} long: held by directory entry {@code entry} (Hugging Face name and
+     * row order; {@code ropeHeads} > 0 for llama q/k rows permuted with that many heads), or, with entry -1, found at
+     * {@code headerOffset} of the GGUF_HEADER section.
+     */
+    public record GgufTensor(String name, int entry, int ropeHeads, long bytes, long headerOffset) {}
+
+    /** The version this directory's content needs: 2 for GGML-coded tensors or a GGUF origin, else 1. */
+    public int formatVersion() {
+        return gguf != null || entries.stream().anyMatch(e -> e instanceof EntroEntry.GgmlCoded) ? 2 : EntroLayout.FIRST_VERSION;
+    }
 
     public byte[] toJsonBytes() {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", "entrollm");
-        root.put("version", EntroLayout.VERSION);
+        root.put("version", formatVersion());
         root.set("model", config == null ? null : JSON.valueToTree(config));
         root.set("hf_config", hfConfig);
         root.set("source", source);
@@ -47,18 +70,34 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
                     t.put("entropy_bits", pk.entropyBits());
                     t.put("mse", pk.mse());
                 }
+                case EntroEntry.GgmlCoded g -> {
+                    t.put("encoding", "ggml-huffman");
+                    t.put("bits", g.bits());
+                    huffmanFields(t, g);
+                    t.put("side_section", g.sideSection());
+                    t.put("entropy_bits", g.entropyBits());
+                }
                 case EntroEntry.Coded c -> {
                     t.put("encoding", "huffman");
                     quantFields(t, c);
-                    t.put("chunk_symbols", c.chunkSymbols());
-                    t.put("total_bits", c.totalBits());
-                    t.put("max_code_length", c.maxCodeLength());
-                    t.put("codebook_section", c.codebookSection());
-                    t.put("chunk_index_section", c.chunkIndexSection());
-                    t.put("bitstream_section", c.bitstreamSection());
+                    huffmanFields(t, c);
                     t.put("entropy_bits", c.entropyBits());
                     t.put("mse", c.mse());
                 }
+            }
+        }
+        if (gguf != null) {
+            ObjectNode g = root.putObject("gguf");
+            g.put("header_section", gguf.headerSection());
+            g.put("header_bytes", gguf.headerBytes());
+            g.put("data_start", gguf.dataStart());
+            g.put("alignment", gguf.alignment());
+            g.put("file_bytes", gguf.fileBytes());
+            g.put("crc32c", Integer.toUnsignedLong(gguf.crc32c()));
+            ArrayNode ts = g.putArray("tensors");
+            for (GgufTensor gt : gguf.tensors()) {
+                ts.addObject().put("name", gt.name()).put("entry", gt.entry()).put("rope_heads", gt.ropeHeads())
+                        .put("bytes", gt.bytes()).put("header_offset", gt.headerOffset());
             }
         }
         try {
@@ -66,6 +105,15 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static void huffmanFields(ObjectNode t, EntroEntry.HuffmanCoded c) {
+        t.put("chunk_symbols", c.chunkSymbols());
+        t.put("total_bits", c.totalBits());
+        t.put("max_code_length", c.maxCodeLength());
+        t.put("codebook_section", c.codebookSection());
+        t.put("chunk_index_section", c.chunkIndexSection());
+        t.put("bitstream_section", c.bitstreamSection());
     }
 
     private static void quantFields(ObjectNode t, EntroEntry.Quantized q) {
@@ -78,13 +126,13 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
     }
 
     /** Parses and range-checks; errors are IllegalArgumentExceptions naming the tensor. */
-    public static EntroDirectory parse(byte[] json) {
+    public static EntroDirectory parse(byte[] json, int headerVersion) {
         JsonNode root = io.entrollm.format.StrictJson.read(json, "directory");
         if (!root.isObject() || !"entrollm".equals(root.path("format").asText())) {
             throw new IllegalArgumentException("directory is not an EntroLLM directory");
         }
-        if (!root.path("version").isIntegralNumber() || root.path("version").asLong() != EntroLayout.VERSION) {
-            throw new IllegalArgumentException("directory version " + root.path("version") + " does not match the header's version " + EntroLayout.VERSION);
+        if (!root.path("version").isIntegralNumber() || root.path("version").asLong() != headerVersion) {
+            throw new IllegalArgumentException("directory version " + root.path("version") + " does not match the header's version " + headerVersion);
         }
         ModelConfig config = null;
         if (root.hasNonNull("model")) {
@@ -96,8 +144,30 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
         }
         List<EntroEntry> entries = new ArrayList<>();
         for (JsonNode t : root.path("tensors")) entries.add(entry(t));
-        return new EntroDirectory(config, nullable(root.get("hf_config")), nullable(root.get("source")),
-                nullable(root.get("settings")), List.copyOf(entries));
+        GgufOrigin gguf = root.hasNonNull("gguf") ? gguf(root.get("gguf"), entries.size()) : null;
+        EntroDirectory d = new EntroDirectory(config, nullable(root.get("hf_config")), nullable(root.get("source")),
+                nullable(root.get("settings")), List.copyOf(entries), gguf);
+        if (d.formatVersion() > headerVersion) {
+            throw new IllegalArgumentException("a version " + headerVersion + " file cannot hold GGML-coded tensors or a GGUF origin (version 2 content)");
+        }
+        return d;
+    }
+
+    private static GgufOrigin gguf(JsonNode g, int entries) {
+        List<GgufTensor> tensors = new ArrayList<>();
+        java.util.Set<Integer> used = new java.util.HashSet<>();
+        for (JsonNode t : g.path("tensors")) {
+            String name = t.path("name").asText(null);
+            if (name == null) throw new IllegalArgumentException("gguf: a tensor without a name");
+            int entry = intField(t, "entry", -1, entries - 1);
+            if (entry >= 0 && !used.add(entry)) throw new IllegalArgumentException("gguf: entry " + entry + " is used twice");
+            tensors.add(new GgufTensor(name, entry, intField(t, "rope_heads", 0, 1 << 20), longField(t, "bytes", 0, Long.MAX_VALUE / 4),
+                    longField(t, "header_offset", 0, Long.MAX_VALUE / 4)));
+        }
+        return new GgufOrigin(intField(g, "header_section", 0, Integer.MAX_VALUE), longField(g, "header_bytes", 0, Integer.MAX_VALUE - 8),
+                longField(g, "data_start", 0, Long.MAX_VALUE / 4),
+                longField(g, "alignment", 1, 1 << 20), longField(g, "file_bytes", 0, Long.MAX_VALUE / 4),
+                (int) longField(g, "crc32c", 0, 0xFFFFFFFFL), List.copyOf(tensors));
     }
 
     /** Symbols and weights are decoded into Java arrays, which hold at most this many elements. */
@@ -122,6 +192,7 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
             DType dtype = DType.parse(t.path("source_dtype").asText());
             String encoding = t.path("encoding").asText();
             if (encoding.equals("raw")) return new EntroEntry.Raw(name, shape, dtype, intField(t, "raw_section", 0, Integer.MAX_VALUE));
+            if (encoding.equals("ggml-huffman")) return ggmlCoded(t, name, shape, dtype);
             if (!encoding.equals("huffman") && !encoding.equals("packed")) throw new IllegalArgumentException("unknown encoding '" + encoding + "'");
             int bits = intField(t, "bits", 2, 8);
             AppliedScheme scheme;
@@ -160,6 +231,20 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new IllegalArgumentException("tensor '" + name + "': " + e.getMessage());
         }
+    }
+
+    private static EntroEntry.GgmlCoded ggmlCoded(JsonNode t, String name, long[] shape, DType dtype) {
+        if (!dtype.isBlockQuantized()) throw new IllegalArgumentException("ggml-huffman needs a GGML block type, not " + dtype);
+        int bits = io.entrollm.tensor.GgmlSymbols.bits(dtype);
+        if (intField(t, "bits", 2, 8) != bits) throw new IllegalArgumentException(dtype + " symbols have " + bits + " bits, not " + t.path("bits"));
+        if (shape.length == 0 || shape[shape.length - 1] % dtype.blockElements() != 0) {
+            throw new IllegalArgumentException("rows of " + java.util.Arrays.toString(shape) + " are not whole " + dtype + " blocks of " + dtype.blockElements());
+        }
+        return new EntroEntry.GgmlCoded(name, shape, dtype, bits, intField(t, "chunk_symbols", 1, Integer.MAX_VALUE),
+                longField(t, "total_bits", 0, Long.MAX_VALUE / 2), intField(t, "max_code_length", 0, 16),
+                intField(t, "side_section", 0, Integer.MAX_VALUE), intField(t, "codebook_section", 0, Integer.MAX_VALUE),
+                intField(t, "chunk_index_section", 0, Integer.MAX_VALUE), intField(t, "bitstream_section", 0, Integer.MAX_VALUE),
+                t.path("entropy_bits").asDouble(Double.NaN));
     }
 
     private static long longField(JsonNode t, String key, long min, long max) {

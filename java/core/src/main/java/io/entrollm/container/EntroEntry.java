@@ -5,7 +5,7 @@ import io.entrollm.quant.Granularity;
 import io.entrollm.tensor.DType;
 
 /** One tensor of a .entro file, as its directory describes it. */
-public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Quantized {
+public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Quantized, EntroEntry.HuffmanCoded {
     String name();
 
     long[] shape();
@@ -43,6 +43,36 @@ public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Quantized 
     record Packed(String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
                   long groupSize, int sign, int paramsSection, int packedSection, double entropyBits, double mse) implements Quantized {}
 
+    /** Symbols Huffman-coded in chunks (docs/FORMAT.md, "Huffman coding"): our quantization's, or a GGML file's. */
+    sealed interface HuffmanCoded extends EntroEntry permits Coded, GgmlCoded {
+        int bits();
+
+        int chunkSymbols();
+
+        long totalBits();
+
+        int maxCodeLength();
+
+        int codebookSection();
+
+        int chunkIndexSection();
+
+        int bitstreamSection();
+
+        default int chunks() { return io.entrollm.codec.HuffmanStream.chunkCount(elementCount(), chunkSymbols()); }
+    }
+
+    /**
+     * A tensor of GGML blocks (Q8_0, Q4_K, ...; {@code sourceDtype}) kept exactly: the quantized value of
+     * each weight is a Huffman-coded symbol of {@code bits} bits, in element order; every other byte of
+     * each block (scales, minimums) lies in the SIDE section, block after block ({@link io.entrollm.tensor.GgmlSymbols}).
+     */
+    record GgmlCoded(String name, long[] shape, DType sourceDtype, int bits, int chunkSymbols, long totalBits, int maxCodeLength,
+                     int sideSection, int codebookSection, int chunkIndexSection, int bitstreamSection, double entropyBits) implements HuffmanCoded {
+
+        public long blocks() { return elementCount() / sourceDtype.blockElements(); }
+    }
+
     /**
      * A quantized, Huffman-coded tensor.
      *
@@ -54,9 +84,7 @@ public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Quantized 
     record Coded(String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
                  long groupSize, int sign, int chunkSymbols, long totalBits, int maxCodeLength,
                  int paramsSection, int codebookSection, int chunkIndexSection, int bitstreamSection,
-                 double entropyBits, double mse) implements Quantized {
-
-        public int chunks() { return io.entrollm.codec.HuffmanStream.chunkCount(elementCount(), chunkSymbols); }
+                 double entropyBits, double mse) implements Quantized, HuffmanCoded {
 
         public double codedBitsPerWeight() { return elementCount() == 0 ? 0 : (double) totalBits / elementCount(); }
     }

@@ -14,6 +14,7 @@ import io.entrollm.tensor.Tensor;
 import io.entrollm.tensor.TensorReader;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -37,11 +38,13 @@ public final class EntroFile implements AutoCloseable {
     private final MappedFile file;
     private final List<Section> sections;
     private final EntroDirectory directory;
+    private final int version;
 
-    private EntroFile(MappedFile file, List<Section> sections, EntroDirectory directory) {
+    private EntroFile(MappedFile file, List<Section> sections, EntroDirectory directory, int version) {
         this.file = file;
         this.sections = sections;
         this.directory = directory;
+        this.version = version;
     }
 
     public static boolean hasMagic(byte[] head) {
@@ -60,9 +63,9 @@ public final class EntroFile implements AutoCloseable {
         byte[] header = seg.asSlice(0, EntroLayout.HEADER_BYTES).toArray(ValueLayout.JAVA_BYTE);
         if (!hasMagic(header)) throw new FormatException(path, "bad magic; not a .entro file");
         int version = seg.get(TensorReader.I32, EntroLayout.OFF_VERSION);
-        if (version != EntroLayout.VERSION) {
+        if (version < EntroLayout.FIRST_VERSION || version > EntroLayout.VERSION) {
             throw new FormatException(path, ".entro format version " + Integer.toUnsignedString(version)
-                    + " is not supported by this build (it reads version " + EntroLayout.VERSION + ")");
+                    + " is not supported by this build (it reads versions " + EntroLayout.FIRST_VERSION + " to " + EntroLayout.VERSION + ")");
         }
         CRC32C headerCrc = new CRC32C();
         headerCrc.update(header, 0, EntroLayout.OFF_HEADER_CRC);
@@ -101,6 +104,7 @@ public final class EntroFile implements AutoCloseable {
             Section s = new Section(kind, table.get(TensorReader.I32, base + 4), table.get(TensorReader.I64, base + 8),
                     table.get(TensorReader.I64, base + 16), table.get(TensorReader.I32, base + 24));
             if (table.get(TensorReader.I32, base + 28) != 0) throw new FormatException(path, "section " + i + " has non-zero reserved bits");
+            if (kind.sinceVersion() > version) throw new FormatException(path, kind + " section " + i + " needs format version " + kind.sinceVersion() + ", the file is version " + version);
             sections.add(s);
         }
         checkSectionPlacement(path, seg, sections, tableOffset);
@@ -118,7 +122,7 @@ public final class EntroFile implements AutoCloseable {
         if (tokenizers > 1) throw new FormatException(path, "expected at most one TOKENIZER section, found " + tokenizers);
         for (int i = 0; i < sections.size(); i++) {
             Section s = sections.get(i);
-            boolean modelLevel = s.kind() == SectionKind.DIRECTORY || s.kind() == SectionKind.TOKENIZER;
+            boolean modelLevel = s.kind().modelLevel();
             if (modelLevel != (s.tensor() == EntroLayout.NO_TENSOR)) {
                 throw new FormatException(path, s.kind() + " section " + i + " names tensor #" + s.tensor()
                         + (modelLevel ? ", but belongs to the model" : ", but must belong to a tensor"));
@@ -126,11 +130,11 @@ public final class EntroFile implements AutoCloseable {
         }
         EntroDirectory directory;
         try {
-            directory = EntroDirectory.parse(seg.asSlice(dirs.get(0).offset(), dirs.get(0).length()).toArray(ValueLayout.JAVA_BYTE));
+            directory = EntroDirectory.parse(seg.asSlice(dirs.get(0).offset(), dirs.get(0).length()).toArray(ValueLayout.JAVA_BYTE), version);
         } catch (IllegalArgumentException e) {
             throw new FormatException(path, e.getMessage());
         }
-        EntroFile f = new EntroFile(file, List.copyOf(sections), directory);
+        EntroFile f = new EntroFile(file, List.copyOf(sections), directory, version);
         f.checkDirectory();
         f.checkCodedStructure();
         return f;
@@ -177,13 +181,24 @@ public final class EntroFile implements AutoCloseable {
                     }
                     case EntroEntry.Coded c -> {
                         expect(referenced, c.paramsSection(), SectionKind.PARAMS, i, paramsBytes(c));
-                        expect(referenced, c.codebookSection(), SectionKind.CODEBOOK, i, 1L << c.bits());
-                        expect(referenced, c.chunkIndexSection(), SectionKind.CHUNK_INDEX, i, (long) c.chunks() * 8);
-                        expect(referenced, c.bitstreamSection(), SectionKind.BITSTREAM, i, (long) HuffmanStream.wordCount(c.totalBits()) * 4);
+                        expectHuffman(referenced, c, i);
+                    }
+                    case EntroEntry.GgmlCoded g -> {
+                        expect(referenced, g.sideSection(), SectionKind.SIDE, i,
+                                Math.multiplyExact(g.blocks(), (long) io.entrollm.tensor.GgmlSymbols.sideBytes(g.sourceDtype())));
+                        expectHuffman(referenced, g, i);
                     }
                 }
             } catch (IllegalArgumentException | ArithmeticException ex) {
                 throw FormatException.forTensor(path, e.name(), ex.getMessage());
+            }
+        }
+        EntroDirectory.GgufOrigin gguf = directory.gguf();
+        if (gguf != null) {
+            try {
+                expect(referenced, gguf.headerSection(), SectionKind.GGUF_HEADER, EntroLayout.NO_TENSOR, sections.get(gguf.headerSection()).length());
+            } catch (IllegalArgumentException | IndexOutOfBoundsException ex) {
+                throw new FormatException(path, "gguf header: " + ex.getMessage());
             }
         }
         for (int i = 0; i < sections.size(); i++) {
@@ -204,7 +219,7 @@ public final class EntroFile implements AutoCloseable {
     private void checkCodedStructure() {
         for (EntroEntry e : directory.entries()) {
             if (e instanceof EntroEntry.Quantized q) checkParams(q);
-            if (!(e instanceof EntroEntry.Coded c)) continue;
+            if (!(e instanceof EntroEntry.HuffmanCoded c)) continue;
             checkBitstreamPadding(c);
             HuffmanCodebook book = codebook(c);
             long n = c.elementCount();
@@ -242,7 +257,7 @@ public final class EntroFile implements AutoCloseable {
     }
 
     /** The bits after the last code, and the whole padding word, are zero (docs/FORMAT.md): a stream has one encoding. */
-    private void checkBitstreamPadding(EntroEntry.Coded c) {
+    private void checkBitstreamPadding(EntroEntry.HuffmanCoded c) {
         MemorySegment words = sectionBytes(c.bitstreamSection());
         long count = words.byteSize() / 4;
         if (words.getAtIndex(TensorReader.I32, count - 1) != 0) {
@@ -252,6 +267,12 @@ public final class EntroFile implements AutoCloseable {
         if (used != 0 && (words.getAtIndex(TensorReader.I32, count - 2) << used) != 0) {
             throw FormatException.forTensor(path(), c.name(), "bits after the last code are not zero");
         }
+    }
+
+    private void expectHuffman(boolean[] referenced, EntroEntry.HuffmanCoded c, int i) {
+        expect(referenced, c.codebookSection(), SectionKind.CODEBOOK, i, 1L << c.bits());
+        expect(referenced, c.chunkIndexSection(), SectionKind.CHUNK_INDEX, i, (long) c.chunks() * 8);
+        expect(referenced, c.bitstreamSection(), SectionKind.BITSTREAM, i, (long) HuffmanStream.wordCount(c.totalBits()) * 4);
     }
 
     private static long paramsBytes(EntroEntry.Quantized q) {
@@ -278,6 +299,9 @@ public final class EntroFile implements AutoCloseable {
 
     public EntroDirectory directory() { return directory; }
 
+    /** The format version in the header (1 or 2). */
+    public int version() { return version; }
+
     public List<EntroEntry> entries() { return directory.entries(); }
 
     public List<Section> sections() { return sections; }
@@ -298,7 +322,7 @@ public final class EntroFile implements AutoCloseable {
         return new Tensor(r.name(), r.sourceDtype(), r.shape(), sectionBytes(r.rawSection()));
     }
 
-    public HuffmanCodebook codebook(EntroEntry.Coded c) {
+    public HuffmanCodebook codebook(EntroEntry.HuffmanCoded c) {
         MemorySegment cb = sectionBytes(c.codebookSection());
         int[] lengths = new int[(int) cb.byteSize()];
         for (int s = 0; s < lengths.length; s++) lengths[s] = cb.get(ValueLayout.JAVA_BYTE, s) & 0xFF;
@@ -321,8 +345,35 @@ public final class EntroFile implements AutoCloseable {
                     sectionBytes(c.chunkIndexSection()), sectionBytes(c.bitstreamSection()));
             case EntroEntry.Packed p -> new StoredTensor.Packed(path(), p.name(), p.shape(), p.sourceDtype(), p.bits(), p.scheme(), p.granularity(),
                     p.groupSize(), p.sign(), sectionBytes(p.paramsSection()), sectionBytes(p.packedSection()));
+            case EntroEntry.GgmlCoded g -> StoredTensor.of(ggmlBlocks(g, Arena.ofAuto()));
         };
     }
+
+    /**
+     * A GGML-coded tensor's blocks, byte for byte as in the file it was compressed from: symbols decoded (all
+     * cores) and joined with the side bytes into memory from {@code arena}.
+     */
+    public Tensor ggmlBlocks(EntroEntry.GgmlCoded g, Arena arena) {
+        int n = Math.toIntExact(g.elementCount());
+        byte[] symbols = new byte[n];
+        MemorySegment bits = sectionBytes(g.bitstreamSection());
+        HuffmanStream stream = new HuffmanStream(codebook(g), n, g.chunkSymbols(), sectionBytes(g.chunkIndexSection()).toArray(TensorReader.I64),
+                bits.toArray(TensorReader.I32), g.totalBits());
+        try {
+            io.entrollm.codec.HuffmanDecoder.decodeInto(stream, symbols);
+        } catch (io.entrollm.codec.HuffmanDecoder.CorruptStreamException e) {
+            throw FormatException.forTensor(path(), g.name(), "corrupt bitstream: " + e.getMessage());
+        }
+        int limit = 1 << g.bits();
+        for (byte s : symbols) {
+            if ((s & 0xFF) >= limit) throw FormatException.forTensor(path(), g.name(), "decoded symbol " + (s & 0xFF) + " exceeds " + g.bits() + " bits");
+        }
+        MemorySegment blocks = arena.allocate(g.sourceDtype().byteSize(n), 64);
+        io.entrollm.tensor.GgmlSymbols.join(g.sourceDtype(), symbols, sectionBytes(g.sideSection()).toArray(ValueLayout.JAVA_BYTE), g.blocks(), blocks);
+        return new Tensor(g.name(), g.sourceDtype(), g.shape(), blocks);
+    }
+
+
 
     /** The entry named {@code name}. */
     public Optional<EntroEntry> entry(String name) { return entries().stream().filter(e -> e.name().equals(name)).findFirst(); }

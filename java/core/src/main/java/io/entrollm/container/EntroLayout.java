@@ -20,7 +20,9 @@ import java.util.Optional;
  */
 public final class EntroLayout {
     public static final byte[] MAGIC = {'E', 'N', 'T', 'R', 'O', 'L', 'L', 'M'};
-    public static final int VERSION = 1;
+    /** The newest version this build reads and writes; it writes the oldest version that holds a file's content. */
+    public static final int VERSION = 2;
+    public static final int FIRST_VERSION = 1;
     public static final int HEADER_BYTES = 256;
     public static final int ALIGNMENT = 256;
     public static final int SECTION_ENTRY_BYTES = 32;
@@ -48,13 +50,29 @@ public final class EntroLayout {
         /** u32 words, bits MSB-first, plus one zero word. */
         BITSTREAM(7),
         /** Packed symbols: one per byte for 5..8 bits, two per byte (low nibble first) for 2..4 bits. */
-        PACKED(8);
+        PACKED(8),
+        /** The bytes of each GGML block that are not quantized values, block after block (version 2). */
+        SIDE(9, 2),
+        /** The source GGUF file's bytes before its tensor data, verbatim (version 2; model-level, at most one). */
+        GGUF_HEADER(10, 2);
 
         private final int id;
+        private final int sinceVersion;
 
-        SectionKind(int id) { this.id = id; }
+        SectionKind(int id) { this(id, 1); }
+
+        SectionKind(int id, int sinceVersion) {
+            this.id = id;
+            this.sinceVersion = sinceVersion;
+        }
 
         public int id() { return id; }
+
+        /** The first format version with this kind of section. */
+        public int sinceVersion() { return sinceVersion; }
+
+        /** Sections that belong to the model rather than to one tensor. */
+        public boolean modelLevel() { return this == DIRECTORY || this == TOKENIZER || this == GGUF_HEADER; }
 
         public static Optional<SectionKind> fromId(int id) {
             for (SectionKind k : values()) if (k.id == id) return Optional.of(k);

@@ -24,6 +24,8 @@ public final class EntroModel implements ModelSource {
     private final EntroFile file;
     private final Arena arena = Arena.ofShared();
     private List<Tensor> decoded;
+    /** GGML-coded tensors, decoded once into their blocks. */
+    private final java.util.Map<String, Tensor> ggmlBlocks = new java.util.HashMap<>();
 
     private EntroModel(EntroFile file) { this.file = file; }
 
@@ -33,7 +35,7 @@ public final class EntroModel implements ModelSource {
 
     @Override public Path path() { return file.path(); }
 
-    @Override public String formatDescription() { return ".entro v" + EntroLayout.VERSION; }
+    @Override public String formatDescription() { return ".entro v" + file.version(); }
 
     @Override public Optional<ModelConfig> config() { return Optional.ofNullable(file.directory().config()); }
 
@@ -51,10 +53,18 @@ public final class EntroModel implements ModelSource {
         return file.entries().stream().filter(e -> e.name().equals(name)).findFirst().map(EntroEntry::shape);
     }
 
-    /** Coded and packed tensors in their stored form (no decoding); raw ones as slices of the mapping. */
+    /**
+     * Coded and packed tensors in their stored form (no decoding); raw ones as slices of the mapping; GGML-coded
+     * ones as their GGML blocks, decoded on first use and kept (the form the engine computes from).
+     */
     @Override
     public StoredTensor stored(String name) {
-        return file.stored(file.entry(name).orElseThrow(() -> new IllegalArgumentException(path() + ": no tensor named '" + name + "'")));
+        EntroEntry e = file.entry(name).orElseThrow(() -> new IllegalArgumentException(path() + ": no tensor named '" + name + "'"));
+        return e instanceof EntroEntry.GgmlCoded g ? StoredTensor.of(blocks(g)) : file.stored(e);
+    }
+
+    private synchronized Tensor blocks(EntroEntry.GgmlCoded g) {
+        return ggmlBlocks.computeIfAbsent(g.name(), n -> file.ggmlBlocks(g, arena));
     }
 
     @Override
@@ -64,6 +74,7 @@ public final class EntroModel implements ModelSource {
             for (EntroEntry e : file.entries()) {
                 out.add(switch (e) {
                     case EntroEntry.Raw r -> file.rawTensor(r);
+                    case EntroEntry.GgmlCoded g -> blocks(g);
                     case EntroEntry.Quantized c -> {
                         float[] w = file.stored(c).dequantize();
                         MemorySegment seg = arena.allocate(4L * w.length, 64);

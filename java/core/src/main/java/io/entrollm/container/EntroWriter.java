@@ -91,7 +91,7 @@ public final class EntroWriter implements AutoCloseable {
 
         ByteBuffer header = ByteBuffer.allocate(EntroLayout.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         header.put(EntroLayout.MAGIC);
-        header.putInt(EntroLayout.OFF_VERSION, EntroLayout.VERSION);
+        header.putInt(EntroLayout.OFF_VERSION, version());
         header.putInt(EntroLayout.OFF_HEADER_BYTES, EntroLayout.HEADER_BYTES);
         header.putLong(EntroLayout.OFF_FILE_BYTES, fileBytes);
         header.putLong(EntroLayout.OFF_TABLE_OFFSET, tableOffset);
@@ -105,6 +105,11 @@ public final class EntroWriter implements AutoCloseable {
         channel.write(header, 0);
         channel.force(true);
         sealedBytes = fileBytes;
+    }
+
+    /** The oldest version that has every kind of section written (files without GGML content stay readable by v1 readers). */
+    private int version() {
+        return sections.stream().mapToInt(s -> s.kind().sinceVersion()).max().orElse(EntroLayout.FIRST_VERSION);
     }
 
     @Override

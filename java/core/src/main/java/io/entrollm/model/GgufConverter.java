@@ -28,8 +28,11 @@ import java.util.Map;
 public final class GgufConverter {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Output element type: keep each tensor's own, or re-type every float tensor. */
-    public enum OutType { SOURCE, F32, F16, BF16 }
+    /**
+     * Output element type: keep each tensor's own, or re-type every float tensor. Q8_0 and Q4_0 apply to
+     * matrices whose rows are whole blocks of 32 (others become F16, as llama.cpp's converter does).
+     */
+    public enum OutType { SOURCE, F32, F16, BF16, Q8_0, Q4_0 }
 
     private GgufConverter() {}
 
@@ -80,29 +83,45 @@ public final class GgufConverter {
                         new IllegalArgumentException(source.path() + ": tensor '" + t.name() + "' has no llama.cpp GGUF name"));
                 // 1-D tensors (norms, biases) stay F32 whatever the out type, as llama.cpp's own converter keeps them
                 // (its binary ops take no bf16 operand beside f32: a bf16 norm crashes it at the first token)
-                Tensor g = retype(t.renamed(name), t.shape().length == 1 ? OutType.F32 : outType, arena);
+                Tensor g = t.renamed(name);
                 if (arch.equals("llama") && name.contains(".attn_q.")) g = RopePermutation.toGguf(g, config.numHeads(), arena);
                 if (arch.equals("llama") && name.contains(".attn_k.")) g = RopePermutation.toGguf(g, config.numKvHeads(), arena);
-                tensors.add(g);
+                tensors.add(retype(g, t.shape().length == 1 ? OutType.F32 : outType, arena));
             }
             meta.put("general.file_type", GgufValue.u32(fileType(tensors)));
             GgufWriter.write(out, meta, tensors);
         }
     }
 
-    /** llama.cpp's {@code llama_ftype}: 0 all F32, 1 mostly F16, 32 mostly BF16. */
+    /** llama.cpp's {@code llama_ftype} of the most common matrix type: 0 all F32, 1 F16, 2 Q4_0, 7 Q8_0, 32 BF16. */
     private static long fileType(List<Tensor> tensors) {
-        long f16 = tensors.stream().filter(t -> t.dtype() == DType.F16).count();
-        long bf16 = tensors.stream().filter(t -> t.dtype() == DType.BF16).count();
-        return bf16 > 0 && bf16 >= f16 ? 32 : f16 > 0 ? 1 : 0;
+        Map<DType, Long> matrices = new java.util.EnumMap<>(DType.class);
+        for (Tensor t : tensors) if (t.shape().length > 1) matrices.merge(t.dtype(), t.elementCount(), Long::sum);
+        DType main = matrices.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(DType.F32);
+        return switch (main) {
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q4_1 -> 3;
+            case Q8_0 -> 7;
+            case BF16 -> 32;
+            default -> 0;
+        };
     }
 
     private static Tensor retype(Tensor t, OutType outType, Arena arena) {
         if (outType == OutType.SOURCE || !t.dtype().isFloatingPoint()) return t;
         DType target = DType.valueOf(outType.name());
+        if (target.isBlockQuantized()) {
+            long cols = t.shape()[t.shape().length - 1];
+            if (cols % target.blockElements() != 0) target = DType.F16;   // convert_hf_to_gguf's fallback
+        }
         if (t.dtype() == target) return t;
         float[] values = TensorReader.toFloats(t);
         MemorySegment out = arena.allocate(target.byteSize(values.length), 64);
+        if (target.isBlockQuantized()) {
+            io.entrollm.tensor.GgmlQuantize.row(target, values, 0, values.length, out, 0);
+            return new Tensor(t.name(), target, t.shape(), out);
+        }
         for (int i = 0; i < values.length; i++) {
             switch (target) {
                 case F32 -> out.set(TensorReader.F32, 4L * i, values[i]);

@@ -31,19 +31,17 @@ public final class HuggingFaceView implements ModelSource {
         // a GGUF file of an architecture we do not run keeps its own names: it can be inspected, not run
         if (!(source instanceof GgufModel gguf) || gguf.config().isEmpty()) return new HuggingFaceView(source, null, null);
         ModelConfig config = gguf.config().orElseThrow(() -> new FormatException(gguf.path(), "no model metadata to map tensor names"));
-        boolean phi3 = config.modelType().equals("phi3");
-        boolean permuted = config.modelType().equals("llama");
         Arena arena = Arena.ofShared();
         try {
             List<Tensor> out = new ArrayList<>();
             for (Tensor t : gguf.tensors()) {
-                if (t.name().equals("rope_freqs.weight")) continue; // derived from the config, not a weight
-                String name = LlamaTensorNames.toHuggingFace(t.name(), phi3).orElseThrow(() ->
+                if (!isWeight(t.name())) continue;
+                String name = huggingFaceName(t.name(), config).orElseThrow(() ->
                         FormatException.forTensor(gguf.path(), t.name(), "no Hugging Face name for this GGUF tensor"));
                 Tensor renamed = t.renamed(name);
+                int heads = ropeHeads(config, name);
                 try {
-                    if (permuted && name.contains("self_attn.q_proj.")) renamed = RopePermutation.toHuggingFace(renamed, config.numHeads(), arena);
-                    if (permuted && name.contains("self_attn.k_proj.")) renamed = RopePermutation.toHuggingFace(renamed, config.numKvHeads(), arena);
+                    if (heads > 0) renamed = RopePermutation.toHuggingFace(renamed, heads, arena);
                 } catch (IllegalArgumentException e) {
                     throw new FormatException(gguf.path(), e.getMessage());
                 }
@@ -54,6 +52,25 @@ public final class HuggingFaceView implements ModelSource {
             arena.close();
             throw e;
         }
+    }
+
+    /** Whether a GGUF tensor is a weight this view shows (rope_freqs.weight is derived from the config). */
+    public static boolean isWeight(String ggufName) { return !ggufName.equals("rope_freqs.weight"); }
+
+    /** The Hugging Face name of GGUF tensor {@code ggufName} in a model of {@code config}. */
+    public static Optional<String> huggingFaceName(String ggufName, ModelConfig config) {
+        return LlamaTensorNames.toHuggingFace(ggufName, config.modelType().equals("phi3"));
+    }
+
+    /**
+     * The head count of the q/k row permutation between GGUF and Hugging Face order for tensor {@code hfName}
+     * (llama's q and k projections, {@link RopePermutation}), or 0 where rows are in the same order.
+     */
+    public static int ropeHeads(ModelConfig config, String hfName) {
+        if (!config.modelType().equals("llama")) return 0;
+        if (hfName.contains("self_attn.q_proj.")) return config.numHeads();
+        if (hfName.contains("self_attn.k_proj.")) return config.numKvHeads();
+        return 0;
     }
 
     /** A pass-through view asks the source (a .entro file's coded form); a GGUF view's tensors are its renamed copies. */

@@ -26,7 +26,24 @@ public enum DType {
     /** GGML Q4_0: blocks of 32 weights, an f16 scale d then 16 bytes of nibbles; w = d * (q - 8). */
     Q4_0(null, 2, 32, 18, false),
     /** GGML Q4_1: blocks of 32 weights, f16 scale d, f16 minimum m, 16 bytes of nibbles; w = d * q + m. */
-    Q4_1(null, 3, 32, 20, false);
+    Q4_1(null, 3, 32, 20, false),
+    /** GGML Q5_0: blocks of 32, f16 d, 4 bytes of fifth bits, 16 bytes of nibbles; w = d * (q - 16). */
+    Q5_0(null, 6, 32, 22, false),
+    /** GGML Q5_1: blocks of 32, f16 d and m, 4 bytes of fifth bits, 16 bytes of nibbles; w = d * q + m. */
+    Q5_1(null, 7, 32, 24, false),
+    // The k-quants: super-blocks of 256 weights in sub-blocks with quantized scales (GgmlDequant has the layouts).
+    /** GGML Q2_K: 16 bytes of 4-bit scale/min pairs, 64 bytes of 2-bit q, f16 d, f16 dmin. */
+    Q2_K(null, 10, 256, 84, false),
+    /** GGML Q3_K: 32 bytes of high bits, 64 bytes of low 2 bits, 12 bytes of 6-bit scales, f16 d. */
+    Q3_K(null, 11, 256, 110, false),
+    /** GGML Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles. */
+    Q4_K(null, 12, 256, 144, false),
+    /** GGML Q5_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 32 bytes of fifth bits, 128 bytes of nibbles. */
+    Q5_K(null, 13, 256, 176, false),
+    /** GGML Q6_K: 128 bytes of low nibbles, 64 bytes of high 2 bits, 16 int8 scales, f16 d. */
+    Q6_K(null, 14, 256, 210, false),
+    /** GGML Q8_K: f32 d, 256 int8 q, 16 int16 block sums (llama.cpp's activation type; rare in files). */
+    Q8_K(null, 15, 256, 292, false);
 
     private final String safetensorsName;
     private final int ggmlId;

@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 
 /**
  * Reads tensor elements as float32, whatever their storage type. GGML block types are dequantized
- * with the formulas of ggml's reference implementation (quoted at each block type).
+ * with the formulas of ggml's reference implementation ({@link GgmlDequant}).
  */
 public final class TensorReader {
     public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -46,7 +46,7 @@ public final class TensorReader {
             case I32 -> { for (int i = 0; i < count; i++) out[outOffset + i] = data.get(I32, (first + i) * 4); }
             case U32 -> { for (int i = 0; i < count; i++) out[outOffset + i] = data.get(I32, (first + i) * 4) & 0xFFFFFFFFL; }
             case I64 -> { for (int i = 0; i < count; i++) out[outOffset + i] = data.get(I64, (first + i) * 8); }
-            case Q8_0, Q4_0, Q4_1 -> readBlocks(dtype, data, first, out, outOffset, count);
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K -> readBlocks(dtype, data, first, out, outOffset, count);
         }
     }
 
@@ -56,32 +56,6 @@ public final class TensorReader {
             throw new IllegalArgumentException(dtype + " reads must cover whole blocks of " + qk);
         }
         long block = first / qk;
-        for (int b = 0; b < count / qk; b++, block++) {
-            long base = block * dtype.blockBytes();
-            int o = outOffset + b * qk;
-            float d = Float.float16ToFloat(data.get(I16, base));
-            switch (dtype) {
-                // ggml dequantize_row_q8_0: y[j] = x.qs[j] * d
-                case Q8_0 -> { for (int j = 0; j < qk; j++) out[o + j] = data.get(ValueLayout.JAVA_BYTE, base + 2 + j) * d; }
-                // ggml dequantize_row_q4_0: x0 = (qs[j] & 0x0F) - 8, x1 = (qs[j] >> 4) - 8; y[j] = x0*d, y[j+qk/2] = x1*d
-                case Q4_0 -> {
-                    for (int j = 0; j < qk / 2; j++) {
-                        int q = data.get(ValueLayout.JAVA_BYTE, base + 2 + j) & 0xFF;
-                        out[o + j] = ((q & 0x0F) - 8) * d;
-                        out[o + j + qk / 2] = ((q >>> 4) - 8) * d;
-                    }
-                }
-                // ggml dequantize_row_q4_1: y[j] = (qs[j] & 0x0F)*d + m, y[j+qk/2] = (qs[j] >> 4)*d + m
-                case Q4_1 -> {
-                    float m = Float.float16ToFloat(data.get(I16, base + 2));
-                    for (int j = 0; j < qk / 2; j++) {
-                        int q = data.get(ValueLayout.JAVA_BYTE, base + 4 + j) & 0xFF;
-                        out[o + j] = (q & 0x0F) * d + m;
-                        out[o + j + qk / 2] = (q >>> 4) * d + m;
-                    }
-                }
-                default -> throw new AssertionError(dtype);
-            }
-        }
+        for (int b = 0; b < count / qk; b++, block++) GgmlDequant.block(dtype, data, block * dtype.blockBytes(), out, outOffset + b * qk);
     }
 }

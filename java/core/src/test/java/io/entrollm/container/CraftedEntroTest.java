@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
+import io.entrollm.container.EntroBytes.Part;
 import java.util.zip.CRC32C;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,11 +63,7 @@ class CraftedEntroTest {
         return b;
     }
 
-    private static int crc(byte[] b, long from, long length) {
-        CRC32C c = new CRC32C();
-        c.update(b, (int) from, (int) length);
-        return (int) c.getValue();
-    }
+    private static int crc(byte[] b, long from, long length) { return EntroBytes.crc(b, from, length); }
 
     private String openFails(byte[] file) throws IOException {
         Path p = Files.write(shared.resolve("crafted-" + System.nanoTime() + ".entro"), file);
@@ -107,54 +104,23 @@ class CraftedEntroTest {
 
     // ---------------------------------------------------------------- whole-file rebuilds (sections added, resized)
 
-    /** A section's kind, tensor and bytes, to lay out again. */
-    record Part(SectionKind kind, int tensor, byte[] bytes) {}
-
     /** The original file's sections, in file order, as parts. */
-    static List<Part> parts() {
-        List<Part> out = new java.util.ArrayList<>();
-        for (Section s : sections) {
-            out.add(new Part(s.kind(), s.tensor(), java.util.Arrays.copyOfRange(original, (int) s.offset(), (int) (s.offset() + s.length()))));
-        }
-        return out;
-    }
+    static List<Part> parts() { return EntroBytes.parts(original); }
 
-    /** Lays {@code parts} out as a valid container: aligned sections, table, every size and checksum right. */
-    static byte[] rebuild(List<Part> parts) {
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
-        b.writeBytes(new byte[EntroLayout.HEADER_BYTES]);
-        ByteBuffer table = ByteBuffer.allocate(parts.size() * EntroLayout.SECTION_ENTRY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        for (Part p : parts) {
-            long offset = b.size();
-            b.writeBytes(p.bytes());
-            while (b.size() % EntroLayout.ALIGNMENT != 0) b.write(0);
-            table.putInt(p.kind().id()).putInt(p.tensor()).putLong(offset).putLong(p.bytes().length)
-                    .putInt(crc(p.bytes(), 0, p.bytes().length)).putInt(0);
-        }
-        long tableOffset = b.size();
-        b.writeBytes(table.array());
-        byte[] f = b.toByteArray();
-        ByteBuffer all = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN);
-        all.put(0, EntroLayout.MAGIC);
-        all.putInt(EntroLayout.OFF_VERSION, EntroLayout.VERSION).putInt(EntroLayout.OFF_HEADER_BYTES, EntroLayout.HEADER_BYTES)
-                .putLong(EntroLayout.OFF_FILE_BYTES, f.length).putLong(EntroLayout.OFF_TABLE_OFFSET, tableOffset)
-                .putInt(EntroLayout.OFF_SECTION_COUNT, parts.size()).putInt(EntroLayout.OFF_ALIGNMENT, EntroLayout.ALIGNMENT)
-                .putInt(EntroLayout.OFF_TABLE_CRC, crc(f, tableOffset, table.capacity()));
-        all.putInt(EntroLayout.OFF_HEADER_CRC, crc(f, 0, EntroLayout.OFF_HEADER_CRC));
-        return f;
-    }
+    /** Lays {@code parts} out as a valid container of the original's version. */
+    static byte[] rebuild(List<Part> parts) { return EntroBytes.rebuild(parts, EntroBytes.version(original)); }
 
     /** The file with its directory JSON edited (then laid out again). */
     static byte[] withDirectory(Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit) throws IOException {
-        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        return EntroBytes.withDirectory(original, edit);
+    }
+
+    @Test
+    void versionTwoSectionsInAVersionOneFileAreRejected() throws IOException {
+        assertThat(EntroBytes.version(original)).isEqualTo(1);
         List<Part> parts = parts();
-        for (int i = 0; i < parts.size(); i++) {
-            if (parts.get(i).kind() != SectionKind.DIRECTORY) continue;
-            var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(parts.get(i).bytes());
-            edit.accept(root);
-            parts.set(i, new Part(SectionKind.DIRECTORY, EntroLayout.NO_TENSOR, json.writeValueAsBytes(root)));
-        }
-        return rebuild(parts);
+        parts.add(parts.size() - 1, new Part(SectionKind.SIDE, 0, new byte[16]));
+        assertThat(openFails(rebuild(parts))).contains("SIDE section").contains("needs format version 2, the file is version 1");
     }
 
     /** The first quantized entry of the directory (the one with the most fields to get wrong). */

@@ -165,8 +165,8 @@ class GpuDecodeTest {
                     for (EntroEntry e : f.entries()) {
                         if (!outs.containsKey(e.name())) continue;
                         float[] expected = switch (e) {
-                            case EntroEntry.Quantized q -> f.stored(q).dequantize();
                             case EntroEntry.Raw r -> io.entrollm.tensor.TensorReader.toFloats(f.rawTensor(r));
+                            default -> f.stored(e).dequantize();
                         };
                         assertArrayEquals(expected, outs.get(e.name()).downloadFloats(), e.name());
                     }

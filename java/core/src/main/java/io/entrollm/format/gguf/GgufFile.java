@@ -49,12 +49,10 @@ public final class GgufFile implements AutoCloseable {
 
     /** GGML type ids we recognise but cannot dequantize, for a precise error. */
     private static final Map<Integer, String> UNSUPPORTED_GGML_TYPES = Map.ofEntries(
-            Map.entry(6, "Q5_0"), Map.entry(7, "Q5_1"), Map.entry(9, "Q8_1"), Map.entry(10, "Q2_K"),
-            Map.entry(11, "Q3_K"), Map.entry(12, "Q4_K"), Map.entry(13, "Q5_K"), Map.entry(14, "Q6_K"),
-            Map.entry(15, "Q8_K"), Map.entry(16, "IQ2_XXS"), Map.entry(17, "IQ2_XS"), Map.entry(18, "IQ3_XXS"),
+            Map.entry(9, "Q8_1"), Map.entry(16, "IQ2_XXS"), Map.entry(17, "IQ2_XS"), Map.entry(18, "IQ3_XXS"),
             Map.entry(19, "IQ1_S"), Map.entry(20, "IQ4_NL"), Map.entry(21, "IQ3_S"), Map.entry(22, "IQ2_S"),
             Map.entry(23, "IQ4_XS"), Map.entry(29, "IQ1_M"), Map.entry(34, "TQ1_0"), Map.entry(35, "TQ2_0"),
-            Map.entry(39, "MXFP4"));
+            Map.entry(39, "MXFP4"), Map.entry(40, "NVFP4"), Map.entry(41, "Q1_0"), Map.entry(42, "Q2_0"));
 
     private final MappedFile file;
     private final int version;
@@ -130,7 +128,7 @@ public final class GgufFile implements AutoCloseable {
             long typeId = in.u32("type of tensor '" + name + "'");
             DType type = DType.fromGgml(typeId).orElseThrow(() -> FormatException.forTensor(file.path(), name,
                     UNSUPPORTED_GGML_TYPES.containsKey((int) typeId)
-                            ? "GGML type " + UNSUPPORTED_GGML_TYPES.get((int) typeId) + " (id " + typeId + ") is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1 are)"
+                            ? "GGML type " + UNSUPPORTED_GGML_TYPES.get((int) typeId) + " (id " + typeId + ") is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q2_K..Q8_K are)"
                             : "unknown GGML type id " + typeId));
             long offset = in.u64("offset of tensor '" + name + "'");
             long[] shape = new long[ne.length];
@@ -180,6 +178,9 @@ public final class GgufFile implements AutoCloseable {
     public int alignment() { return alignment; }
 
     public long dataStart() { return dataStart; }
+
+    /** The whole file as mapped (valid while this file is open). */
+    public MemorySegment bytes() { return file.segment(); }
 
     /** Metadata in file order. */
     public Map<String, GgufValue> metadata() { return metadata; }

@@ -25,12 +25,15 @@ public final class GgmlLinear extends RowBlocked {
 
     public GgmlLinear(MemorySegment data, DType dtype, int rows, int cols, int firstRow) {
         super(rows, cols, firstRow);
-        if (dtype != DType.Q8_0 && dtype != DType.Q4_0 && dtype != DType.Q4_1) throw new IllegalArgumentException("GgmlLinear takes Q8_0, Q4_0 or Q4_1, not " + dtype);
+        if (!takes(dtype)) throw new IllegalArgumentException("GgmlLinear takes Q8_0, Q4_0 or Q4_1, not " + dtype);
         if (cols % QK != 0) throw new IllegalArgumentException(dtype + " rows must be whole blocks of " + QK + ", not " + cols);
         this.data = data;
         this.dtype = dtype;
         this.blocksPerRow = cols / QK;
     }
+
+    /** Whether this kernel computes {@code dtype} (other GGML block types go to {@link BlockRowLinear}). */
+    public static boolean takes(DType dtype) { return dtype == DType.Q8_0 || dtype == DType.Q4_0 || dtype == DType.Q4_1; }
 
     @Override
     public long bytes() { return (long) rows * blocksPerRow * dtype.blockBytes(); }

@@ -40,7 +40,9 @@ public final class StoredLinears {
     }
 
     private record Blocks(MemorySegment data, DType dtype, int cols) implements Backing {
-        public Linear view(int rows, int firstRow) { return new GgmlLinear(data, dtype, rows, cols, firstRow); }
+        public Linear view(int rows, int firstRow) {
+            return GgmlLinear.takes(dtype) ? new GgmlLinear(data, dtype, rows, cols, firstRow) : new BlockRowLinear(data, dtype, rows, cols, firstRow);
+        }
     }
 
     private record Symbols(MemorySegment data, boolean nibbles, int cols, StoredTensor.Quantized q, float[] scales, float[] zeros) implements Backing {
@@ -92,7 +94,7 @@ public final class StoredLinears {
                 case F32, F16, BF16 -> new Floats(place.apply(r.tensor().data()), r.tensor().dtype(), cols);
                 default -> new Floats(floats(TensorReader.toFloats(r.tensor())), DType.F32, cols);
             };
-            case StoredTensor.GgmlBlocks g -> cols % 32 == 0 ? new Blocks(place.apply(g.tensor().data()), g.tensor().dtype(), cols)
+            case StoredTensor.GgmlBlocks g -> cols % g.tensor().dtype().blockElements() == 0 ? new Blocks(place.apply(g.tensor().data()), g.tensor().dtype(), cols)
                     : new Floats(floats(g.dequantize()), DType.F32, cols);
             case StoredTensor.Packed p -> {
                 boolean nibbles = p.bits() <= 4;

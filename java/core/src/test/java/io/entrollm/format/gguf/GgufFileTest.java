@@ -128,7 +128,7 @@ class GgufFileTest {
 
     @Test
     void rejectsUnknownAndUnsupportedTensorTypes() throws IOException {
-        assertThat(error(oneTensor(3, new long[] {32}, 12, 0, 144))).contains("tensor 'w'").contains("Q4_K");
+        assertThat(error(oneTensor(3, new long[] {32}, 23, 0, 144))).contains("tensor 'w'").contains("IQ4_XS");
         assertThat(error(oneTensor(3, new long[] {4}, 99, 0, 16))).contains("unknown GGML type id 99");
     }
 

@@ -131,4 +131,34 @@ class StoredLinearsTest {
             check(new GgmlLinear(seg, dtype, rows - first, cols, first), ref, cols, first, tokens, seed, dtype.name());
         }
     }
+
+    @Property(tries = 30)
+    void otherGgmlBlocksDequantizedPerRow(@ForAll @IntRange(min = 1, max = 12) int rows, @ForAll @IntRange(min = 1, max = 3) int blocks,
+                                          @ForAll @IntRange(min = 1, max = 9) int tokens, @ForAll long seed) {
+        Random r = new Random(seed);
+        for (DType dtype : new DType[] {DType.Q5_0, DType.Q5_1, DType.Q2_K, DType.Q3_K, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.Q8_K}) {
+            int cols = dtype.blockElements() * blocks;
+            byte[] data = new byte[rows * blocks * dtype.blockBytes()];
+            r.nextBytes(data);
+            MemorySegment seg = MemorySegment.ofArray(data);
+            // the f16 (Q8_K: f32) super-block scales and minimums at their ggml-common.h offsets: finite and realistic
+            int[] halves = switch (dtype) {
+                case Q5_0 -> new int[] {0};
+                case Q5_1, Q4_K, Q5_K -> new int[] {0, 2};
+                case Q2_K -> new int[] {80, 82};
+                case Q3_K -> new int[] {108};
+                case Q6_K -> new int[] {208};
+                default -> new int[0];
+            };
+            for (int b = 0; b < rows * blocks; b++) {
+                long at = (long) b * dtype.blockBytes();
+                for (int h : halves) seg.set(TensorReader.I16, at + h, FloatBits.floatToF16((float) (r.nextDouble() * 0.001)));
+                if (dtype == DType.Q8_K) seg.set(TensorReader.F32, at, (float) (r.nextDouble() * 0.001));
+            }
+            float[] ref = new float[rows * cols];
+            TensorReader.readFloats(dtype, seg, 0, ref, 0, ref.length);
+            int first = rows > 2 ? rows / 3 : 0;
+            check(new BlockRowLinear(seg, dtype, rows - first, cols, first), ref, cols, first, tokens, seed, dtype.name());
+        }
+    }
 }
