@@ -67,6 +67,8 @@ public final class FuzzSeeds {
         try (ModelSource src = ModelSources.openHuggingFace(tiny)) {
             GgufConverter.convert(src, gguf.resolve("tiny-bf16.gguf"), GgufConverter.OutType.BF16);
             GgufConverter.convert(src, gguf.resolve("tiny-f32.gguf"), GgufConverter.OutType.F32);
+            // GGML blocks where rows are whole blocks of 32 (down_proj), f16 elsewhere
+            GgufConverter.convert(src, gguf.resolve("tiny-q4_0.gguf"), GgufConverter.OutType.Q4_0);
         }
 
         Path entro = dir(out, "entro");
@@ -78,6 +80,11 @@ public final class FuzzSeeds {
                     Granularity.group(8), u4.maxCodeLength(), 64, true, CompressOptions.Encoding.HUFFMAN), null);
             EntroCompressor.compress(src, entro.resolve("u8-packed-channel.entro"), new CompressOptions(8, QuantScheme.SYM,
                     Granularity.CHANNEL, 8, 32, false, CompressOptions.Encoding.PACKED), null);
+        }
+        // format version 2: a GGUF's blocks kept as they are, and the GGUF's header
+        try (ModelSource src = ModelSources.openHuggingFace(gguf.resolve("tiny-q4_0.gguf"))) {
+            EntroCompressor.compress(src, entro.resolve("keep-q4_0.entro"), CompressOptions.defaults(8, QuantScheme.MIXED, Granularity.TENSOR)
+                    .withEncoding(CompressOptions.Encoding.KEEP_GGML), null);
         }
     }
 
