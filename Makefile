@@ -34,7 +34,7 @@ KERNEL_HDR := $(wildcard cuda-kernels/*.cuh)
 KERNEL_OUT := target/kernels
 FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
-.PHONY: all kernels kernels-sm53 llamacpp jars test fuzz install test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
+.PHONY: all kernels kernels-sm53 llamacpp openai-client jars test fuzz install test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
 
 all: kernels jars bin/entrollm
 
@@ -45,6 +45,7 @@ help:
 	@echo "make cudasim    the CUDA simulator (native/cudasim) into target/cudasim/"
 	@echo "make kernels-sm53  compile every kernel for sm_53 (Jetson Nano) with CUDA 11.8 (fetched once per machine)"
 	@echo "make llamacpp   llama.cpp's CPU libraries from npm (node-llama-cpp 3.21.1) + our probe, for the interop tests"
+	@echo "make openai-client  the official OpenAI npm client, for the server's end-to-end test"
 	@echo "make install    the jars into the local Maven repository (io.entrollm:entrollm-core, entrollm-cuda, ...: see README, Java API)"
 	@echo "make fuzz       coverage-guided fuzzing of every file reader (Jazzer), FUZZ_SECONDS=$(FUZZ_SECONDS) per target (FUZZ_TARGETS=...)"
 	@echo "make test-gpu   the GPU tests (on a CUDA host)"
@@ -84,6 +85,10 @@ kernels-sm53:
 llamacpp:
 	native/llamacpp/install.sh target/llamacpp
 
+# The official OpenAI client (npm package openai, pinned) for the server's end-to-end test, in target/openai-client/.
+openai-client:
+	native/openai-client/install.sh target/openai-client
+
 $(KERNEL_OUT)/%.fatbin: cuda-kernels/%.cu $(KERNEL_HDR)
 	@mkdir -p $(KERNEL_OUT)
 	$(NVCC) $(NVCC_FLAGS) -fatbin $(GENCODE) -o $@ $<
@@ -101,8 +106,8 @@ bin/entrollm: java/cli/src/main/sh/entrollm jars
 # Kernels first, so the CUDA jar embeds them (and its tests check that). Then the CUDA simulator's own
 # tests and llama.cpp for the interop tests, then every test: the CPU ones, and the GPU ones on the simulator with each cuBLAS binding
 # (none may skip; the count is printed). `make test-gpu` runs the GPU tests on a real GPU.
-test: kernels kernels-sm53 cudasim-test llamacpp
-	$(MVN) verify -Dentrollm.cudasim=$(abspath $(SIM_OUT)) -Dentrollm.requireLlamaCpp=true
+test: kernels kernels-sm53 cudasim-test llamacpp openai-client
+	$(MVN) verify -Dentrollm.cudasim=$(abspath $(SIM_OUT)) -Dentrollm.requireLlamaCpp=true -Dentrollm.requireOpenAiClient=true
 	@for b in bytedeco jcublas; do \
 	  d=java/cuda/target/cudasim-reports/$$b; \
 	  set -- $$(cat $$d/TEST-*.xml 2>/dev/null | sed -n 's/.*<testsuite [^>]*tests="\([0-9]*\)"[^>]*skipped="\([0-9]*\)".*/\1 \2/p' \
@@ -115,9 +120,10 @@ test: kernels kernels-sm53 cudasim-test llamacpp
 # Fuzzing (java/fuzz): every reader of untrusted files, FUZZ_SECONDS each; findings fail the run and are
 # kept in target/fuzz/findings/. make test runs each target briefly (FUZZ_SECONDS_IN_TEST) after the
 # test suite, which has already replayed every past finding (java/fuzz/regressions/).
-# The library for other projects: io.entrollm:entrollm-core:<version> and the other modules, in ~/.m2.
+# The library for other projects: io.entrollm:entrollm-core:<version> and the other modules, in ~/.m2, each
+# with its -sources.jar and -javadoc.jar (profile `library`).
 install:
-	$(MVN) -q install -DskipTests
+	$(MVN) -q install -DskipTests -Plibrary
 
 FUZZ_SECONDS ?= 600
 FUZZ_SECONDS_IN_TEST ?= 30

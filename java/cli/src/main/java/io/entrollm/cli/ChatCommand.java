@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
                         + "without one, the conversation continues as plain text. End with an empty line or end of input."})
 final class ChatCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory or .gguf (a .entro file carries no chat template yet: plain text).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory, .gguf or .entro (a .entro file carries the tokenizer_config.json of the model it was made from).")
     Path model;
 
     @Option(names = "--system", description = "A system prompt, the conversation's first message.")

@@ -55,24 +55,22 @@ final class ChatTemplate {
             return Optional.of(new ChatTemplate(t.get(), token(tokens, g.integer("tokenizer.ggml.bos_token_id")),
                     token(tokens, g.integer("tokenizer.ggml.eos_token_id")), g.path()));
         }
-        // tokenizer_config.json lies beside the tokenizer.json it configures (a .entro file carries neither yet)
-        Path tokenizer = source.tokenizerOrigin();
-        if (!tokenizer.getFileName().toString().equals("tokenizer.json")) return Optional.empty();
-        Path config = tokenizer.resolveSibling("tokenizer_config.json");
-        return Files.exists(config) ? fromTokenizerConfig(config) : Optional.empty();
+        // tokenizer_config.json: beside Hugging Face weights, inside a .entro file
+        Optional<String> config = source.companionJson("tokenizer_config.json");
+        return config.isPresent() ? fromTokenizerConfig(source.companionOrigin("tokenizer_config.json"), config.get()) : Optional.empty();
     }
 
-    /** The template of a Hugging Face tokenizer_config.json, if it has one. */
+    /** The template of a Hugging Face tokenizer_config.json file, if it has one. */
     static Optional<ChatTemplate> fromTokenizerConfig(Path config) throws IOException {
-        JsonNode root = StrictJson.parse(config, Files.readAllBytes(config), "tokenizer_config.json");
-        JsonNode t = root.path("chat_template");
-        String text = null;
-        if (t.isTextual()) text = t.asText();
-        else if (t.isArray()) {
-            for (JsonNode named : t) if (named.path("name").asText().equals("default")) text = named.path("template").asText(null);
-        }
-        if (text == null) return Optional.empty();
-        return Optional.of(new ChatTemplate(text, specialToken(root.path("bos_token")), specialToken(root.path("eos_token")), config));
+        return fromTokenizerConfig(config, Files.readString(config));
+    }
+
+    /** The template of tokenizer_config.json text ({@code config} names it in messages), if it has one. */
+    static Optional<ChatTemplate> fromTokenizerConfig(Path config, String json) {
+        JsonNode root = StrictJson.parse(config, json, "tokenizer_config.json");
+        Optional<String> text = io.entrollm.model.ChatTemplates.of(root);
+        if (text.isEmpty()) return Optional.empty();
+        return Optional.of(new ChatTemplate(text.get(), specialToken(root.path("bos_token")), specialToken(root.path("eos_token")), config));
     }
 
     private static String token(List<String> tokens, Optional<Long> id) {

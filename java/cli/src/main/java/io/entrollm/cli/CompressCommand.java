@@ -50,6 +50,11 @@ final class CompressCommand implements Callable<Integer> {
             description = "huffman (EntroLLM) or packed (the same symbols, one or two per byte: the baseline). Default: ${DEFAULT-VALUE}.")
     String encoding;
 
+    @Option(names = "--scale-dtype", defaultValue = "f32", paramLabel = "f32|f16",
+            description = "Storage of scales and zero points: f32, or f16 (half the bytes per group, as llama.cpp stores them; symbols are "
+                    + "computed for the rounded values; makes a version-2 file). Default: ${DEFAULT-VALUE}.")
+    String scaleDtype;
+
     @Option(names = "--keep-quantization", description = "For a GGUF file: change no weight. Its GGML blocks (Q8_0, Q4_0, k-quants, ...) are "
             + "Huffman-coded as they are and every other tensor is stored raw; `decompress --gguf` gives the file back byte for byte. "
             + "--bits, --scheme, --granularity and --encoding do not apply.")
@@ -65,7 +70,7 @@ final class CompressCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CompressOptions options = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
                 maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
-                includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding));
+                includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype));
         PrintWriter out = spec.commandLine().getOut();
         CompressReport report;
         // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before
@@ -87,12 +92,21 @@ final class CompressCommand implements Callable<Integer> {
             out.printf("%s: the source's quantization kept (GGML blocks' values Huffman-coded, codes <= %d bits, %d symbols per chunk)%n",
                     output, options.maxCodeLength(), options.chunkSymbols());
         } else {
-            out.printf("%s: %d-bit %s, %s granularity, %s%n", output, options.bits(), options.scheme().name().toLowerCase(),
-                    options.granularity(), options.encoding() == CompressOptions.Encoding.PACKED ? "packed symbols (no entropy coding)"
+            out.printf("%s: %d-bit %s, %s granularity, %s scales, %s%n", output, options.bits(), options.scheme().name().toLowerCase(),
+                    options.granularity(), options.scaleDtype().name().toLowerCase(java.util.Locale.ROOT),
+                    options.encoding() == CompressOptions.Encoding.PACKED ? "packed symbols (no entropy coding)"
                             : "Huffman codes <= " + options.maxCodeLength() + " bits, " + options.chunkSymbols() + " symbols per chunk");
         }
         CompressionTables.print(out, report);
         return 0;
+    }
+
+    private static io.entrollm.tensor.DType scaleDtype(String s) {
+        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "f32" -> io.entrollm.tensor.DType.F32;
+            case "f16" -> io.entrollm.tensor.DType.F16;
+            default -> throw new IllegalArgumentException("--scale-dtype must be f32 or f16, not '" + s + "'");
+        };
     }
 
     private static CompressOptions.Encoding keepEncoding(String s) {

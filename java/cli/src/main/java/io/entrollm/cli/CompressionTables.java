@@ -33,10 +33,11 @@ final class CompressionTables {
             out.printf("coded:                        %.4f bits/weight (%.2f%% above entropy)%n", r.bitsPerWeight(),
                     100 * (r.bitsPerWeight() / r.entropyBitsPerWeight() - 1));
             out.printf("coded + overhead:             %.4f bits/weight (codebooks, chunk index, scales)%n", r.bitsPerWeightWithOverhead());
+            out.printf("  of which scales and zeros:  %.4f bits/weight%n", r.paramsBitsPerWeight());
         } else {
             // packed symbols: the entropy line says what Huffman coding would approach, not how far these are from it
             out.printf("packed:                       %.4f bits/weight (no entropy coding)%n", r.bitsPerWeight());
-            out.printf("packed + scales:              %.4f bits/weight%n", r.bitsPerWeightWithOverhead());
+            out.printf("packed + scales:              %.4f bits/weight (scales and zeros %.4f)%n", r.bitsPerWeightWithOverhead(), r.paramsBitsPerWeight());
         }
         out.printf("quantized weights, coded:     %s = %.3f x packed uint8 (%s), %.3f x packed uint4 (%s)%n",
                 Bytes.human(r.quantizedCodedBytes()), (double) r.quantizedCodedBytes() / r.packedUint8Bytes(), Bytes.human(r.packedUint8Bytes()),

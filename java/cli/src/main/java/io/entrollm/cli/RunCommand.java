@@ -27,6 +27,10 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     SamplingOptions sampling;
 
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the run as JSON: prompt, generated text and token ids, "
+            + "token counts, tokens/s, why it stopped, device and seed.")
+    Path json;
+
     @picocli.CommandLine.Mixin
     Devices devices;
 
@@ -65,8 +69,29 @@ final class RunCommand implements Callable<Integer> {
                 // statistics are about the run, not part of the text: `entrollm run ... > out.txt` keeps only the text
                 err.printf("[%s] prompt: %d tokens, %.1f tok/s; generation: %d tokens, %.1f tok/s%s%n", session.device(), r.promptTokens(),
                         r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(), r.stoppedAtEos() ? " (stopped at EOS)" : "");
+                if (json != null) JsonReports.write(json, report(session.device(), promptIds, r));
             }
         }
         return 0;
+    }
+
+    private com.fasterxml.jackson.databind.node.ObjectNode report(String device, int[] promptIds, Generator.Result r) {
+        var root = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        root.put("model", model.toString());
+        root.put("device", device);
+        root.put("prompt", prompt);
+        var ids = root.putArray("prompt_ids");
+        for (int id : promptIds) ids.add(id);
+        root.put("text", r.text());
+        var tokens = root.putArray("tokens");
+        for (int id : r.tokens()) tokens.add(id);
+        root.put("prompt_tokens", r.promptTokens());
+        root.put("generated_tokens", r.tokens().length);
+        root.put("prompt_tokens_per_second", r.promptTokensPerSecond());
+        if (!Double.isNaN(r.generatedTokensPerSecond())) root.put("generation_tokens_per_second", r.generatedTokensPerSecond());
+        // as OpenAI's finish_reason: "stop" at an end-of-sequence token, "length" at --max-tokens or the context
+        root.put("finish_reason", r.stoppedAtEos() ? "stop" : "length");
+        if (sampling.seedUsed() != null) root.put("seed", sampling.seedUsed());
+        return root;
     }
 }

@@ -33,11 +33,17 @@ final class SamplingOptions {
         Sampler.Builder b = Sampler.builder().temperature(temperature(defaultTemperature)).topK(topK).topP(topP);
         if (seed != null) b.seed(seed);
         if (temperature(defaultTemperature) > 0) {
+            seedUsed = b.seed();
             err.println("seed: " + b.seed());
             err.flush();
         }
         return b.build();
     }
+
+    private Long seedUsed;
+
+    /** The seed of the last {@link #sampler} that samples; null when it is greedy. */
+    Long seedUsed() { return seedUsed; }
 
     /** --temperature, or the command's default when it was not given. */
     private float temperature(float defaultTemperature) { return temperature != null ? temperature : defaultTemperature; }

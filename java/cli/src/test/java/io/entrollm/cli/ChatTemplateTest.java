@@ -35,6 +35,20 @@ class ChatTemplateTest {
     }
 
     @Test
+    void aCompressedModelKeepsItsChatTemplate() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("model"));
+        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) Files.copy(TestModels.sotuTiny().resolve(f), dir.resolve(f));
+        Files.copy(TestModels.repoRoot().resolve("java/cli/src/test/resources/chat-templates/llama3.tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+        Path entro = tmp.resolve("m.entro");
+        assertEquals(0, CliRun.of("compress", dir.toString(), "--bits", "8", "-o", entro.toString()).exitCode());
+        try (var source = io.entrollm.model.ModelSources.openHuggingFace(entro)) {
+            ChatTemplate t = ChatTemplate.of(source).orElseThrow();
+            assertEquals(template("llama3").render(WITH_SYSTEM, true), t.render(WITH_SYSTEM, true));
+            assertEquals(entro, t.origin());
+        }
+    }
+
+    @Test
     void llama3() throws IOException {
         assertEquals("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou are a helpful assistant<|eot_id|>"
                 + "<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHi there<|eot_id|>"

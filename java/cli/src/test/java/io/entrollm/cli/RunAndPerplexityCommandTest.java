@@ -97,6 +97,29 @@ class RunAndPerplexityCommandTest {
     }
 
     @Test
+    void runJsonRecordsTheTextTokensAndSpeedOfTheRun() throws IOException {
+        JsonNode prompt = new ObjectMapper().readTree(TestModels.sotuTiny().resolve("reference.json").toFile()).get("prompts").get(0);
+        Path json = tmp.resolve("run.json");
+        CliRun greedy = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", prompt.get("text").asText(), "--max-tokens", "32",
+                "--json", json.toString());
+        assertEquals(0, greedy.exitCode(), greedy.err());
+        JsonNode r = new ObjectMapper().readTree(json.toFile());
+        assertEquals(prompt.get("greedy32_text").asText(), r.get("text").asText());
+        assertEquals(prompt.get("greedy32"), r.get("tokens"));
+        assertEquals(prompt.get("ids"), r.get("prompt_ids"));
+        assertEquals(32, r.get("generated_tokens").asInt());
+        assertEquals("length", r.get("finish_reason").asText());
+        assertEquals("cpu", r.get("device").asText());
+        assertThat(r.get("generation_tokens_per_second").asDouble()).isPositive();
+        assertThat(r.has("seed")).as("greedy: no seed").isFalse();
+
+        CliRun sampled = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "The", "--max-tokens", "3", "--temperature", "0.8",
+                "--seed", "7", "--json", json.toString());
+        assertEquals(0, sampled.exitCode(), sampled.err());
+        assertEquals(7, new ObjectMapper().readTree(json.toFile()).get("seed").asLong());
+    }
+
+    @Test
     void moreTokensThanTheContextHoldsAreAnnouncedBeforeGenerating() {
         CliRun r = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "The", "--max-tokens", "100000");
         assertEquals(0, r.exitCode(), r.err());

@@ -10,9 +10,10 @@ import io.entrollm.quant.QuantScheme;
  * @param maxCodeLength      Huffman code length limit in bits (the GPU lookup table has 2^this entries)
  * @param chunkSymbols       symbols per independently decodable chunk
  * @param includeEmbeddings  also quantize the token embedding and the LM head
+ * @param scaleDtype         F32, or F16 (half the bytes per group; the symbols are computed for the rounded scales)
  */
 public record CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
-                              boolean includeEmbeddings, Encoding encoding) {
+                              boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype) {
 
     /**
      * How quantized symbols are stored: Huffman-coded (EntroLLM), or packed as the baseline; or KEEP_GGML:
@@ -28,11 +29,25 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
         }
         if (chunkSymbols < 32 || chunkSymbols > (1 << 20)) throw new IllegalArgumentException("--chunk-symbols must be 32..1048576, is " + chunkSymbols);
         if (encoding == null) throw new IllegalArgumentException("encoding must be given");
+        if (scaleDtype != io.entrollm.tensor.DType.F32 && scaleDtype != io.entrollm.tensor.DType.F16) {
+            throw new IllegalArgumentException("--scale-dtype must be f32 or f16, is " + scaleDtype);
+        }
+    }
+
+    /** With float32 scales. */
+    public CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
+                           boolean includeEmbeddings, Encoding encoding) {
+        this(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, io.entrollm.tensor.DType.F32);
+    }
+
+    /** The same settings with scales (and zero points) stored as {@code dtype}. */
+    public CompressOptions withScaleDtype(io.entrollm.tensor.DType dtype) {
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, dtype);
     }
 
     /** The same settings with another encoding. */
     public CompressOptions withEncoding(Encoding e) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e, scaleDtype);
     }
 
     public static CompressOptions defaults(int bits, QuantScheme scheme, Granularity granularity) {

@@ -7,10 +7,16 @@ public record CompressReport(List<TensorRow> tensors, long sourceBytes, long fil
 
     /**
      * One tensor. Bit counts are totals for the tensor; {@code overheadBits} = codebook + chunk index +
-     * scales/zeros + bitstream word padding.
+     * scales/zeros + bitstream word padding, of which {@code paramsBits} are the scales and zero points
+     * (for GGML blocks: their side bytes).
      */
     public record TensorRow(String name, long[] shape, String encoding, String scheme, long weights, double entropyBitsPerWeight,
-                            long codedBits, long overheadBits, double mse, long sourceBytes) {
+                            long codedBits, long overheadBits, double mse, long sourceBytes, long paramsBits) {
+
+        public TensorRow(String name, long[] shape, String encoding, String scheme, long weights, double entropyBitsPerWeight,
+                         long codedBits, long overheadBits, double mse, long sourceBytes) {
+            this(name, shape, encoding, scheme, weights, entropyBitsPerWeight, codedBits, overheadBits, mse, sourceBytes, 0);
+        }
 
         /** Quantized (Huffman-coded or packed), as opposed to stored raw. */
         public boolean coded() { return !encoding.equals("raw"); }
@@ -32,8 +38,9 @@ public record CompressReport(List<TensorRow> tensors, long sourceBytes, long fil
                 }
                 case EntroEntry.Packed p -> {
                     long packedBits = 8 * f.sections().get(p.packedSection()).length();
+                    long paramsBits = 8 * f.sections().get(p.paramsSection()).length();
                     rows.add(new TensorRow(p.name(), p.shape(), "packed", schemeLabel(p.scheme(), p.sign()), p.elementCount(), p.entropyBits(),
-                            packedBits, 8 * f.sections().get(p.paramsSection()).length(), p.mse(), p.sourceDtype().byteSize(p.elementCount())));
+                            packedBits, paramsBits, p.mse(), p.sourceDtype().byteSize(p.elementCount()), paramsBits));
                 }
                 case EntroEntry.GgmlCoded g -> rows.add(ggmlRow(g, f.sections().get(g.sideSection()).length(), f.sections().get(g.codebookSection()).length()
                         + f.sections().get(g.chunkIndexSection()).length() + f.sections().get(g.bitstreamSection()).length()));
@@ -41,7 +48,7 @@ public record CompressReport(List<TensorRow> tensors, long sourceBytes, long fil
                     long sectionBits = 8 * (f.sections().get(c.paramsSection()).length() + f.sections().get(c.codebookSection()).length()
                             + f.sections().get(c.chunkIndexSection()).length() + f.sections().get(c.bitstreamSection()).length());
                     rows.add(new TensorRow(c.name(), c.shape(), "huffman", schemeLabel(c.scheme(), c.sign()), c.elementCount(), c.entropyBits(), c.totalBits(),
-                            sectionBits - c.totalBits(), c.mse(), c.sourceDtype().byteSize(c.elementCount())));
+                            sectionBits - c.totalBits(), c.mse(), c.sourceDtype().byteSize(c.elementCount()), 8 * f.sections().get(c.paramsSection()).length()));
                 }
             }
         }
@@ -56,7 +63,7 @@ public record CompressReport(List<TensorRow> tensors, long sourceBytes, long fil
      */
     static TensorRow ggmlRow(EntroEntry.GgmlCoded g, long sideBytes, long huffmanSectionBytes) {
         return new TensorRow(g.name(), g.shape(), "ggml-huffman", g.sourceDtype().name(), g.elementCount(), g.entropyBits(), g.totalBits(),
-                8 * (sideBytes + huffmanSectionBytes) - g.totalBits(), 0, g.sourceDtype().byteSize(g.elementCount()));
+                8 * (sideBytes + huffmanSectionBytes) - g.totalBits(), 0, g.sourceDtype().byteSize(g.elementCount()), 8 * sideBytes);
     }
 
     /** {@code asym}, {@code sym}, or {@code unsigned+}/{@code unsigned-} with the stored common sign. */
@@ -70,6 +77,11 @@ public record CompressReport(List<TensorRow> tensors, long sourceBytes, long fil
     public long codedBits() { return tensors.stream().filter(TensorRow::coded).mapToLong(TensorRow::codedBits).sum(); }
 
     public long overheadBits() { return tensors.stream().filter(TensorRow::coded).mapToLong(TensorRow::overheadBits).sum(); }
+
+    /** Scales and zero points (GGML: side bytes) per quantized weight. */
+    public double paramsBitsPerWeight() {
+        return quantizedWeights() == 0 ? 0 : (double) tensors.stream().filter(TensorRow::coded).mapToLong(TensorRow::paramsBits).sum() / quantizedWeights();
+    }
 
     /** Weighted order-0 entropy over all quantized weights (each tensor's own distribution). */
     public double entropyBitsPerWeight() {

@@ -40,6 +40,10 @@ public final class Decompressor {
             SafetensorsWriter.write(out.path().resolve("model.safetensors"), tensors, Map.of("format", "pt"));
             writeText(out.path().resolve("config.json"), withDtype(config, dtype));
             if (model.tokenizerJson().isPresent()) writeText(out.path().resolve("tokenizer.json"), model.tokenizerJson().get());
+            for (String name : ModelSource.COMPANION_FILES) {
+                java.util.Optional<String> text = model.companionJson(name);
+                if (text.isPresent()) writeText(out.path().resolve(name), text.get());
+            }
             out.commit();
         }
     }

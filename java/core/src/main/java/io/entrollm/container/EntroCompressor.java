@@ -95,7 +95,7 @@ public final class EntroCompressor {
                     inFlight.add(pool.submit(() -> encode(t, options)));
                 }
                 Encoded e = await(inFlight.removeFirst());
-                writeTensor(w, i, e, entries, rows);
+                writeTensor(w, i, e, options.scaleDtype(), entries, rows);
                 if (progress != null) progress.tensorDone(i + 1, tensors.size(), e.source.name());
             }
             source.tokenizerJson().ifPresent(json -> {
@@ -105,10 +105,15 @@ public final class EntroCompressor {
                     throw new java.io.UncheckedIOException(ex);
                 }
             });
+            java.util.Map<String, Integer> companions = new java.util.TreeMap<>();
+            for (String name : ModelSource.COMPANION_FILES) {
+                java.util.Optional<String> text = source.companionJson(name);
+                if (text.isPresent()) companions.put(name, w.section(SectionKind.COMPANION, EntroLayout.NO_TENSOR, text.get().getBytes(StandardCharsets.UTF_8)));
+            }
             EntroDirectory.GgufOrigin origin = keep ? GgufOrigins.record(w, source.gguf().orElseThrow(), source.config().orElse(null),
                     entries.stream().map(EntroEntry::name).toList()) : null;
             EntroDirectory dir = new EntroDirectory(source.config().orElse(null), hfConfig(source), sourceInfo(source, keep),
-                    JSON.valueToTree(options), entries, origin);
+                    JSON.valueToTree(options), entries, origin, companions);
             w.section(SectionKind.DIRECTORY, EntroLayout.NO_TENSOR, dir.toJsonBytes());
             w.seal();
             CompressReport report = new CompressReport(rows, sourceBytes(source, keep), w.sealedBytes());
@@ -137,7 +142,7 @@ public final class EntroCompressor {
         if (o.encoding() == CompressOptions.Encoding.KEEP_GGML) return keepGgml(t, o);
         if (!TensorSelection.quantize(t, o.includeEmbeddings())) return new Encoded(t, null, null, 0, 0);
         float[] w = TensorReader.toFloats(t);
-        QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, o.bits(), o.scheme(), o.granularity());
+        QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, o.bits(), o.scheme(), o.granularity(), o.scaleDtype() == DType.F16);
         SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << o.bits());
         HuffmanStream stream = o.encoding() == CompressOptions.Encoding.PACKED ? null
                 : HuffmanEncoder.encode(q.symbols(), HuffmanCodebook.build(h, o.maxCodeLength()), o.chunkSymbols());
@@ -157,7 +162,7 @@ public final class EntroCompressor {
         return new Encoded(t, null, stream, h.entropyBits(), 0, side);
     }
 
-    private static void writeTensor(EntroWriter w, int index, Encoded e, List<EntroEntry> entries,
+    private static void writeTensor(EntroWriter w, int index, Encoded e, DType scaleDtype, List<EntroEntry> entries,
                                     List<CompressReport.TensorRow> rows) throws IOException {
         Tensor t = e.source;
         if (e.side != null) {
@@ -173,15 +178,16 @@ public final class EntroCompressor {
         }
         QuantizedTensor q = e.quantized;
         HuffmanStream s = e.stream;
-        byte[] params = LittleEndian.floats(q.scales(), q.zeros());
+        // f16 parameters were rounded to float16 by the quantizer: storing them in 16 bits is exact
+        byte[] params = scaleDtype == DType.F16 ? LittleEndian.halves(q.scales(), q.zeros()) : LittleEndian.floats(q.scales(), q.zeros());
         if (s == null) { // packed baseline
             byte[] packed = io.entrollm.codec.SymbolPacking.pack(q.symbols(), q.bits());
             int p = w.section(SectionKind.PARAMS, index, params);
             int k = w.section(SectionKind.PACKED, index, packed);
             entries.add(new EntroEntry.Packed(t.name(), t.shape(), t.dtype(), q.bits(), q.scheme(), q.granularity(), q.groupSize(), q.sign(),
-                    p, k, e.entropyBits, e.mse));
+                    p, scaleDtype, k, e.entropyBits, e.mse));
             rows.add(new CompressReport.TensorRow(t.name(), t.shape(), "packed", CompressReport.schemeLabel(q.scheme(), q.sign()),
-                    t.elementCount(), e.entropyBits, 8L * packed.length, 8L * params.length, e.mse, t.byteSize()));
+                    t.elementCount(), e.entropyBits, 8L * packed.length, 8L * params.length, e.mse, t.byteSize(), 8L * params.length));
             return;
         }
         byte[] codebook = new byte[1 << q.bits()];
@@ -193,10 +199,10 @@ public final class EntroCompressor {
         int x = w.section(SectionKind.CHUNK_INDEX, index, index8);
         int b = w.section(SectionKind.BITSTREAM, index, words);
         entries.add(new EntroEntry.Coded(t.name(), t.shape(), t.dtype(), q.bits(), q.scheme(), q.granularity(), q.groupSize(),
-                q.sign(), s.chunkSymbols(), s.totalBits(), s.codebook().maxLength(), p, c, x, b, e.entropyBits, e.mse));
+                q.sign(), s.chunkSymbols(), s.totalBits(), s.codebook().maxLength(), p, scaleDtype, c, x, b, e.entropyBits, e.mse));
         long overheadBits = 8L * (params.length + codebook.length + index8.length + words.length) - s.totalBits();
         rows.add(new CompressReport.TensorRow(t.name(), t.shape(), "huffman", CompressReport.schemeLabel(q.scheme(), q.sign()), t.elementCount(), e.entropyBits,
-                s.totalBits(), overheadBits, e.mse, t.byteSize()));
+                s.totalBits(), overheadBits, e.mse, t.byteSize(), 8L * params.length));
     }
 
 

@@ -17,11 +17,15 @@ import java.util.List;
  * Parsing checks types and ranges; {@link EntroFile} then checks it against the section table.
  */
 public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode source, JsonNode settings,
-                             List<EntroEntry> entries, GgufOrigin gguf) {
+                             List<EntroEntry> entries, GgufOrigin gguf, java.util.Map<String, Integer> companions) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    public EntroDirectory {
+        companions = companions == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(companions));
+    }
+
     public EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode source, JsonNode settings, List<EntroEntry> entries) {
-        this(config, hfConfig, source, settings, entries, null);
+        this(config, hfConfig, source, settings, entries, null, null);
     }
 
     /**
@@ -38,9 +42,11 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
      */
     public record GgufTensor(String name, int entry, int ropeHeads, long bytes, long headerOffset) {}
 
-    /** The version this directory's content needs: 2 for GGML-coded tensors or a GGUF origin, else 1. */
+    /** The version this directory's content needs: 2 for GGML-coded tensors, f16 scales, a GGUF origin or companion files, else 1. */
     public int formatVersion() {
-        return gguf != null || entries.stream().anyMatch(e -> e instanceof EntroEntry.GgmlCoded) ? 2 : EntroLayout.FIRST_VERSION;
+        boolean v2 = gguf != null || !companions.isEmpty() || entries.stream().anyMatch(e ->
+                e instanceof EntroEntry.GgmlCoded || e instanceof EntroEntry.Quantized q && q.paramsDtype() != DType.F32);
+        return v2 ? 2 : EntroLayout.FIRST_VERSION;
     }
 
     public byte[] toJsonBytes() {
@@ -86,6 +92,10 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
                 }
             }
         }
+        if (!companions.isEmpty()) {
+            ObjectNode c = root.putObject("companions");
+            companions.forEach(c::put);
+        }
         if (gguf != null) {
             ObjectNode g = root.putObject("gguf");
             g.put("header_section", gguf.headerSection());
@@ -123,6 +133,7 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
         t.put("group_size", q.groupSize());
         t.put("sign", q.sign());
         t.put("params_section", q.paramsSection());
+        if (q.paramsDtype() != DType.F32) t.put("params_dtype", q.paramsDtype().name());
     }
 
     /** Parses and range-checks; errors are IllegalArgumentExceptions naming the tensor. */
@@ -145,10 +156,22 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
         List<EntroEntry> entries = new ArrayList<>();
         for (JsonNode t : root.path("tensors")) entries.add(entry(t));
         GgufOrigin gguf = root.hasNonNull("gguf") ? gguf(root.get("gguf"), entries.size()) : null;
+        java.util.Map<String, Integer> companions = new java.util.TreeMap<>();
+        if (root.has("companions")) {
+            if (!root.get("companions").isObject()) throw new IllegalArgumentException("companions is not an object");
+            for (var it = root.get("companions").fields(); it.hasNext(); ) {
+                var e = it.next();
+                // names become file names when decompressed: only the known ones, never a path
+                if (!io.entrollm.model.ModelSource.COMPANION_FILES.contains(e.getKey())) {
+                    throw new IllegalArgumentException("companion file '" + e.getKey() + "' is not one of " + io.entrollm.model.ModelSource.COMPANION_FILES);
+                }
+                companions.put(e.getKey(), intField(root.get("companions"), e.getKey(), 0, Integer.MAX_VALUE));
+            }
+        }
         EntroDirectory d = new EntroDirectory(config, nullable(root.get("hf_config")), nullable(root.get("source")),
-                nullable(root.get("settings")), List.copyOf(entries), gguf);
+                nullable(root.get("settings")), List.copyOf(entries), gguf, companions);
         if (d.formatVersion() > headerVersion) {
-            throw new IllegalArgumentException("a version " + headerVersion + " file cannot hold GGML-coded tensors or a GGUF origin (version 2 content)");
+            throw new IllegalArgumentException("a version " + headerVersion + " file cannot hold GGML-coded tensors, f16 scales, a GGUF origin or companion files (version 2 content)");
         }
         return d;
     }
@@ -217,15 +240,20 @@ public record EntroDirectory(ModelConfig config, JsonNode hfConfig, JsonNode sou
                 throw new IllegalArgumentException("group_size " + groupSize + " disagrees with granularity " + t.path("granularity").asText()
                         + " (which means " + implied + ")");
             }
+            DType paramsDtype = DType.F32;
+            if (t.has("params_dtype")) {
+                paramsDtype = DType.parse(t.path("params_dtype").asText());
+                if (paramsDtype != DType.F32 && paramsDtype != DType.F16) throw new IllegalArgumentException("params_dtype must be F32 or F16, not " + paramsDtype);
+            }
             if (encoding.equals("packed")) {
                 return new EntroEntry.Packed(name, shape, dtype, bits, scheme, granularity, groupSize, sign,
-                        intField(t, "params_section", 0, Integer.MAX_VALUE), intField(t, "packed_section", 0, Integer.MAX_VALUE),
+                        intField(t, "params_section", 0, Integer.MAX_VALUE), paramsDtype, intField(t, "packed_section", 0, Integer.MAX_VALUE),
                         t.path("entropy_bits").asDouble(Double.NaN), t.path("mse").asDouble(Double.NaN));
             }
             return new EntroEntry.Coded(name, shape, dtype, bits, scheme, granularity, groupSize, sign,
                     intField(t, "chunk_symbols", 1, Integer.MAX_VALUE), longField(t, "total_bits", 0, Long.MAX_VALUE / 2),
                     intField(t, "max_code_length", 0, 16),
-                    intField(t, "params_section", 0, Integer.MAX_VALUE), intField(t, "codebook_section", 0, Integer.MAX_VALUE),
+                    intField(t, "params_section", 0, Integer.MAX_VALUE), paramsDtype, intField(t, "codebook_section", 0, Integer.MAX_VALUE),
                     intField(t, "chunk_index_section", 0, Integer.MAX_VALUE), intField(t, "bitstream_section", 0, Integer.MAX_VALUE),
                     t.path("entropy_bits").asDouble(Double.NaN), t.path("mse").asDouble(Double.NaN));
         } catch (IllegalArgumentException | ArithmeticException e) {

@@ -31,9 +31,15 @@ public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Quantized,
 
         int paramsSection();
 
+        /** F32, or F16 (version 2) for the scales and zero points in the PARAMS section. */
+        DType paramsDtype();
+
         double mse();
 
         default long groups() { return elementCount() == 0 ? 0 : elementCount() / groupSize(); }
+
+        /** Bytes of the PARAMS section: scales, then zero points for ASYM. */
+        default long paramsBytes() { return groups() * paramsDtype().byteSize(1) * (scheme() == io.entrollm.quant.AppliedScheme.ASYM ? 2 : 1); }
     }
 
     /**
@@ -41,7 +47,7 @@ public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Quantized,
      * byte, low nibble first (2..4 bits); the baseline the Huffman-coded form is compared with.
      */
     record Packed(String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
-                  long groupSize, int sign, int paramsSection, int packedSection, double entropyBits, double mse) implements Quantized {}
+                  long groupSize, int sign, int paramsSection, DType paramsDtype, int packedSection, double entropyBits, double mse) implements Quantized {}
 
     /** Symbols Huffman-coded in chunks (docs/FORMAT.md, "Huffman coding"): our quantization's, or a GGML file's. */
     sealed interface HuffmanCoded extends EntroEntry permits Coded, GgmlCoded {
@@ -83,7 +89,7 @@ public sealed interface EntroEntry permits EntroEntry.Raw, EntroEntry.Quantized,
      */
     record Coded(String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
                  long groupSize, int sign, int chunkSymbols, long totalBits, int maxCodeLength,
-                 int paramsSection, int codebookSection, int chunkIndexSection, int bitstreamSection,
+                 int paramsSection, DType paramsDtype, int codebookSection, int chunkIndexSection, int bitstreamSection,
                  double entropyBits, double mse) implements Quantized, HuffmanCoded {
 
         public double codedBitsPerWeight() { return elementCount() == 0 ? 0 : (double) totalBits / elementCount(); }

@@ -176,11 +176,11 @@ public final class EntroFile implements AutoCloseable {
                 switch (e) {
                     case EntroEntry.Raw r -> expect(referenced, r.rawSection(), SectionKind.RAW, i, r.sourceDtype().byteSize(r.elementCount()));
                     case EntroEntry.Packed p -> {
-                        expect(referenced, p.paramsSection(), SectionKind.PARAMS, i, paramsBytes(p));
+                        expect(referenced, p.paramsSection(), SectionKind.PARAMS, i, p.paramsBytes());
                         expect(referenced, p.packedSection(), SectionKind.PACKED, i, io.entrollm.codec.SymbolPacking.packedBytes(p.elementCount(), p.bits()));
                     }
                     case EntroEntry.Coded c -> {
-                        expect(referenced, c.paramsSection(), SectionKind.PARAMS, i, paramsBytes(c));
+                        expect(referenced, c.paramsSection(), SectionKind.PARAMS, i, c.paramsBytes());
                         expectHuffman(referenced, c, i);
                     }
                     case EntroEntry.GgmlCoded g -> {
@@ -193,6 +193,14 @@ public final class EntroFile implements AutoCloseable {
                 throw FormatException.forTensor(path, e.name(), ex.getMessage());
             }
         }
+        directory.companions().forEach((name, section) -> {
+            try {
+                expect(referenced, section, SectionKind.COMPANION, EntroLayout.NO_TENSOR, sections.get(section).length());
+                io.entrollm.format.StrictJson.read(sectionBytes(section).toArray(ValueLayout.JAVA_BYTE), name);
+            } catch (IllegalArgumentException | IndexOutOfBoundsException ex) {
+                throw new FormatException(path, "companion file " + name + ": " + ex.getMessage());
+            }
+        });
         EntroDirectory.GgufOrigin gguf = directory.gguf();
         if (gguf != null) {
             try {
@@ -246,8 +254,9 @@ public final class EntroFile implements AutoCloseable {
     private void checkParams(EntroEntry.Quantized q) {
         MemorySegment params = sectionBytes(q.paramsSection());
         long groups = q.groups();
-        for (long g = 0; g < params.byteSize() / 4; g++) {
-            float v = params.getAtIndex(TensorReader.F32, g);
+        boolean half = q.paramsDtype() == io.entrollm.tensor.DType.F16;
+        for (long g = 0; g < params.byteSize() / (half ? 2 : 4); g++) {
+            float v = half ? Float.float16ToFloat(params.getAtIndex(TensorReader.I16, g)) : params.getAtIndex(TensorReader.F32, g);
             boolean scale = g < groups;
             if (!Float.isFinite(v) || (scale && v < 0)) {
                 throw FormatException.forTensor(path(), q.name(), (scale ? "scale of group " + g : "zero point of group " + (g - groups))
@@ -275,9 +284,6 @@ public final class EntroFile implements AutoCloseable {
         expect(referenced, c.bitstreamSection(), SectionKind.BITSTREAM, i, (long) HuffmanStream.wordCount(c.totalBits()) * 4);
     }
 
-    private static long paramsBytes(EntroEntry.Quantized q) {
-        return q.groups() * 4 * (q.scheme() == AppliedScheme.ASYM ? 2 : 1);
-    }
 
     private void expect(boolean[] referenced, int sectionIndex, SectionKind kind, int tensor, long bytes) {
         if (sectionIndex < 0 || sectionIndex >= sections.size()) throw new IllegalArgumentException("section index " + sectionIndex + " out of range");
@@ -312,6 +318,12 @@ public final class EntroFile implements AutoCloseable {
         return file.segment().asSlice(s.offset(), s.length());
     }
 
+    /** Companion file {@code name} (tokenizer_config.json, ...) as the source had it, if the file carries it. */
+    public Optional<String> companionJson(String name) {
+        return Optional.ofNullable(directory.companions().get(name))
+                .map(i -> new String(sectionBytes(i).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8));
+    }
+
     public Optional<String> tokenizerJson() {
         return sections.stream().filter(s -> s.kind() == SectionKind.TOKENIZER).findFirst()
                 .map(s -> new String(file.segment().asSlice(s.offset(), s.length()).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8));
@@ -341,10 +353,10 @@ public final class EntroFile implements AutoCloseable {
         return switch (e) {
             case EntroEntry.Raw r -> StoredTensor.of(rawTensor(r));
             case EntroEntry.Coded c -> new StoredTensor.Coded(path(), c.name(), c.shape(), c.sourceDtype(), c.bits(), c.scheme(), c.granularity(),
-                    c.groupSize(), c.sign(), sectionBytes(c.paramsSection()), codebook(c), c.chunkSymbols(), c.totalBits(),
+                    c.groupSize(), c.sign(), sectionBytes(c.paramsSection()), c.paramsDtype(), codebook(c), c.chunkSymbols(), c.totalBits(),
                     sectionBytes(c.chunkIndexSection()), sectionBytes(c.bitstreamSection()));
             case EntroEntry.Packed p -> new StoredTensor.Packed(path(), p.name(), p.shape(), p.sourceDtype(), p.bits(), p.scheme(), p.granularity(),
-                    p.groupSize(), p.sign(), sectionBytes(p.paramsSection()), sectionBytes(p.packedSection()));
+                    p.groupSize(), p.sign(), sectionBytes(p.paramsSection()), p.paramsDtype(), sectionBytes(p.packedSection()));
             case EntroEntry.GgmlCoded g -> StoredTensor.of(ggmlBlocks(g, Arena.ofAuto()));
         };
     }

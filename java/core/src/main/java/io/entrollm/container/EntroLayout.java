@@ -53,8 +53,10 @@ public final class EntroLayout {
         PACKED(8),
         /** The bytes of each GGML block that are not quantized values, block after block (version 2). */
         SIDE(9, 2),
-        /** The source GGUF file's bytes before its tensor data, verbatim (version 2; model-level, at most one). */
-        GGUF_HEADER(10, 2);
+        /** The source GGUF file's bytes before its tensor data, deflated (version 2; model-level, at most one). */
+        GGUF_HEADER(10, 2),
+        /** A file that came with the weights (tokenizer_config.json, ...), verbatim UTF-8 JSON, named by the directory (version 2; model-level). */
+        COMPANION(11, 2);
 
         private final int id;
         private final int sinceVersion;
@@ -72,7 +74,7 @@ public final class EntroLayout {
         public int sinceVersion() { return sinceVersion; }
 
         /** Sections that belong to the model rather than to one tensor. */
-        public boolean modelLevel() { return this == DIRECTORY || this == TOKENIZER || this == GGUF_HEADER; }
+        public boolean modelLevel() { return this == DIRECTORY || this == TOKENIZER || this == GGUF_HEADER || this == COMPANION; }
 
         public static Optional<SectionKind> fromId(int id) {
             for (SectionKind k : values()) if (k.id == id) return Optional.of(k);

@@ -45,6 +45,8 @@ public final class EntroModel implements ModelSource {
 
     @Override public Optional<String> tokenizerJson() { return file.tokenizerJson(); }
 
+    @Override public Optional<String> companionJson(String name) { return file.companionJson(name); }
+
     @Override
     public List<String> tensorNames() { return file.entries().stream().map(EntroEntry::name).toList(); }
 

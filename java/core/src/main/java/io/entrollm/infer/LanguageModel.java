@@ -19,7 +19,8 @@ import java.util.Set;
  * <pre>{@code
  * try (LanguageModel lm = LanguageModel.load(Path.of("model.entro"));
  *      LanguageModel.Session s = lm.openCpuSession()) {
- *     s.generate("Fellow-Citizens", 32, Sampler.greedy(), token -> { System.out.print(lm.tokenizer().decode(new int[] {token}, true)); return true; });
+ *     Generator.Result r = s.generateText("Fellow-Citizens", 32, Sampler.greedy(), System.out::print);
+ *     System.out.printf("%n%.1f tokens/s%n", r.generatedTokensPerSecond());
  * }
  * }</pre>
  */
@@ -32,6 +33,15 @@ public final class LanguageModel implements AutoCloseable {
         this.tokenizer = tokenizer;
     }
 
+    /**
+     * Opens a model: a {@code .entro} file, a Hugging Face directory (safetensors, config.json, tokenizer.json),
+     * a {@code .safetensors} file beside those, or a GGUF file. Weights are memory-mapped; nothing is
+     * computed until a session is opened.
+     *
+     * @throws io.entrollm.format.FormatException if a file is truncated, corrupt, or not a supported model
+     *         (the message names the file and, where there is one, the tensor)
+     * @throws IOException if a file cannot be read
+     */
     public static LanguageModel load(Path path) throws IOException {
         ModelSource source = ModelSources.openHuggingFace(path);
         try {
@@ -56,12 +66,16 @@ public final class LanguageModel implements AutoCloseable {
                 source.path(), "carries no tokenizer (no tokenizer.json beside the weights)"));
     }
 
+    /** The model's hyper-parameters (from config.json, GGUF metadata, or the .entro directory). */
     public ModelConfig config() { return source.config().orElseThrow(); }
 
+    /** Text to token ids and back, as the model was trained with. */
     public Tokenizer tokenizer() { return tokenizer; }
 
+    /** The files behind the model: tensors in their stored form, config, tokenizer. */
     public ModelSource source() { return source; }
 
+    /** The token ids that end a generation (the config's end-of-sequence ids). */
     public Set<Integer> eosTokens() { return new HashSet<>(config().eosTokenIds()); }
 
     /** A CPU session on every core, computing from the stored form of the weights. */

@@ -18,6 +18,15 @@ public final class LittleEndian {
         return b.array();
     }
 
+    /** The arrays one after the other as IEEE float16, rounded to nearest (ties to even). */
+    public static byte[] halves(float[]... arrays) {
+        int n = 0;
+        for (float[] a : arrays) n += a.length;
+        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(n, 2)).order(ByteOrder.LITTLE_ENDIAN);
+        for (float[] a : arrays) for (float v : a) b.putShort(Float.floatToFloat16(v));
+        return b.array();
+    }
+
     public static byte[] longs(long[] a) {
         ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(a.length, 8)).order(ByteOrder.LITTLE_ENDIAN);
         b.asLongBuffer().put(a);

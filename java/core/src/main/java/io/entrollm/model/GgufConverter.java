@@ -75,6 +75,7 @@ public final class GgufConverter {
             }
         }
         source.tokenizerJson().ifPresent(json -> addTokenizer(meta, json, config));
+        chatTemplate(source).ifPresent(t -> meta.put("tokenizer.chat_template", GgufValue.string(t)));
 
         try (Arena arena = Arena.ofConfined()) {
             List<Tensor> tensors = new ArrayList<>();
@@ -131,6 +132,12 @@ public final class GgufConverter {
             }
         }
         return new Tensor(t.name(), target, t.shape(), out);
+    }
+
+    /** tokenizer_config.json's chat template (the string, or the one named "default"), which llama.cpp reads from GGUF metadata. */
+    static java.util.Optional<String> chatTemplate(ModelSource source) {
+        return source.companionJson("tokenizer_config.json").flatMap(text -> ChatTemplates.of(
+                io.entrollm.format.StrictJson.parse(source.companionOrigin("tokenizer_config.json"), text, "tokenizer_config.json")));
     }
 
     /**

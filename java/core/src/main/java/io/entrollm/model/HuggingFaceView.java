@@ -79,6 +79,10 @@ public final class HuggingFaceView implements ModelSource {
 
     @Override public Optional<io.entrollm.format.gguf.GgufFile> gguf() { return source.gguf(); }
 
+    @Override public Optional<String> companionJson(String name) { return source.companionJson(name); }
+
+    @Override public Path companionOrigin(String name) { return source.companionOrigin(name); }
+
     @Override
     public Optional<long[]> shape(String name) {
         return arena == null ? source.shape(name) : ModelSource.super.shape(name);

@@ -32,6 +32,19 @@ public interface ModelSource extends AutoCloseable {
     /** The Hugging Face tokenizer.json text, when the source carries one. */
     Optional<String> tokenizerJson();
 
+    /**
+     * Small files that come with Hugging Face weights and that tools read besides config.json and tokenizer.json
+     * (chat templates, special tokens, generation defaults). A .entro file carries them; a GGUF's own metadata
+     * holds what they say.
+     */
+    List<String> COMPANION_FILES = List.of("tokenizer_config.json", "generation_config.json", "special_tokens_map.json");
+
+    /** The text of companion file {@code name} (one of {@link #COMPANION_FILES}), when the source has it. */
+    default Optional<String> companionJson(String name) { return Optional.empty(); }
+
+    /** Where companion file {@code name} came from, for messages. */
+    default Path companionOrigin(String name) { return path(); }
+
     /** The file {@link #tokenizerJson()} came from, for messages (a tokenizer.json beside the weights, or the model file). */
     default Path tokenizerOrigin() { return path(); }
 

@@ -72,6 +72,22 @@ public final class SafetensorsModel implements ModelSource {
 
     @Override public Path path() { return path; }
 
+    /** Companion files are read from beside the weights when asked for (UTF-8, at most 64 MiB). */
+    @Override
+    public Optional<String> companionJson(String name) {
+        if (!COMPANION_FILES.contains(name)) throw new IllegalArgumentException("not a companion file: " + name);
+        Path file = companionOrigin(name);
+        try {
+            if (!Files.isRegularFile(file)) return Optional.empty();
+            if (Files.size(file) > 64L << 20) throw new io.entrollm.format.FormatException(file, "is larger than 64 MiB");
+            return Optional.of(utf8(file));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override public Path companionOrigin(String name) { return (Files.isDirectory(path) ? path : path.toAbsolutePath().getParent()).resolve(name); }
+
     @Override public String formatDescription() { return description; }
 
     @Override public Optional<ModelConfig> config() { return Optional.ofNullable(config); }

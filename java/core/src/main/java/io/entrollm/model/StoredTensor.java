@@ -58,17 +58,35 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
 
         int sign();
 
+        /** The PARAMS section as stored: scales[groups], then for ASYM zeros[groups], each of {@link #paramsDtype()}. */
         MemorySegment params();
+
+        /** F32 or F16. */
+        DType paramsDtype();
 
         /** The integer symbols, one per byte, checked to be below 2^bits. */
         byte[] symbols();
 
         default long groups() { return elementCount() == 0 ? 0 : elementCount() / groupSize(); }
 
-        default float[] scales() { return params().asSlice(0, 4 * groups()).toArray(TensorReader.F32); }
+        default float[] scales() { return paramFloats(0); }
 
-        default float[] zeros() {
-            return scheme() == AppliedScheme.ASYM ? params().asSlice(4 * groups(), 4 * groups()).toArray(TensorReader.F32) : new float[0];
+        default float[] zeros() { return scheme() == AppliedScheme.ASYM ? paramFloats(groups()) : new float[0]; }
+
+        /** {@link #params()} as float32, the form the GPU kernels read (the stored bytes when they are f32 already). */
+        default MemorySegment paramsF32() {
+            if (paramsDtype() == DType.F32) return params();
+            float[] all = paramFloats(0, params().byteSize() / 2);
+            return MemorySegment.ofArray(all);
+        }
+
+        private float[] paramFloats(long first) { return paramFloats(first, groups()); }
+
+        private float[] paramFloats(long first, long count) {
+            float[] out = new float[Math.toIntExact(count)];
+            if (paramsDtype() == DType.F32) MemorySegment.copy(params(), TensorReader.F32, 4 * first, out, 0, out.length);
+            else for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(params().get(TensorReader.I16, 2 * (first + i)));
+            return out;
         }
 
         @Override
@@ -93,7 +111,7 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
 
     /** Huffman-coded symbols in independently decodable chunks (docs/FORMAT.md); chunkIndex: u64 starting bit per chunk. */
     record Coded(Path file, String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
-                 long groupSize, int sign, MemorySegment params, HuffmanCodebook codebook, int chunkSymbols, long totalBits,
+                 long groupSize, int sign, MemorySegment params, DType paramsDtype, HuffmanCodebook codebook, int chunkSymbols, long totalBits,
                  MemorySegment chunkIndex, MemorySegment bitstream) implements Quantized {
 
         public int chunks() { return HuffmanStream.chunkCount(elementCount(), chunkSymbols); }
@@ -148,7 +166,7 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
 
     /** Packed symbols: one per byte (5..8 bits) or two per byte, low nibble first (2..4 bits). */
     record Packed(Path file, String name, long[] shape, DType sourceDtype, int bits, AppliedScheme scheme, Granularity granularity,
-                  long groupSize, int sign, MemorySegment params, MemorySegment packed) implements Quantized {
+                  long groupSize, int sign, MemorySegment params, DType paramsDtype, MemorySegment packed) implements Quantized {
 
         @Override
         public byte[] symbols() {

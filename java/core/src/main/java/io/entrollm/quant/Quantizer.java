@@ -28,6 +28,18 @@ public final class Quantizer {
      */
     public static QuantizedTensor quantize(String name, long[] shape, float[] w, int bits, QuantScheme scheme,
                                            Granularity granularity) {
+        return quantize(name, shape, w, bits, scheme, granularity, false);
+    }
+
+    /**
+     * As {@link #quantize(String, long[], float[], int, QuantScheme, Granularity)}; with {@code halfParams} every
+     * scale and zero point is rounded to the nearest float16 before the symbols are computed from it, so the
+     * symbols are the best for the parameters a file stores in f16.
+     *
+     * @throws IllegalArgumentException if a scale or zero point is beyond float16's range (65504)
+     */
+    public static QuantizedTensor quantize(String name, long[] shape, float[] w, int bits, QuantScheme scheme,
+                                           Granularity granularity, boolean halfParams) {
         if (bits < 2 || bits > 8) throw new IllegalArgumentException("bits must be 2..8, is " + bits);
         if (shape.length != 2) throw new IllegalArgumentException("tensor '" + name + "': only 2-D weights are quantized");
         long groupSize = w.length == 0 ? 1 : granularity.weightsPerGroup(shape[0], shape[1], name);
@@ -38,18 +50,19 @@ public final class Quantizer {
             max = Math.max(max, v);
         }
         boolean singleSigned = w.length > 0 && (double) min * max >= 0;
+        java.util.function.UnaryOperator<Float> param = halfParams ? v -> half(name, v) : v -> v;
         return switch (scheme) {
-            case ASYM -> apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1);
-            case SYM -> apply(name, shape, w, bits, AppliedScheme.SYM, granularity, groupSize, 1);
+            case ASYM -> apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1, param);
+            case SYM -> apply(name, shape, w, bits, AppliedScheme.SYM, granularity, groupSize, 1, param);
             case MIXED -> singleSigned
-                    ? apply(name, shape, w, bits, AppliedScheme.UNSIGNED, granularity, groupSize, min < 0 ? -1 : 1)
-                    : apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1);
+                    ? apply(name, shape, w, bits, AppliedScheme.UNSIGNED, granularity, groupSize, min < 0 ? -1 : 1, param)
+                    : apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1, param);
             case AUTO -> {
                 QuantizedTensor best = null;
                 double bestMse = Double.POSITIVE_INFINITY;
                 for (AppliedScheme s : AppliedScheme.values()) {
                     if (s == AppliedScheme.UNSIGNED && !singleSigned) continue;
-                    QuantizedTensor q = apply(name, shape, w, bits, s, granularity, groupSize, min < 0 ? -1 : 1);
+                    QuantizedTensor q = apply(name, shape, w, bits, s, granularity, groupSize, min < 0 ? -1 : 1, param);
                     double mse = mse(w, q);
                     if (mse < bestMse) { best = q; bestMse = mse; }
                 }
@@ -58,8 +71,15 @@ public final class Quantizer {
         };
     }
 
+    /** {@code v} rounded to float16 (to nearest, ties to even), which must hold it. */
+    private static float half(String name, float v) {
+        float h = Float.float16ToFloat(Float.floatToFloat16(v));
+        if (Float.isInfinite(h)) throw new IllegalArgumentException("tensor '" + name + "': a scale or zero point of " + v + " does not fit float16; use f32 scales");
+        return h;
+    }
+
     private static QuantizedTensor apply(String name, long[] shape, float[] w, int bits, AppliedScheme scheme,
-                                         Granularity granularity, long groupSize, int sign) {
+                                         Granularity granularity, long groupSize, int sign, java.util.function.UnaryOperator<Float> param) {
         int groups = w.length == 0 ? 0 : (int) (w.length / groupSize);
         float[] scales = new float[groups];
         float[] zeros = scheme == AppliedScheme.ASYM ? new float[groups] : new float[0];
@@ -75,16 +95,16 @@ public final class Quantizer {
             }
             switch (scheme) {
                 case ASYM -> {
-                    float s = (max - min) / levels;
+                    float s = param.apply((max - min) / levels), zero = param.apply(min);
                     scales[g] = s;
-                    zeros[g] = min;
+                    zeros[g] = zero;
                     for (int i = from; i < to; i++) {
-                        float q = s == 0 ? 0 : clamp(roundHalfAway((w[i] - min) / s), 0, levels);
+                        float q = s == 0 ? 0 : clamp(roundHalfAway((w[i] - zero) / s), 0, levels);
                         symbols[i] = (byte) (int) q;
                     }
                 }
                 case SYM -> {
-                    float s = absMax / half;
+                    float s = param.apply(absMax / half);
                     scales[g] = s;
                     for (int i = from; i < to; i++) {
                         float q = s == 0 ? 0 : clamp(roundHalfAway(w[i] / s), -half, half);
@@ -92,7 +112,7 @@ public final class Quantizer {
                     }
                 }
                 case UNSIGNED -> {
-                    float s = absMax / levels;
+                    float s = param.apply(absMax / levels);
                     scales[g] = s;
                     for (int i = from; i < to; i++) {
                         float q = s == 0 ? 0 : clamp(roundHalfAway(Math.abs(w[i]) / s), 0, levels);

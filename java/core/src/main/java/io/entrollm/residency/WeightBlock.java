@@ -97,10 +97,15 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
             case StoredTensor.Coded c -> coded(c, lay);
             case StoredTensor.Packed p -> new Stored(p.name(), p.elementCount(), p, null, 0, List.of(
                     lay.add(PieceKind.PACKED, p.packed().byteSize(), p::packed),
-                    lay.add(PieceKind.PARAMS, p.params().byteSize(), p::params)));
+                    lay.add(PieceKind.PARAMS, paramsF32Bytes(p), p::paramsF32)));
             case StoredTensor.Raw r -> raw(r.name(), r.elementCount(), r.tensor().dtype(), r::tensor, lay);
             case StoredTensor.GgmlBlocks g -> raw(g.name(), g.elementCount(), g.tensor().dtype(), g::tensor, lay);
         };
+    }
+
+    /** The GPU kernels read float32 scales and zero points: f16 ones are widened on the host. */
+    private static long paramsF32Bytes(StoredTensor.Quantized q) {
+        return q.paramsDtype() == DType.F32 ? q.params().byteSize() : 2 * q.params().byteSize();
     }
 
     private static Stored coded(StoredTensor.Coded c, Layout lay) {
@@ -110,7 +115,7 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
                 lay.add(PieceKind.BITSTREAM, c.bitstream().byteSize(), c::bitstream),
                 lay.add(PieceKind.CHUNK_INDEX, c.chunkIndex().byteSize(), c::chunkIndex),
                 lay.add(PieceKind.DECODE_TABLE, 2L << tableBits, () -> decodeTable(codebook, tableBits)),
-                lay.add(PieceKind.PARAMS, c.params().byteSize(), c::params));
+                lay.add(PieceKind.PARAMS, paramsF32Bytes(c), c::paramsF32));
         return new Stored(c.name(), c.elementCount(), c, null, tableBits, pieces);
     }
 

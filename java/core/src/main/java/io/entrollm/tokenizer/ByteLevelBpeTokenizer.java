@@ -115,7 +115,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         throw new IllegalArgumentException("merge " + m + " is not two tokens");
     }
 
-    /** Reads a Hugging Face tokenizer.json; any problem is a one-line {@link FormatException} naming {@code origin}. */
+    /** Reads a Hugging Face tokenizer.json; any problem is a one-line {@link io.entrollm.format.FormatException} naming {@code origin}. */
     public static ByteLevelBpeTokenizer fromJson(String tokenizerJson, java.nio.file.Path origin) {
         JsonNode root = io.entrollm.format.StrictJson.parse(origin, tokenizerJson, "tokenizer.json");
         try {

@@ -117,10 +117,21 @@ class CraftedEntroTest {
 
     @Test
     void versionTwoSectionsInAVersionOneFileAreRejected() throws IOException {
-        assertThat(EntroBytes.version(original)).isEqualTo(1);
+        assertThat(EntroBytes.version(original)).as("sotu-tiny's tokenizer_config.json makes it version 2").isEqualTo(2);
+        assertThat(openFails(EntroBytes.rebuild(parts(), 1))).contains("COMPANION section").contains("needs format version 2, the file is version 1");
+    }
+
+    @Test
+    void companionFilesHaveKnownNamesAndHoldJson() throws IOException {
+        assertThat(openFails(withDirectory(root -> {
+            var c = (com.fasterxml.jackson.databind.node.ObjectNode) root.get("companions");
+            c.set("../../evil.json", c.remove("tokenizer_config.json"));
+        }))).contains("companion file '../../evil.json' is not one of");
         List<Part> parts = parts();
-        parts.add(parts.size() - 1, new Part(SectionKind.SIDE, 0, new byte[16]));
-        assertThat(openFails(rebuild(parts))).contains("SIDE section").contains("needs format version 2, the file is version 1");
+        for (int i = 0; i < parts.size(); i++) {
+            if (parts.get(i).kind() == SectionKind.COMPANION) parts.set(i, new Part(SectionKind.COMPANION, EntroLayout.NO_TENSOR, "{\"a\": 1} trailing".getBytes()));
+        }
+        assertThat(openFails(rebuild(parts))).contains("companion file");
     }
 
     /** The first quantized entry of the directory (the one with the most fields to get wrong). */
@@ -154,7 +165,7 @@ class CraftedEntroTest {
 
     @Test
     void aDirectoryOfAnotherVersionIsRejected() throws IOException {
-        assertThat(openFails(withDirectory(root -> root.put("version", 2)))).contains("directory version 2 does not match");
+        assertThat(openFails(withDirectory(root -> root.put("version", 1)))).contains("directory version 1 does not match the header's version 2");
     }
 
     @Test

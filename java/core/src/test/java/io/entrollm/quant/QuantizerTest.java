@@ -41,7 +41,8 @@ class QuantizerTest {
             @ForAll("schemes") AppliedScheme scheme,
             @ForAll @IntRange(min = 1, max = 24) int rows,
             @ForAll @IntRange(min = 0, max = 1000) int seed,
-            @ForAll("granularities") String granularity) {
+            @ForAll("granularities") String granularity,
+            @ForAll boolean halfParams) {
         int cols = 64;
         double mean = scheme == AppliedScheme.UNSIGNED ? (seed % 2 == 0 ? 0.5 : -0.5) : 0;
         float[] w = weights(rows * cols, seed, mean);
@@ -51,7 +52,7 @@ class QuantizerTest {
             case UNSIGNED -> QuantScheme.MIXED;
         };
         Granularity g = Granularity.parse(granularity);
-        QuantizedTensor q = Quantizer.quantize("w", new long[] {rows, cols}, w, bits, requested, g);
+        QuantizedTensor q = Quantizer.quantize("w", new long[] {rows, cols}, w, bits, requested, g, halfParams);
         assertEquals(scheme, q.scheme());
         long groupSize = g.weightsPerGroup(rows, cols, "w");
         int levels = (1 << bits) - 1, half = (1 << (bits - 1)) - 1;
@@ -61,22 +62,25 @@ class QuantizerTest {
             for (int i = (int) (grp * groupSize); i < (grp + 1) * groupSize; i++) {
                 min = Math.min(min, w[i]); max = Math.max(max, w[i]); amax = Math.max(amax, Math.abs(w[i]));
             }
-            float s = switch (scheme) {
+            float exact = switch (scheme) {
                 case ASYM -> (max - min) / levels;
                 case SYM -> amax / half;
                 case UNSIGNED -> amax / levels;
             };
+            // f16 parameters: scale and zero rounded to float16 first, symbols the nearest for the rounded values
+            float s = halfParams ? f16(exact) : exact, zero = halfParams ? f16(min) : min;
             assertEquals(s, q.scales()[grp]);
+            if (scheme == AppliedScheme.ASYM) assertEquals(zero, q.zeros()[grp]);
             for (int i = (int) (grp * groupSize); i < (grp + 1) * groupSize; i++) {
                 int sym = q.symbols()[i] & 0xFF;
                 float expected;
                 switch (scheme) {
                     case ASYM -> {
-                        assertEquals((int) Math.min(levels, roundf((w[i] - min) / s)), sym);
-                        expected = sym * s + min;
+                        assertEquals((int) Math.max(0, Math.min(levels, roundf((w[i] - zero) / s))), sym);
+                        expected = sym * s + zero;
                     }
                     case SYM -> {
-                        assertEquals((int) roundf(w[i] / s) + half, sym);
+                        assertEquals((int) Math.max(-half, Math.min(half, roundf(w[i] / s))) + half, sym);
                         expected = (sym - half) * s;
                     }
                     default -> {
@@ -89,11 +93,14 @@ class QuantizerTest {
                 // off by 2 ulp relative (up to `levels` steps times 2^-23), and the dequantization's multiply and
                 // add round by half an ulp each of values no larger than max(|w|, |deq|) + s.
                 double magnitude = Math.max(Math.abs(w[i]), Math.abs(deq[i])) + s;
-                double bound = s * (0.5 + levels * 0x1p-22) + Math.ulp((float) magnitude);
+                double bound = s * (0.5 + levels * 0x1p-22) + Math.ulp((float) magnitude)
+                        + Math.abs((double) zero - min) + levels * Math.abs((double) exact - s);   // what rounding to f16 moves
                 assertThat(Math.abs((double) deq[i] - w[i])).isLessThanOrEqualTo(bound);
             }
         }
     }
+
+    private static float f16(float v) { return Float.float16ToFloat(Float.floatToFloat16(v)); }
 
     @net.jqwik.api.Provide
     net.jqwik.api.Arbitrary<AppliedScheme> schemes() { return net.jqwik.api.Arbitraries.of(AppliedScheme.values()); }

@@ -143,11 +143,12 @@ class GpuDecodeTest {
      * granularities in one batch: different table sizes and group sizes share the grid.
      */
     @ParameterizedTest
-    @CsvSource({"8, tensor", "4, group:64", "3, channel"})
-    void batchedLayerDecodeEqualsTheCpu(int bits, String granularity) throws IOException {
+    @CsvSource({"8, tensor, f32", "4, group:64, f32", "3, channel, f32", "4, group:32, f16"})
+    void batchedLayerDecodeEqualsTheCpu(int bits, String granularity, String scales) throws IOException {
         Path entro;
         try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-            entro = compress(s, tmp.resolve("b" + bits + ".entro"), CompressOptions.defaults(bits, QuantScheme.MIXED, Granularity.parse(granularity)));
+            entro = compress(s, tmp.resolve("b" + bits + scales + ".entro"), CompressOptions.defaults(bits, QuantScheme.MIXED, Granularity.parse(granularity))
+                    .withScaleDtype(DType.parse(scales)));
         }
         BlockDecoder decoder = new BlockDecoder(ctx);
         try (io.entrollm.infer.LanguageModel lm = io.entrollm.infer.LanguageModel.load(entro); EntroFile f = EntroFile.open(entro);
