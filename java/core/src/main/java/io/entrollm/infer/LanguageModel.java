@@ -99,6 +99,7 @@ public final class LanguageModel implements AutoCloseable {
 
         private Session(CausalLm model) { this.model = model; }
 
+        /** Where it runs: {@code cpu}, or the GPU's name. */
         public String device() { return live().device(); }
 
         /**
@@ -163,6 +164,7 @@ public final class LanguageModel implements AutoCloseable {
             return out;
         }
 
+        /** Perplexity of a token stream in windows of {@code ctx} tokens (the protocol of the README); progress per window, or null. */
         public Perplexity.Result perplexity(int[] stream, int ctx, Perplexity.Progress progress) {
             return Perplexity.evaluate(live(), stream, ctx, progress);
         }
