@@ -72,6 +72,7 @@ final class CompressionTables {
                 o.put("overhead_bits_per_weight", row.overheadBitsPerWeight());
                 o.put("coded_bits", row.codedBits());
                 o.put("overhead_bits", row.overheadBits());
+                o.put("params_bits", row.paramsBits());
                 o.put("mse", row.mse());
             }
         }
@@ -80,6 +81,7 @@ final class CompressionTables {
         totals.put("entropy_bits_per_weight", r.entropyBitsPerWeight());
         totals.put("bits_per_weight", r.bitsPerWeight());
         totals.put("bits_per_weight_with_overhead", r.bitsPerWeightWithOverhead());
+        totals.put("params_bits_per_weight", r.paramsBitsPerWeight());
         totals.put("quantized_coded_bytes", r.quantizedCodedBytes());
         totals.put("packed_uint8_bytes", r.packedUint8Bytes());
         totals.put("packed_uint4_bytes", r.packedUint4Bytes());

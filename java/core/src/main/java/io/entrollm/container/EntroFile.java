@@ -111,7 +111,11 @@ public final class EntroFile implements AutoCloseable {
         for (int i = 0; i < sections.size(); i++) {
             Section s = sections.get(i);
             CRC32C crc = new CRC32C();
-            crc.update(seg.asSlice(s.offset(), s.length()).asByteBuffer());
+            MemorySegment bytes = seg.asSlice(s.offset(), s.length());
+            crc.update(bytes.asByteBuffer());
+            // verified: let the pages go (they stay in the page cache) so that opening a model does not make the whole
+            // file resident; each section faults back in when it is used (then, once decoded, is let go again)
+            io.entrollm.io.PageRelease.release(bytes);
             if ((int) crc.getValue() != s.crc32c()) {
                 throw new FormatException(path, s.kind() + " section " + i + describeTensor(s) + ": checksum mismatch, the file is corrupt");
             }

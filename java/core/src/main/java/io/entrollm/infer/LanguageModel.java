@@ -48,6 +48,9 @@ public final class LanguageModel implements AutoCloseable {
             ModelConfig config = source.config().orElseThrow(() -> new io.entrollm.format.FormatException(path,
                     source.whyNoConfig().orElse("no model config (a config.json beside the weights, or GGUF model metadata)")));
             Tokenizer tokenizer = tokenizerOf(source);
+            // the tokenizer's JSON tree (tens of MB for a 50k vocabulary with its merges) is garbage now: collect it
+            // before the weights are decoded, so that it does not add to the peak memory of every run (BENCHMARKS.md)
+            System.gc();
             if (tokenizer.vocabSize() > config.vocabSize()) {
                 throw new io.entrollm.format.FormatException(source.tokenizerOrigin(), "the tokenizer defines token id "
                         + (tokenizer.vocabSize() - 1) + " but the model's vocabulary has " + config.vocabSize() + " entries (vocab_size)");

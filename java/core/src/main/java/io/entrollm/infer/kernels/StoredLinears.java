@@ -82,10 +82,17 @@ public final class StoredLinears {
     private MemorySegment resident(MemorySegment stored) {
         if (!stored.isMapped()) return stored;
         MemorySegment copy = arena.allocate(stored.byteSize(), 64);
-        MemorySegment.copy(stored, 0, copy, 0, stored.byteSize());
-        PageRelease.release(stored);
+        // a piece at a time, each piece's file pages let go once copied: the mapped pages and the copy of a large
+        // tensor (a 200 MB embedding) are never resident together, so loading does not raise the peak
+        for (long at = 0; at < stored.byteSize(); at += COPY_PIECE) {
+            long n = Math.min(COPY_PIECE, stored.byteSize() - at);
+            MemorySegment.copy(stored, at, copy, at, n);
+            PageRelease.release(stored.asSlice(at, n));
+        }
         return copy;
     }
+
+    private static final long COPY_PIECE = 8L << 20;
 
     private Backing backing(StoredTensor tensor, int cols, boolean resident) {
         java.util.function.UnaryOperator<MemorySegment> place = resident ? this::resident : s -> s;
