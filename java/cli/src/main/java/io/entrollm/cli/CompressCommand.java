@@ -55,6 +55,11 @@ final class CompressCommand implements Callable<Integer> {
                     + "computed for the rounded values; makes a version-2 file). Default: ${DEFAULT-VALUE}.")
     String scaleDtype;
 
+    @Option(names = "--scale-search", description = "Choose each group's scale (and zero point) to minimise its squared error: ranges shrunk "
+            + "a percent at a time and least-squares refits tried, as llama.cpp's quantizers do; never worse than the range-spanning "
+            + "scale it starts from. Slower to compress; the file format is the same.")
+    boolean scaleSearch;
+
     @Option(names = "--keep-quantization", description = "For a GGUF file: change no weight. Its GGML blocks (Q8_0, Q4_0, k-quants, ...) are "
             + "Huffman-coded as they are and every other tensor is stored raw; `decompress --gguf` gives the file back byte for byte. "
             + "--bits, --scheme, --granularity and --encoding do not apply.")
@@ -70,7 +75,7 @@ final class CompressCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CompressOptions options = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
                 maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
-                includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype));
+                includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype), scaleSearch);
         PrintWriter out = spec.commandLine().getOut();
         CompressReport report;
         // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before
@@ -92,8 +97,8 @@ final class CompressCommand implements Callable<Integer> {
             out.printf("%s: the source's quantization kept (GGML blocks' values Huffman-coded, codes <= %d bits, %d symbols per chunk)%n",
                     output, options.maxCodeLength(), options.chunkSymbols());
         } else {
-            out.printf("%s: %d-bit %s, %s granularity, %s scales, %s%n", output, options.bits(), options.scheme().name().toLowerCase(),
-                    options.granularity(), options.scaleDtype().name().toLowerCase(java.util.Locale.ROOT),
+            out.printf("%s: %d-bit %s, %s granularity, %s scales%s, %s%n", output, options.bits(), options.scheme().name().toLowerCase(),
+                    options.granularity(), options.scaleDtype().name().toLowerCase(java.util.Locale.ROOT), options.scaleSearch() ? " (searched)" : "",
                     options.encoding() == CompressOptions.Encoding.PACKED ? "packed symbols (no entropy coding)"
                             : "Huffman codes <= " + options.maxCodeLength() + " bits, " + options.chunkSymbols() + " symbols per chunk");
         }

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 final class LlamaCpp {
     /** llama_ftype numbers (llama.h). */
     enum Ftype {
-        Q4_0(2), Q8_0(7), Q4_K_M(15), Q5_K_M(17), Q6_K(18);
+        Q4_0(2), Q8_0(7), Q2_K(10), Q3_K_M(12), Q4_K_M(15), Q5_K_M(17), Q6_K(18);
         final int id;
         Ftype(int id) { this.id = id; }
     }

@@ -64,7 +64,8 @@ class LlamaCppInteropTest {
     @AfterAll
     static void everyKQuantWasRead() {
         if (llama == null || READ.isEmpty()) return;
-        assertThat(READ).as("GGML types read from llama.cpp's files").contains(DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q5_K, DType.Q6_K);
+        assertThat(READ).as("GGML types read from llama.cpp's files").contains(DType.Q8_0, DType.Q4_0, DType.Q2_K, DType.Q3_K, DType.Q4_K,
+                DType.Q5_K, DType.Q6_K);
     }
 
     static Path convert(String outtype) {

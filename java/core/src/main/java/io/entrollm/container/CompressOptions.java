@@ -11,9 +11,10 @@ import io.entrollm.quant.QuantScheme;
  * @param chunkSymbols       symbols per independently decodable chunk
  * @param includeEmbeddings  also quantize the token embedding and the LM head
  * @param scaleDtype         F32, or F16 (half the bytes per group; the symbols are computed for the rounded scales)
+ * @param scaleSearch        choose each group's scale (and zero) to minimise its squared error, not to span its range
  */
 public record CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
-                              boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype) {
+                              boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype, boolean scaleSearch) {
 
     /**
      * How quantized symbols are stored: Huffman-coded (EntroLLM), or packed as the baseline; or KEEP_GGML:
@@ -37,17 +38,22 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
     /** With float32 scales. */
     public CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
                            boolean includeEmbeddings, Encoding encoding) {
-        this(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, io.entrollm.tensor.DType.F32);
+        this(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, io.entrollm.tensor.DType.F32, false);
     }
 
     /** The same settings with scales (and zero points) stored as {@code dtype}. */
     public CompressOptions withScaleDtype(io.entrollm.tensor.DType dtype) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, dtype);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, dtype, scaleSearch);
+    }
+
+    /** The same settings with the scale search on or off. */
+    public CompressOptions withScaleSearch(boolean search) {
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, search);
     }
 
     /** The same settings with another encoding. */
     public CompressOptions withEncoding(Encoding e) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e, scaleDtype);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e, scaleDtype, scaleSearch);
     }
 
     public static CompressOptions defaults(int bits, QuantScheme scheme, Granularity granularity) {

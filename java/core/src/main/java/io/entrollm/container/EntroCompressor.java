@@ -142,7 +142,8 @@ public final class EntroCompressor {
         if (o.encoding() == CompressOptions.Encoding.KEEP_GGML) return keepGgml(t, o);
         if (!TensorSelection.quantize(t, o.includeEmbeddings())) return new Encoded(t, null, null, 0, 0);
         float[] w = TensorReader.toFloats(t);
-        QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, o.bits(), o.scheme(), o.granularity(), o.scaleDtype() == DType.F16);
+        QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, o.bits(), o.scheme(), o.granularity(), o.scaleDtype() == DType.F16,
+                o.scaleSearch());
         SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << o.bits());
         HuffmanStream stream = o.encoding() == CompressOptions.Encoding.PACKED ? null
                 : HuffmanEncoder.encode(q.symbols(), HuffmanCodebook.build(h, o.maxCodeLength()), o.chunkSymbols());

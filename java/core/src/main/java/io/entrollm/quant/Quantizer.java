@@ -40,6 +40,15 @@ public final class Quantizer {
      */
     public static QuantizedTensor quantize(String name, long[] shape, float[] w, int bits, QuantScheme scheme,
                                            Granularity granularity, boolean halfParams) {
+        return quantize(name, shape, w, bits, scheme, granularity, halfParams, false);
+    }
+
+    /**
+     * As above; with {@code searchScales} each group's scale (and zero) is the one of a small search that
+     * minimises the group's squared error ({@link ScaleSearch}) rather than the one spanning its range.
+     */
+    public static QuantizedTensor quantize(String name, long[] shape, float[] w, int bits, QuantScheme scheme,
+                                           Granularity granularity, boolean halfParams, boolean searchScales) {
         if (bits < 2 || bits > 8) throw new IllegalArgumentException("bits must be 2..8, is " + bits);
         if (shape.length != 2) throw new IllegalArgumentException("tensor '" + name + "': only 2-D weights are quantized");
         long groupSize = w.length == 0 ? 1 : granularity.weightsPerGroup(shape[0], shape[1], name);
@@ -51,18 +60,19 @@ public final class Quantizer {
         }
         boolean singleSigned = w.length > 0 && (double) min * max >= 0;
         java.util.function.UnaryOperator<Float> param = halfParams ? v -> half(name, v) : v -> v;
+        Params p = new Params(param, searchScales);
         return switch (scheme) {
-            case ASYM -> apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1, param);
-            case SYM -> apply(name, shape, w, bits, AppliedScheme.SYM, granularity, groupSize, 1, param);
+            case ASYM -> apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1, p);
+            case SYM -> apply(name, shape, w, bits, AppliedScheme.SYM, granularity, groupSize, 1, p);
             case MIXED -> singleSigned
-                    ? apply(name, shape, w, bits, AppliedScheme.UNSIGNED, granularity, groupSize, min < 0 ? -1 : 1, param)
-                    : apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1, param);
+                    ? apply(name, shape, w, bits, AppliedScheme.UNSIGNED, granularity, groupSize, min < 0 ? -1 : 1, p)
+                    : apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1, p);
             case AUTO -> {
                 QuantizedTensor best = null;
                 double bestMse = Double.POSITIVE_INFINITY;
                 for (AppliedScheme s : AppliedScheme.values()) {
                     if (s == AppliedScheme.UNSIGNED && !singleSigned) continue;
-                    QuantizedTensor q = apply(name, shape, w, bits, s, granularity, groupSize, min < 0 ? -1 : 1, param);
+                    QuantizedTensor q = apply(name, shape, w, bits, s, granularity, groupSize, min < 0 ? -1 : 1, p);
                     double mse = mse(w, q);
                     if (mse < bestMse) { best = q; bestMse = mse; }
                 }
@@ -78,8 +88,25 @@ public final class Quantizer {
         return h;
     }
 
+    /** How group parameters are chosen: rounded by {@code param} (float16 or not), searched or range-spanning. */
+    private record Params(java.util.function.UnaryOperator<Float> param, boolean search) {}
+
+    /**
+     * The symbol of weight {@code w} in a group with scale {@code s} and zero {@code z} (ASYM), the formulas of
+     * docs/FORMAT.md: round half away from zero, clamped to the symbol range; 0 when the scale is 0.
+     */
+    static int symbol(AppliedScheme scheme, int bits, float w, float s, float z) {
+        if (s == 0) return scheme == AppliedScheme.SYM ? symOffset(bits) : 0;
+        return switch (scheme) {
+            case ASYM -> (int) clamp(roundHalfAway((w - z) / s), 0, maxLevel(bits));
+            case SYM -> (int) clamp(roundHalfAway(w / s), -symOffset(bits), symOffset(bits)) + symOffset(bits);
+            case UNSIGNED -> (int) clamp(roundHalfAway(Math.abs(w) / s), 0, maxLevel(bits));
+        };
+    }
+
     private static QuantizedTensor apply(String name, long[] shape, float[] w, int bits, AppliedScheme scheme,
-                                         Granularity granularity, long groupSize, int sign, java.util.function.UnaryOperator<Float> param) {
+                                         Granularity granularity, long groupSize, int sign, Params p) {
+        java.util.function.UnaryOperator<Float> param = p.param();
         int groups = w.length == 0 ? 0 : (int) (w.length / groupSize);
         float[] scales = new float[groups];
         float[] zeros = scheme == AppliedScheme.ASYM ? new float[groups] : new float[0];
@@ -93,33 +120,21 @@ public final class Quantizer {
                 max = Math.max(max, w[i]);
                 absMax = Math.max(absMax, Math.abs(w[i]));
             }
-            switch (scheme) {
-                case ASYM -> {
-                    float s = param.apply((max - min) / levels), zero = param.apply(min);
-                    scales[g] = s;
-                    zeros[g] = zero;
-                    for (int i = from; i < to; i++) {
-                        float q = s == 0 ? 0 : clamp(roundHalfAway((w[i] - zero) / s), 0, levels);
-                        symbols[i] = (byte) (int) q;
-                    }
-                }
-                case SYM -> {
-                    float s = param.apply(absMax / half);
-                    scales[g] = s;
-                    for (int i = from; i < to; i++) {
-                        float q = s == 0 ? 0 : clamp(roundHalfAway(w[i] / s), -half, half);
-                        symbols[i] = (byte) ((int) q + half);
-                    }
-                }
-                case UNSIGNED -> {
-                    float s = param.apply(absMax / levels);
-                    scales[g] = s;
-                    for (int i = from; i < to; i++) {
-                        float q = s == 0 ? 0 : clamp(roundHalfAway(Math.abs(w[i]) / s), 0, levels);
-                        symbols[i] = (byte) (int) q;
-                    }
-                }
+            // the range-spanning parameters (docs/FORMAT.md), rounded as stored
+            float s = param.apply(switch (scheme) {
+                case ASYM -> (max - min) / levels;
+                case SYM -> absMax / half;
+                case UNSIGNED -> absMax / levels;
+            });
+            float zero = scheme == AppliedScheme.ASYM ? param.apply(min) : 0f;
+            if (p.search()) {
+                float[] best = ScaleSearch.best(scheme, bits, w, from, to, s, zero, param);
+                s = best[0];
+                zero = best[1];
             }
+            scales[g] = s;
+            if (scheme == AppliedScheme.ASYM) zeros[g] = zero;
+            for (int i = from; i < to; i++) symbols[i] = (byte) symbol(scheme, bits, w[i], s, zero);
         }
         return new QuantizedTensor(name, shape, bits, scheme, granularity, symbols, scales, zeros, sign, groupSize);
     }
