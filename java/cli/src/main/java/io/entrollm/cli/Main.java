@@ -13,7 +13,7 @@ import java.nio.file.NoSuchFileException;
 @Command(name = "entrollm", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Per-layer quantization and entropy coding of LLM weights, with CPU and CUDA inference.",
         subcommands = {InspectCommand.class, ConvertCommand.class, CompressCommand.class, DecompressCommand.class,
-                RunCommand.class, ChatCommand.class, ServeCommand.class, PerplexityCommand.class, BenchCommand.class, SynthCommand.class,
+                RunCommand.class, ChatCommand.class, ServeCommand.class, PerplexityCommand.class, ParetoCommand.class, BenchCommand.class, SynthCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -1,0 +1,65 @@
+package io.entrollm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.entrollm.testing.TestModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** {@code pareto} on the bundled model: every point scored like {@code perplexity} scores it, the front, the four outputs. */
+class ParetoCommandTest {
+    @TempDir Path tmp;
+
+    @Test
+    void scoresOurSettingsAndAGgufLikePerplexityDoesAndMarksTheFront() throws IOException {
+        Path gguf = tmp.resolve("q8.gguf"), text = TestModels.repoRoot().resolve("test-models/eval/moby-dick.txt");
+        assertEquals(0, CliRun.of("convert", TestModels.sotuTiny().toString(), "-o", gguf.toString(), "--outtype", "q8_0").exitCode());
+        Path json = tmp.resolve("p.json"), md = tmp.resolve("p.md"), csv = tmp.resolve("p.csv"), png = tmp.resolve("p.png"), work = tmp.resolve("work");
+        CliRun r = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--text", text.toString(), "--max-chars", "4000",
+                "--settings", "8:tensor,3:tensor,3:tensor:search:f16", "--gguf", gguf.toString(), "--work-dir", work.toString(),
+                "--json", json.toString(), "--markdown", md.toString(), "--csv", csv.toString(), "--chart", png.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
+        assertEquals(5, rows.size());
+        assertEquals(List.of("source", "entrollm", "entrollm", "entrollm", "gguf"), rows.findValuesAsText("tool"));
+        // each point is what `perplexity` says of the same file
+        Path u8 = work.resolve("entro-8_tensor.entro");
+        Path pj = tmp.resolve("ppl.json");
+        assertEquals(0, CliRun.of("perplexity", u8.toString(), "--text", text.toString(), "--max-chars", "4000", "--json", pj.toString()).exitCode());
+        // (the Vector API's lane sums may round differently between the JIT's tiers: equal to 1e-7, not bit for bit)
+        double expected = new ObjectMapper().readTree(pj.toFile()).get("ppl").asDouble();
+        assertEquals(expected, rows.get(1).get("perplexity").asDouble(), 1e-7 * expected);
+        assertEquals(Files.size(u8), rows.get(1).get("bytes").asLong());
+        assertEquals(0.0, rows.get(0).get("change_percent").asDouble(), 1e-12);
+        // the front: no point on it is beaten in both size and perplexity by another
+        for (JsonNode a : rows) {
+            boolean dominated = false;
+            for (JsonNode b : rows) {
+                double ab = a.get("bits_per_parameter").asDouble(), bb = b.get("bits_per_parameter").asDouble();
+                double ap = a.get("perplexity").asDouble(), bp = b.get("perplexity").asDouble();
+                if (b != a && bb <= ab && bp <= ap && (bb < ab || bp < ap)) dominated = true;
+            }
+            assertEquals(!dominated, a.get("front").asBoolean(), a.get("setting").asText());
+        }
+        assertThat(Files.readString(md)).contains("| entrollm | 3:tensor:search:f16 |");
+        assertThat(Files.readAllLines(csv)).hasSize(6);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(Files.readAllBytes(png), 4));
+        assertThat(r.out()).contains("bits/param").contains("front");
+    }
+
+    @Test
+    void aBadSettingIsRefusedBeforeAnyWork() {
+        CliRun r = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--text", "nowhere.txt", "--settings", "4:tensor,4:blocks");
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("setting '4:blocks'").contains("granularity");
+    }
+}
