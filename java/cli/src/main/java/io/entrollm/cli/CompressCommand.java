@@ -46,6 +46,10 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--include-embeddings", description = "Also quantize the token embedding and LM head.")
     boolean includeEmbeddings;
 
+    @Option(names = "--embedding-bits", paramLabel = "2..8", description = "Quantize the token embedding and LM head at this many bits "
+            + "(whatever --bits says for the rest; llama.cpp keeps them at 6-8 bits).")
+    Integer embeddingBits;
+
     @Option(names = "--encoding", defaultValue = "huffman",
             description = "huffman (EntroLLM) or packed (the same symbols, one or two per byte: the baseline). Default: ${DEFAULT-VALUE}.")
     String encoding;
@@ -75,7 +79,8 @@ final class CompressCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CompressOptions options = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
                 maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
-                includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype), scaleSearch);
+                includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype), scaleSearch,
+                embeddingBits == null ? 0 : embeddingBits);
         PrintWriter out = spec.commandLine().getOut();
         CompressReport report;
         // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before

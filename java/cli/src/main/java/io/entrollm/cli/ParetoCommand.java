@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
 @Command(name = "pareto", mixinStandardHelpOptions = true, header = "Size against perplexity: our settings and other tools' files.",
         description = {"Compresses MODEL with each --settings entry, scores every file (and each --gguf) with the perplexity protocol, and",
                 "prints bits per parameter (file bits / the model's parameters), perplexity, its change against MODEL itself, and the front.",
-                "Settings: BITS:GRANULARITY[:FLAG...], granularity tensor, channel or group:G; flags asym, sym, mixed, auto, search, f16, emb."})
+                "Settings: BITS:GRANULARITY[:FLAG...], granularity tensor, channel or group:G; flags asym, sym, mixed, auto, search, f16, emb, embN."})
 final class ParetoCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "MODEL", description = "The unquantized model: directory, .safetensors or .gguf.")

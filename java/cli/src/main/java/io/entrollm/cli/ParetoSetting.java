@@ -13,8 +13,8 @@ import java.util.Locale;
 /**
  * One of our quantization settings in {@code pareto}'s list, written {@code BITS:GRANULARITY[:FLAG...]}: granularity
  * {@code tensor}, {@code channel} or {@code group:G}; flags {@code asym}, {@code sym}, {@code mixed} (default),
- * {@code auto}, {@code search} (--scale-search), {@code f16} (--scale-dtype f16), {@code emb} (--include-embeddings).
- * Examples: {@code 8:tensor}, {@code 4:group:128:f16}, {@code 4:tensor:search}.
+ * {@code auto}, {@code search} (--scale-search), {@code f16} (--scale-dtype f16), {@code emb} (--include-embeddings),
+ * {@code embN} (--embedding-bits N). Examples: {@code 8:tensor}, {@code 4:group:128:f16}, {@code 4:tensor:search:emb8}.
  */
 record ParetoSetting(String label, CompressOptions options) {
 
@@ -50,17 +50,23 @@ record ParetoSetting(String label, CompressOptions options) {
         }
         QuantScheme scheme = QuantScheme.MIXED;
         boolean search = false, f16 = false, embeddings = false;
+        int embeddingBits = 0;
         for (int i = next; i < p.length; i++) {
             switch (p[i]) {
                 case "asym", "sym", "mixed", "auto" -> scheme = QuantScheme.parse(p[i]);
                 case "search" -> search = true;
                 case "f16" -> f16 = true;
                 case "emb" -> embeddings = true;
-                default -> throw new IllegalArgumentException("setting '" + text + "': unknown flag '" + p[i] + "' (asym, sym, mixed, auto, search, f16, emb)");
+                default -> {
+                    if (!p[i].matches("emb[2-8]")) {
+                        throw new IllegalArgumentException("setting '" + text + "': unknown flag '" + p[i] + "' (asym, sym, mixed, auto, search, f16, emb, emb2..emb8)");
+                    }
+                    embeddingBits = p[i].charAt(3) - '0';
+                }
             }
         }
         CompressOptions o = new CompressOptions(bits, scheme, Granularity.parse(granularity), Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH),
-                HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, embeddings, CompressOptions.Encoding.HUFFMAN, f16 ? DType.F16 : DType.F32, search);
+                HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, embeddings, CompressOptions.Encoding.HUFFMAN, f16 ? DType.F16 : DType.F32, search, embeddingBits);
         return new ParetoSetting(text, o);
     }
 

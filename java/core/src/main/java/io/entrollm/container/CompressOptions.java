@@ -12,9 +12,11 @@ import io.entrollm.quant.QuantScheme;
  * @param includeEmbeddings  also quantize the token embedding and the LM head
  * @param scaleDtype         F32, or F16 (half the bytes per group; the symbols are computed for the rounded scales)
  * @param scaleSearch        choose each group's scale (and zero) to minimise its squared error, not to span its range
+ * @param embeddingBits      0, or the bits of the token embedding and LM head, quantized then whatever {@code includeEmbeddings} says
  */
 public record CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
-                              boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype, boolean scaleSearch) {
+                              boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype, boolean scaleSearch,
+                              int embeddingBits) {
 
     /**
      * How quantized symbols are stored: Huffman-coded (EntroLLM), or packed as the baseline; or KEEP_GGML:
@@ -33,6 +35,24 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
         if (scaleDtype != io.entrollm.tensor.DType.F32 && scaleDtype != io.entrollm.tensor.DType.F16) {
             throw new IllegalArgumentException("--scale-dtype must be f32 or f16, is " + scaleDtype);
         }
+        if (embeddingBits != 0 && (embeddingBits < 2 || embeddingBits > 8)) throw new IllegalArgumentException("--embedding-bits must be 2..8, is " + embeddingBits);
+    }
+
+    /** Without separate embedding bits. */
+    public CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
+                           boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype, boolean scaleSearch) {
+        this(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, 0);
+    }
+
+    /** Whether the token embedding and LM head are quantized. */
+    public boolean quantizesEmbeddings() { return includeEmbeddings || embeddingBits > 0; }
+
+    /** The bits of a tensor: {@code embeddingBits} for the embedding and head when set, else {@code bits}. */
+    public int bitsOf(String tensorName) { return embeddingBits > 0 && TensorSelection.isEmbeddingOrHead(tensorName) ? embeddingBits : bits; }
+
+    /** The same settings with the embedding and head at {@code b} bits (0: as the rest, when included). */
+    public CompressOptions withEmbeddingBits(int b) {
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, b);
     }
 
     /** With float32 scales. */
@@ -43,17 +63,17 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
 
     /** The same settings with scales (and zero points) stored as {@code dtype}. */
     public CompressOptions withScaleDtype(io.entrollm.tensor.DType dtype) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, dtype, scaleSearch);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, dtype, scaleSearch, embeddingBits);
     }
 
     /** The same settings with the scale search on or off. */
     public CompressOptions withScaleSearch(boolean search) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, search);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, search, embeddingBits);
     }
 
     /** The same settings with another encoding. */
     public CompressOptions withEncoding(Encoding e) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e, scaleDtype, scaleSearch);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e, scaleDtype, scaleSearch, embeddingBits);
     }
 
     public static CompressOptions defaults(int bits, QuantScheme scheme, Granularity granularity) {

@@ -140,13 +140,14 @@ public final class EntroCompressor {
 
     private static Encoded encode(Tensor t, CompressOptions o) {
         if (o.encoding() == CompressOptions.Encoding.KEEP_GGML) return keepGgml(t, o);
-        if (!TensorSelection.quantize(t, o.includeEmbeddings())) return new Encoded(t, null, null, 0, 0);
+        if (!TensorSelection.quantize(t, o.quantizesEmbeddings())) return new Encoded(t, null, null, 0, 0);
         float[] w = TensorReader.toFloats(t);
-        QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, o.bits(), o.scheme(), o.granularity(), o.scaleDtype() == DType.F16,
+        int bits = o.bitsOf(t.name());
+        QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, bits, o.scheme(), o.granularity(), o.scaleDtype() == DType.F16,
                 o.scaleSearch());
-        SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << o.bits());
+        SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << bits);
         HuffmanStream stream = o.encoding() == CompressOptions.Encoding.PACKED ? null
-                : HuffmanEncoder.encode(q.symbols(), HuffmanCodebook.build(h, o.maxCodeLength()), o.chunkSymbols());
+                : HuffmanEncoder.encode(q.symbols(), HuffmanCodebook.build(h, Math.max(bits, o.maxCodeLength())), o.chunkSymbols());
         return new Encoded(t, q, stream, h.entropyBits(), Quantizer.mse(w, q));
     }
 

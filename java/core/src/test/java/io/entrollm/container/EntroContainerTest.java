@@ -82,6 +82,25 @@ class EntroContainerTest {
                         .mapToDouble(CompressReport.TensorRow::mse).sum());
     }
 
+    /** --embedding-bits: the embedding (tied LM head) quantized at its own bits, every other matrix at --bits. */
+    @Test
+    void theEmbeddingCanHaveItsOwnBits() throws IOException {
+        Path out = tmp.resolve("emb8.entro");
+        compress(out, CompressOptions.defaults(4, QuantScheme.MIXED, Granularity.TENSOR).withEmbeddingBits(8));
+        try (ModelSource src = ModelSources.open(TestModels.sotuTiny()); EntroFile f = EntroFile.open(out)) {
+            int coded = 0;
+            for (EntroEntry e : f.entries()) {
+                if (!(e instanceof EntroEntry.Coded c)) continue;
+                coded++;
+                int expected = c.name().equals("model.embed_tokens.weight") ? 8 : 4;
+                assertEquals(expected, c.bits(), c.name());
+                QuantizedTensor q = Quantizer.quantize(c.name(), c.shape(), TensorReader.toFloats(src.tensor(c.name())), expected, QuantScheme.MIXED, Granularity.TENSOR);
+                assertArrayEquals(Quantizer.dequantize(q), f.stored(c).dequantize(), c.name());
+            }
+            assertEquals(57, coded, "56 linear layers and the embedding");
+        }
+    }
+
     /** Every coded tensor decodes to exactly the quantizer's symbols; raw tensors are byte-identical. */
     @ParameterizedTest
     @CsvSource({"8, asym, tensor", "4, mixed, tensor", "4, auto, group:128", "3, sym, channel"})
