@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.entrollm.container.EntroCompressor;
-import io.entrollm.infer.EvalText;
 import io.entrollm.infer.LanguageModel;
-import io.entrollm.infer.Perplexity;
 import io.entrollm.model.ModelSource;
 import io.entrollm.model.ModelSources;
 import io.entrollm.tensor.Tensor;
@@ -116,16 +114,7 @@ final class ParetoCommand implements Callable<Integer> {
 
     private double perplexity(Path file, PrintWriter err, String what) throws IOException {
         try (LanguageModel lm = LanguageModel.load(file); LanguageModel.Session session = lm.openCpuSession(threads)) {
-            int eos = lm.config().eosTokenIds().isEmpty() ? -1 : lm.config().eosTokenIds().get(0);
-            if (eos < 0) throw new IllegalArgumentException(file + ": the config names no eos_token_id");
-            int[] stream = EvalText.tokens(text, lm.tokenizer(), eos, maxChars);
-            Perplexity.Result r;
-            try (Progress bar = Progress.start("pareto " + what, "windows", (stream.length + ctx - 1) / ctx, err)) {
-                r = session.perplexity(stream, ctx, new Perplexity.Progress() {
-                    @Override public void windowDone(int done, int total) { bar.stepTo(done); }
-                });
-            }
-            return r.perplexity();
+            return PerplexityCommand.score(session, PerplexityCommand.tokens(lm, file, text, maxChars), ctx, "pareto " + what, err).perplexity();
         }
     }
 

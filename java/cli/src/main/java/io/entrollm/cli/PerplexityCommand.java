@@ -45,20 +45,9 @@ final class PerplexityCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (ctx < 2) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ctx must be at least 2 (a window scores its tokens 1..n-1), is " + ctx);
         try (LanguageModel lm = LanguageModel.load(model); LanguageModel.Session session = devices.open(lm, ctx, ctx, out)) {
-            int eos = lm.config().eosTokenIds().isEmpty() ? -1 : lm.config().eosTokenIds().get(0);
-            if (eos < 0) throw new IllegalArgumentException(model + ": the config names no eos_token_id");
-            int[] stream = EvalText.tokens(text, lm.tokenizer(), eos, maxChars);
+            int[] stream = tokens(lm, model, text, maxChars);
             long t0 = System.nanoTime();
-            Perplexity.Result r;
-            try (Progress bar = Progress.start("perplexity", "windows", (stream.length + ctx - 1) / ctx, spec.commandLine().getErr())) {
-                r = session.perplexity(stream, ctx, new io.entrollm.infer.Perplexity.Progress() {
-                    @Override public void windowDone(int done, int total) { bar.stepTo(done); }
-
-                    @Override public void windowDone(int done, int total, double soFar) {
-                        bar.stepTo(done, Double.isNaN(soFar) ? "" : String.format(java.util.Locale.ROOT, "ppl %.4f", soFar));
-                    }
-                });
-            }
+            Perplexity.Result r = score(session, stream, ctx, "perplexity", spec.commandLine().getErr());
             double seconds = (System.nanoTime() - t0) / 1e9;
             out.printf("tokens: %d, scored: %d, mean NLL: %.6f, perplexity: %.4f (%s, ctx %d, %.1f s, %.0f tok/s)%n", r.tokens(), r.scored(),
                     r.meanNll(), r.perplexity(), session.device(), ctx, seconds, r.tokens() / seconds);
@@ -71,5 +60,25 @@ final class PerplexityCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The protocol's token stream of {@code text} for {@code lm} (BOS + ids + EOS per document); {@code model} names it in errors. */
+    static int[] tokens(LanguageModel lm, Path model, Path text, int maxChars) throws java.io.IOException {
+        int eos = lm.config().eosTokenIds().isEmpty() ? -1 : lm.config().eosTokenIds().get(0);
+        if (eos < 0) throw new IllegalArgumentException(model + ": the config names no eos_token_id");
+        return EvalText.tokens(text, lm.tokenizer(), eos, maxChars);
+    }
+
+    /** Scores {@code stream} in windows of {@code ctx}, a progress bar named {@code task} (with the running perplexity) on {@code err}. */
+    static Perplexity.Result score(LanguageModel.Session session, int[] stream, int ctx, String task, PrintWriter err) {
+        try (Progress bar = Progress.start(task, "windows", (stream.length + ctx - 1) / ctx, err)) {
+            return session.perplexity(stream, ctx, new Perplexity.Progress() {
+                @Override public void windowDone(int done, int total) { bar.stepTo(done); }
+
+                @Override public void windowDone(int done, int total, double soFar) {
+                    bar.stepTo(done, Double.isNaN(soFar) ? "" : String.format(java.util.Locale.ROOT, "ppl %.4f", soFar));
+                }
+            });
+        }
     }
 }

@@ -192,17 +192,12 @@ public final class EntroCompressor {
                     t.elementCount(), e.entropyBits, 8L * packed.length, 8L * params.length, e.mse, t.byteSize(), 8L * params.length));
             return;
         }
-        byte[] codebook = new byte[1 << q.bits()];
-        for (int sym = 0; sym < codebook.length; sym++) codebook[sym] = (byte) s.codebook().length(sym);
-        byte[] index8 = LittleEndian.longs(s.chunkBitOffsets());
-        byte[] words = LittleEndian.ints(s.words());
         int p = w.section(SectionKind.PARAMS, index, params);
-        int c = w.section(SectionKind.CODEBOOK, index, codebook);
-        int x = w.section(SectionKind.CHUNK_INDEX, index, index8);
-        int b = w.section(SectionKind.BITSTREAM, index, words);
+        HuffmanSections h = HuffmanSections.write(w, index, s, q.bits());
         entries.add(new EntroEntry.Coded(t.name(), t.shape(), t.dtype(), q.bits(), q.scheme(), q.granularity(), q.groupSize(),
-                q.sign(), s.chunkSymbols(), s.totalBits(), s.codebook().maxLength(), p, scaleDtype, c, x, b, e.entropyBits, e.mse));
-        long overheadBits = 8L * (params.length + codebook.length + index8.length + words.length) - s.totalBits();
+                q.sign(), s.chunkSymbols(), s.totalBits(), s.codebook().maxLength(), p, scaleDtype, h.codebook, h.chunkIndex, h.bitstream,
+                e.entropyBits, e.mse));
+        long overheadBits = 8L * (params.length + h.bytes) - s.totalBits();
         rows.add(new CompressReport.TensorRow(t.name(), t.shape(), "huffman", CompressReport.schemeLabel(q.scheme(), q.sign()), t.elementCount(), e.entropyBits,
                 s.totalBits(), overheadBits, e.mse, t.byteSize(), 8L * params.length));
     }
@@ -212,18 +207,24 @@ public final class EntroCompressor {
         Tensor t = e.source;
         HuffmanStream s = e.stream;
         int bits = GgmlSymbols.bits(t.dtype());
-        byte[] codebook = new byte[1 << bits];
-        for (int sym = 0; sym < codebook.length; sym++) codebook[sym] = (byte) s.codebook().length(sym);
-        byte[] index8 = LittleEndian.longs(s.chunkBitOffsets());
-        byte[] words = LittleEndian.ints(s.words());
         int side = w.section(SectionKind.SIDE, index, e.side);
-        int c = w.section(SectionKind.CODEBOOK, index, codebook);
-        int x = w.section(SectionKind.CHUNK_INDEX, index, index8);
-        int b = w.section(SectionKind.BITSTREAM, index, words);
+        HuffmanSections h = HuffmanSections.write(w, index, s, bits);
         EntroEntry.GgmlCoded g = new EntroEntry.GgmlCoded(t.name(), t.shape(), t.dtype(), bits, s.chunkSymbols(), s.totalBits(),
-                s.codebook().maxLength(), side, c, x, b, e.entropyBits);
+                s.codebook().maxLength(), side, h.codebook, h.chunkIndex, h.bitstream, e.entropyBits);
         entries.add(g);
-        rows.add(CompressReport.ggmlRow(g, e.side.length, codebook.length + index8.length + words.length));
+        rows.add(CompressReport.ggmlRow(g, e.side.length, h.bytes));
+    }
+
+    /** The three sections of a Huffman-coded stream (docs/FORMAT.md), their indices and their total bytes. */
+    private record HuffmanSections(int codebook, int chunkIndex, int bitstream, long bytes) {
+        static HuffmanSections write(EntroWriter w, int tensor, HuffmanStream s, int bits) throws IOException {
+            byte[] lengths = new byte[1 << bits];
+            for (int sym = 0; sym < lengths.length; sym++) lengths[sym] = (byte) s.codebook().length(sym);
+            byte[] index8 = LittleEndian.longs(s.chunkBitOffsets());
+            byte[] words = LittleEndian.ints(s.words());
+            return new HuffmanSections(w.section(SectionKind.CODEBOOK, tensor, lengths), w.section(SectionKind.CHUNK_INDEX, tensor, index8),
+                    w.section(SectionKind.BITSTREAM, tensor, words), (long) lengths.length + index8.length + words.length);
+        }
     }
 
     private static JsonNode hfConfig(ModelSource source) {

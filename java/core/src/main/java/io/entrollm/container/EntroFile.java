@@ -375,15 +375,7 @@ public final class EntroFile implements AutoCloseable {
         MemorySegment bits = sectionBytes(g.bitstreamSection());
         HuffmanStream stream = new HuffmanStream(codebook(g), n, g.chunkSymbols(), sectionBytes(g.chunkIndexSection()).toArray(TensorReader.I64),
                 bits.toArray(TensorReader.I32), g.totalBits());
-        try {
-            io.entrollm.codec.HuffmanDecoder.decodeInto(stream, symbols);
-        } catch (io.entrollm.codec.HuffmanDecoder.CorruptStreamException e) {
-            throw FormatException.forTensor(path(), g.name(), "corrupt bitstream: " + e.getMessage());
-        }
-        int limit = 1 << g.bits();
-        for (byte s : symbols) {
-            if ((s & 0xFF) >= limit) throw FormatException.forTensor(path(), g.name(), "decoded symbol " + (s & 0xFF) + " exceeds " + g.bits() + " bits");
-        }
+        StoredTensor.Coded.decodeChecked(stream, symbols, g.bits(), path(), g.name());
         MemorySegment blocks = arena.allocate(g.sourceDtype().byteSize(n), 64);
         io.entrollm.tensor.GgmlSymbols.join(g.sourceDtype(), symbols, sectionBytes(g.sideSection()).toArray(ValueLayout.JAVA_BYTE), g.blocks(), blocks);
         return new Tensor(g.name(), g.sourceDtype(), g.shape(), blocks);

@@ -145,14 +145,21 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
          * Decodes into {@code out[0, elementCount)} on all cores, with {@code words} as the buffer for the
          * bitstream (see {@link #stream(int[])}): buffers reused across tensors keep the heap small.
          */
-        public void decodeInto(byte[] out, int[] words) {
+        public void decodeInto(byte[] out, int[] words) { decodeChecked(stream(words), out, bits, file, name); }
+
+        /**
+         * Decodes {@code stream} into {@code out} on all cores and checks every symbol is below 2^bits; a corrupt stream or
+         * symbol is a {@link FormatException} naming {@code file} and tensor {@code name}. Every Huffman-coded tensor
+         * of a .entro file (ours and GGML blocks kept as they are) is decoded through here.
+         */
+        public static void decodeChecked(HuffmanStream stream, byte[] out, int bits, Path file, String name) {
             try {
-                HuffmanDecoder.decodeInto(stream(words), out);
+                HuffmanDecoder.decodeInto(stream, out);
             } catch (HuffmanDecoder.CorruptStreamException e) {
                 throw FormatException.forTensor(file, name, "corrupt bitstream: " + e.getMessage());
             }
             int limit = 1 << bits;
-            for (int i = 0, n = Math.toIntExact(elementCount()); i < n; i++) {
+            for (int i = 0, n = Math.toIntExact(stream.symbolCount()); i < n; i++) {
                 if ((out[i] & 0xFF) >= limit) throw FormatException.forTensor(file, name, "decoded symbol " + (out[i] & 0xFF) + " exceeds " + bits + " bits");
             }
         }

@@ -24,8 +24,8 @@ final class ScaleSearch {
         float bestS = plainScale, bestZ = plainZero;
         if (plainScale == 0) return new float[] {bestS, bestZ};
         double bestErr = error(scheme, bits, w, from, to, plainScale, plainZero);
-        int levels = Quantizer.maxLevel(bits), half = Quantizer.symOffset(bits);
-        float range = scheme == AppliedScheme.ASYM ? plainScale * levels : plainScale * (scheme == AppliedScheme.SYM ? half : levels);
+        int levels = Quantizer.maxLevel(bits);
+        float range = plainScale * levels;   // ASYM: the group's (rounded) max - min, which its candidates shrink from both ends
         for (int k = 0; k < STEPS; k++) {
             float s, z;
             if (k == 0) {

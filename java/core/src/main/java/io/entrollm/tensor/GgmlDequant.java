@@ -32,6 +32,12 @@ public final class GgmlDequant {
         }
     }
 
+    /** Row {@code row} of a matrix of {@code blocksPerRow} blocks a row, dequantized into {@code out[off ..]}. */
+    public static void row(DType dtype, MemorySegment data, long row, int blocksPerRow, float[] out, int off) {
+        long base = row * blocksPerRow * dtype.blockBytes();
+        for (int b = 0; b < blocksPerRow; b++) block(dtype, data, base + (long) b * dtype.blockBytes(), out, off + b * dtype.blockElements());
+    }
+
     private static float half(MemorySegment data, long at) { return Float.float16ToFloat(data.get(TensorReader.I16, at)); }
 
     private static int u8(MemorySegment data, long at) { return data.get(B, at) & 0xFF; }

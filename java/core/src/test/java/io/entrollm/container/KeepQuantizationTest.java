@@ -50,6 +50,15 @@ class KeepQuantizationTest {
         return entro;
     }
 
+    /** sotu-tiny converted to GGUF with {@code type} blocks. */
+    private Path sotuGguf(GgufConverter.OutType type) throws IOException {
+        Path gguf = tmp.resolve("sotu-" + type.name().toLowerCase(java.util.Locale.ROOT) + ".gguf");
+        try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
+            GgufConverter.convert(s, gguf, type);
+        }
+        return gguf;
+    }
+
     private void assertGivesBack(Path gguf, Path entro) throws IOException {
         Path back = tmp.resolve("back-" + gguf.getFileName());
         try (EntroFile f = EntroFile.open(entro)) {
@@ -91,10 +100,7 @@ class KeepQuantizationTest {
 
     @Test
     void aLlamaGgufComesBackAndTheEntroComputesExactlyWhatTheGgufComputes() throws IOException {
-        Path gguf = tmp.resolve("sotu-q4_0.gguf");
-        try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-            GgufConverter.convert(s, gguf, GgufConverter.OutType.Q4_0);
-        }
+        Path gguf = sotuGguf(GgufConverter.OutType.Q4_0);
         Path entro = keep(gguf);
         assertGivesBack(gguf, entro);
         int[] ids = {0, 464, 1545, 289, 263, 2466, 330, 17};
@@ -121,10 +127,7 @@ class KeepQuantizationTest {
 
     @Test
     void aFlippedBitInTheSideBytesOrTheGgufHeaderIsDetected() throws IOException {
-        Path gguf = tmp.resolve("sotu-q4_0.gguf");
-        try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-            GgufConverter.convert(s, gguf, GgufConverter.OutType.Q4_0);
-        }
+        Path gguf = sotuGguf(GgufConverter.OutType.Q4_0);
         byte[] original = Files.readAllBytes(keep(gguf));
         List<EntroLayout.Section> sections;
         try (EntroFile f = EntroFile.open(tmp.resolve("sotu-q4_0.gguf.entro"))) {
@@ -164,10 +167,7 @@ class KeepQuantizationTest {
 
     @Test
     void aRebuildThatDoesNotMatchTheSourceChecksumLeavesNoFile() throws IOException {
-        Path gguf = tmp.resolve("sotu-q8_0.gguf");
-        try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-            GgufConverter.convert(s, gguf, GgufConverter.OutType.Q8_0);
-        }
+        Path gguf = sotuGguf(GgufConverter.OutType.Q8_0);
         Path entro = keep(gguf);
         // the same file with the recorded CRC32C changed (the directory is rewritten, every checksum of the container kept valid)
         byte[] edited = EntroBytes.withDirectory(Files.readAllBytes(entro), root -> {

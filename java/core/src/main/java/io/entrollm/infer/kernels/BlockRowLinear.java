@@ -40,8 +40,5 @@ public final class BlockRowLinear extends RowBlocked {
     }
 
     @Override
-    public void row(int r, float[] out, int off) {
-        long rowBase = (long) (firstRow + r) * blocksPerRow * dtype.blockBytes();
-        for (int b = 0; b < blocksPerRow; b++) GgmlDequant.block(dtype, data, rowBase + (long) b * dtype.blockBytes(), out, off + b * dtype.blockElements());
-    }
+    public void row(int r, float[] out, int off) { GgmlDequant.row(dtype, data, firstRow + r, blocksPerRow, out, off); }
 }

@@ -174,15 +174,7 @@ public final class GgmlLinear extends RowBlocked {
         return dtype == DType.Q4_0 ? nibble - 8 : nibble;
     }
 
+    /** By ggml's reference formulas, as every reader of GGML blocks dequantizes them. */
     @Override
-    public void row(int r, float[] out, int off) {
-        long rowBase = (long) (firstRow + r) * blocksPerRow * dtype.blockBytes();
-        for (int blk = 0; blk < blocksPerRow; blk++) {
-            long base = rowBase + (long) blk * dtype.blockBytes();
-            float d = Float.float16ToFloat(data.get(I16, base));
-            float m = dtype == DType.Q4_1 ? Float.float16ToFloat(data.get(I16, base + 2)) : 0f;
-            long qs = base + (dtype == DType.Q4_1 ? 4 : 2);
-            for (int j = 0; j < QK; j++) out[off + blk * QK + j] = d * quant(qs, j) + m;
-        }
-    }
+    public void row(int r, float[] out, int off) { io.entrollm.tensor.GgmlDequant.row(dtype, data, firstRow + r, blocksPerRow, out, off); }
 }
