@@ -21,6 +21,9 @@ namespace entro {
 // Scheme ids as stored in the directory (io.entrollm.quant.AppliedScheme).
 enum Scheme : int32_t { SCHEME_ASYM = 1, SCHEME_SYM = 2, SCHEME_UNSIGNED = 3 };
 
+// How a weight tensor lies in GPU memory for the kernels that compute from it (gemv.cu): see WeightParams.
+enum WeightForm : int32_t { FORM_U8 = 1, FORM_U4 = 2, FORM_F16 = 3, FORM_BF16 = 4 };
+
 // Largest code length the container allows (HuffmanCodebook.MAX_SUPPORTED_LENGTH).
 constexpr int kMaxCodeLength = 16;
 
@@ -44,14 +47,14 @@ struct DecodeParams {
 };
 static_assert(sizeof(DecodeParams) == 96, "DecodeParams layout is mirrored by the Java launcher");
 
-// One tensor of a batched decode (entro_decode_batch_f32): its parameters, where its float32 output
-// goes, and the first block of the batch grid that belongs to it (blocks [first_block, next entry's
+// One tensor of a batched decode (entro_decode_batch_symbols): its parameters, where its symbols go
+// and in which form, and the first block of the batch grid that belongs to it (blocks [first_block, next entry's
 // first_block) decode its chunks, blockDim.x chunks per block).
 struct BatchEntry {
     DecodeParams p;
-    float*   out;
+    uint8_t* out;                 // the symbols, in out_form
     uint32_t first_block;
-    uint32_t reserved;            // zero; keeps the size a multiple of 8
+    int32_t  out_form;            // FORM_U8 or FORM_U4
 };
 static_assert(sizeof(BatchEntry) == 112, "BatchEntry layout is mirrored by the Java launcher");
 
@@ -70,6 +73,28 @@ struct UnpackParams {
 };
 static_assert(sizeof(UnpackParams) == 56, "UnpackParams layout is mirrored by the Java launcher");
 
+// The forms (WeightForm): packed
+// symbols as the container stores them (u8: one a byte; u4: two a byte, low nibble first) with their
+// float32 scales (+ zeros), or unquantized halves. float32 weights go to cuBLAS and have no form here.
+
+// A row range of a weight matrix W[rows][cols] (row-major, PyTorch layout) in one of those forms,
+// passed by value. Element (r, c) of the view is element first + r * cols + c of the tensor, so a
+// view of a fused tensor's rows keeps the tensor's group numbering. All pointers are device memory.
+struct WeightParams {
+    const void*  data;            // the whole tensor's symbols or halves
+    const float* scales;          // packed forms: one per group of group_size consecutive elements
+    const float* zeros;           // packed ASYM: one per group; else unused
+    uint64_t first;               // element index of the view's first element
+    uint64_t group_size;          // packed forms: elements per scale; else unused
+    int32_t  rows;                // rows of the view (outputs of a matmul)
+    int32_t  cols;                // elements per row (inputs of a matmul)
+    int32_t  form;                // WeightForm
+    int32_t  bits;                // packed forms: quantization bits, 2..8
+    int32_t  scheme;              // packed forms: Scheme
+    int32_t  sign;                // packed SCHEME_UNSIGNED: +1 / -1
+};
+static_assert(sizeof(WeightParams) == 64, "WeightParams layout is mirrored by the Java launcher");
+
 // n (1..16) bits at bit position pos. Needs words[pos/32 + 1] readable (the pad word guarantees it).
 __device__ __forceinline__ uint32_t peek_bits(const uint32_t* words, uint64_t pos, int n) {
     uint64_t w = pos >> 5;
@@ -83,6 +108,18 @@ __device__ __forceinline__ float dequantize(int scheme, int bits, uint32_t q, fl
     if (scheme == SCHEME_SYM) return __fmul_rn(static_cast<float>(static_cast<int>(q) - ((1 << (bits - 1)) - 1)), scale);
     float v = __fmul_rn(static_cast<float>(q), scale);
     return sign < 0 ? -v : v;
+}
+
+// Element i of a tensor in form p.form, as float32: packed symbols through the reference
+// dequantization above (so a gathered row equals the CPU's dequantized weights bit for bit).
+__device__ __forceinline__ float weight_at(const WeightParams& p, uint64_t i) {
+    if (p.form == FORM_F16) return __half2float(static_cast<const __half*>(p.data)[i]);
+    if (p.form == FORM_BF16) return __uint_as_float(static_cast<uint32_t>(static_cast<const uint16_t*>(p.data)[i]) << 16);
+    const uint8_t* b = static_cast<const uint8_t*>(p.data);
+    const uint32_t q = p.form == FORM_U4 ? (b[i >> 1] >> ((i & 1) * 4)) & 0x0F : b[i];
+    const uint64_t g = i / p.group_size;
+    const float zero = p.scheme == SCHEME_ASYM ? p.zeros[g] : 0.0f;
+    return dequantize(p.scheme, p.bits, q, p.scales[g], zero, p.sign);
 }
 
 template <typename T> __device__ __forceinline__ T from_float(float v);

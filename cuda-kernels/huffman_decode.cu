@@ -1,4 +1,5 @@
-// huffman_decode.cu: decode Huffman-coded .entro tensors into GPU memory, fused with dequantization.
+// huffman_decode.cu: decode Huffman-coded .entro tensors into GPU memory: into packed symbols (the
+// form the matmuls of gemv.cu read), or fused with dequantization into weights.
 //
 // Thread mapping: one thread decodes one chunk (chunk_symbols consecutive symbols, independent of
 // every other chunk thanks to the stored starting bit offsets); a warp decodes 32 consecutive
@@ -12,8 +13,9 @@
 // chunk directly would make every warp store touch 32 cache lines.
 // Shared memory (dynamic, sized by the launcher): the tensor's decode table, 2^table_bits u16 entries
 // (8 KiB at the default 12-bit limit), copied cooperatively before decoding, then one staging tile
-// of 32 x 33 words per warp. Outputs: symbols only (u8, for bit-exact tests) or dequantized
-// f32 / f16 / bf16 weights (group of symbol i = i / group_size). A corrupt chunk (invalid code, or a
+// of 32 x 33 words per warp. Outputs: symbols one a byte (u8) or two a byte (u4, low nibble first:
+// lanes 0..15 write one byte each of the tile row), or dequantized f32 / f16 / bf16 weights (group of
+// symbol i = i / group_size). A corrupt chunk (invalid code, or a
 // chunk that does not end exactly at the next chunk's first bit) records 1 + its index in *error and
 // stops decoding (it keeps taking part in the warp's rounds; its outputs are then undefined).
 #include "entro_format.cuh"
@@ -28,7 +30,7 @@ __device__ __forceinline__ uint32_t warp_max(uint32_t v) {
     return v;
 }
 
-template <typename Out, bool kSymbolsOnly>
+template <typename Out, bool kSymbolsOnly, bool kNibbles = false>
 __device__ void decode_chunks(const entro::DecodeParams& p, Out* out, const int block) {
     extern __shared__ uint32_t shared[];
     const int table_size = 1 << p.table_bits;
@@ -77,8 +79,19 @@ __device__ void decode_chunks(const entro::DecodeParams& p, Out* out, const int 
             if (c >= p.n_chunks) break;
             const uint64_t c_first = static_cast<uint64_t>(c) * p.chunk_symbols;
             const uint64_t c_last = min(c_first + static_cast<uint64_t>(p.chunk_symbols), p.n_symbols);
-            const uint64_t i = c_first + base + lane;
-            if (i < c_last) out[i] = entro::from_float<Out>(tile[r * kTileStride + lane]);
+            if (kNibbles) {
+                // lanes 0..15 each write the byte of symbols 2*lane and 2*lane + 1 of the round (chunk_symbols even,
+                // so every chunk starts on a byte); a last odd symbol leaves the high nibble zero
+                const uint64_t i = c_first + base + 2 * lane;
+                if (lane < kTile / 2 && i < c_last) {
+                    const uint32_t lo = static_cast<uint32_t>(tile[r * kTileStride + 2 * lane]);
+                    const uint32_t hi = i + 1 < c_last ? static_cast<uint32_t>(tile[r * kTileStride + 2 * lane + 1]) : 0u;
+                    reinterpret_cast<uint8_t*>(out)[i >> 1] = static_cast<uint8_t>(lo | (hi << 4));
+                }
+            } else {
+                const uint64_t i = c_first + base + lane;
+                if (i < c_last) out[i] = entro::from_float<Out>(tile[r * kTileStride + lane]);
+            }
         }
         __syncwarp();
     }
@@ -91,6 +104,11 @@ extern "C" __global__ void entro_decode_symbols_u8(const entro::DecodeParams p, 
     decode_chunks<uint8_t, true>(p, out, blockIdx.x);
 }
 
+// Symbols two a byte, low nibble first (the packed u4 form), for 2..4-bit tensors with an even chunk_symbols.
+extern "C" __global__ void entro_decode_symbols_u4(const entro::DecodeParams p, uint8_t* out) {
+    decode_chunks<uint8_t, true, true>(p, out, blockIdx.x);
+}
+
 extern "C" __global__ void entro_decode_dequant_f32(const entro::DecodeParams p, float* out) {
     decode_chunks<float, false>(p, out, blockIdx.x);
 }
@@ -99,13 +117,16 @@ extern "C" __global__ void entro_decode_dequant_f16(const entro::DecodeParams p,
     decode_chunks<__half, false>(p, out, blockIdx.x);
 }
 
-// Several tensors in one grid, float32 output. entries[] (device memory) in first_block order; every
-// thread of a block finds its entry by the same short scan (a layer has a handful of tensors).
-extern "C" __global__ void entro_decode_batch_f32(const entro::BatchEntry* entries, int n_entries) {
+// Several tensors in one grid, symbols out in each entry's packed form (BatchEntry.out_form: 1 = one a
+// byte, 2 = two a byte): what the engine computes from (gemv.cu) in the compressed and streamed modes.
+extern "C" __global__ void entro_decode_batch_symbols(const entro::BatchEntry* entries, int n_entries) {
     int e = 0;
     while (e + 1 < n_entries && entries[e + 1].first_block <= blockIdx.x) ++e;
     const entro::DecodeParams p = entries[e].p;
-    decode_chunks<float, false>(p, entries[e].out, static_cast<int>(blockIdx.x - entries[e].first_block));
+    uint8_t* out = entries[e].out;
+    const int block = static_cast<int>(blockIdx.x - entries[e].first_block);
+    if (entries[e].out_form == entro::FORM_U4) decode_chunks<uint8_t, true, true>(p, out, block);
+    else decode_chunks<uint8_t, true>(p, out, block);
 }
 
 #if ENTRO_HAVE_BF16

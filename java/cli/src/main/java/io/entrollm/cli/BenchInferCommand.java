@@ -108,7 +108,7 @@ final class BenchInferCommand implements Callable<Integer> {
     record Row(String model, boolean synthetic, String format, String mode, String device, long weightBytes, long layerBytesPerToken,
                long headBytesPerToken,
                double ppTokPerSec, double ppSpread, double tgTokPerSec, double tgSpread, double decodeGBps, double h2dGBps,
-               long gpuMemoryBytes, long plannedGpuBytes, long residentBytes) {}
+               long gpuMemoryBytes, long plannedGpuBytes, long residentBytes, io.entrollm.gpu.GpuTraffic gpuTrafficPerToken) {}
 
     @Override
     public Integer call() throws Exception {
@@ -238,7 +238,7 @@ final class BenchInferCommand implements Callable<Integer> {
                     return new Row(name, synthetic, format, "stored", s.device() + " (" + cpu.threads() + " threads)", sizeOf(file),
                             cpu.weights().layerMatrixBytes(), cpu.weights().headBytes(),
                             DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]), Double.NaN, Double.NaN, 0, 0,
-                            io.entrollm.residency.HostMemory.residentBytes().orElse(0));
+                            io.entrollm.residency.HostMemory.residentBytes().orElse(0), null);
                 }
             }
             try (CudaContext ctx = CudaContext.open(0)) {
@@ -251,6 +251,7 @@ final class BenchInferCommand implements Callable<Integer> {
                     gpu.setProfiling(true);
                     s.generate(prompt, 2, Sampler.greedy(), java.util.Set.of(), x -> true);
                     List<LayerTimeline.Step> steps = gpu.lastTimeline();
+                    io.entrollm.gpu.GpuTraffic traffic = gpu.lastTraffic();
                     gpu.setProfiling(false);
                     if (timelineDir != null && !steps.isEmpty()) {
                         write(timelineDir.resolve(name + "-" + format + "-" + label(mode, from) + ".csv"), LayerTimeline.csv(steps));
@@ -259,7 +260,7 @@ final class BenchInferCommand implements Callable<Integer> {
                             fp.layerBytesPerToken(mode), fp.headReadBytes(), DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]),
                             LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.DECODE),
                             LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.COPY), used, planned,
-                            io.entrollm.residency.HostMemory.residentBytes().orElse(0));
+                            io.entrollm.residency.HostMemory.residentBytes().orElse(0), traffic);
                 }
             }
         }
@@ -309,12 +310,15 @@ final class BenchInferCommand implements Callable<Integer> {
 
     private String markdown(List<Row> rows, String gpu, List<String> skipped) {
         StringBuilder b = new StringBuilder(header(gpu)).append("\n\n");
-        b.append("| model | format | mode | device | file MB | layer MB / token | pp tok/s (spread) | tg tok/s (spread) | decode GB/s | H2D GB/s | GPU MB used (planned) | RSS MB |\n");
-        b.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        b.append("| model | format | mode | device | file MB | layer MB / token | GPU MB / token: weights + decode + KV + act. | pp tok/s (spread) | tg tok/s (spread) | decode GB/s | H2D GB/s | GPU MB used (planned) | RSS MB |\n");
+        b.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
-            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %.1f (%.1f) | %.1f (%.1f) | %s | %s | %s | %.0f |%n",
+            io.entrollm.gpu.GpuTraffic g = r.gpuTrafficPerToken();
+            String traffic = g == null ? "-" : String.format(Locale.ROOT, "%.2f = %.2f + %.2f + %.2f + %.2f", g.total() / 1e6, g.weights() / 1e6,
+                    g.decode() / 1e6, g.kvCache() / 1e6, g.activations() / 1e6);
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.2f | %s | %.1f (%.1f) | %.1f (%.1f) | %s | %s | %s | %.0f |%n",
                     r.model() + (r.synthetic() ? " (synthetic)" : ""), r.format(), r.mode(), r.device(), r.weightBytes() / 1e6,
-                    r.layerBytesPerToken() / 1e6, r.ppTokPerSec(), r.ppSpread(), r.tgTokPerSec(), r.tgSpread(), gbps(r.decodeGBps()), gbps(r.h2dGBps()),
+                    r.layerBytesPerToken() / 1e6, traffic, r.ppTokPerSec(), r.ppSpread(), r.tgTokPerSec(), r.tgSpread(), gbps(r.decodeGBps()), gbps(r.h2dGBps()),
                     r.plannedGpuBytes() == 0 ? "-" : String.format(Locale.ROOT, "%.1f (%.1f)", r.gpuMemoryBytes() / 1e6, r.plannedGpuBytes() / 1e6),
                     r.residentBytes() / 1e6));
         }
@@ -323,23 +327,34 @@ final class BenchInferCommand implements Callable<Integer> {
                     + "the real model's; entropy, so coded size and bytes moved, are the donor's.\n");
         }
         b.append("\nlayer MB / token: the decoder layers' weights one token moves: on the CPU the matrices as computed from (stored: int8/int4 "
-                + "symbols, bf16; Huffman decoded once at load); on the GPU decoded float32 read from memory (decoded), stored bytes read by "
-                + "the decoder (compressed) or copied from the host (streamed); each token also reads the head");
+                + "symbols, bf16; Huffman decoded once at load); on the GPU the weights' form read from memory (decoded: packed symbols with "
+                + "their scales, stored halves), stored bytes read by the decoder (compressed) or copied from the host (streamed); each token also reads the head");
         rows.stream().map(r -> r.model() + " " + String.format(Locale.ROOT, "%.2f", r.headBytesPerToken() / 1e6) + " MB").distinct()
                 .reduce((x, y) -> x + ", " + y).ifPresent(h -> b.append(" (").append(h).append(')'));
-        b.append(".\nRSS MB: the benchmark process's resident memory after the row (it holds one model at a time).\ndecode GB/s and H2D GB/s: stored bytes decoded / copied per second of decode / copy busy time during one generated token (CUDA events).\n");
+        b.append(".\nGPU MB / token: one generated token's reads and writes in GPU memory by the kernels' own accounting (io.entrollm.gpu.GpuTraffic): "
+                + "weight forms read by the matmuls, norms and embedding; the per-pass decode (compressed, streamed); keys and values read by attention; "
+                + "activations read and written by every kernel. Caches are not modelled.");
+        b.append("\nRSS MB: the benchmark process's resident memory after the row (it holds one model at a time).\ndecode GB/s and H2D GB/s: stored bytes decoded / copied per second of decode / copy busy time during one generated token (CUDA events).\n");
         if (!skipped.isEmpty()) b.append("\nskipped, over the GPU memory budget: ").append(String.join("; ", skipped)).append('\n');
         return b.toString();
     }
 
+    /** A traffic component, empty on CPU rows. */
+    private static String traffic(Row r, java.util.function.ToLongFunction<io.entrollm.gpu.GpuTraffic> part) {
+        return r.gpuTrafficPerToken() == null ? "" : Long.toString(part.applyAsLong(r.gpuTrafficPerToken()));
+    }
+
     private static String csv(List<Row> rows) {
         StringBuilder b = new StringBuilder("model,synthetic,format,mode,device,file_bytes,layer_bytes_per_token,head_bytes_per_token,pp_tok_s,pp_spread,tg_tok_s,tg_spread,"
-                + "decode_gb_s,h2d_gb_s,gpu_memory_bytes,planned_gpu_bytes,resident_bytes\n");
+                + "decode_gb_s,h2d_gb_s,gpu_memory_bytes,planned_gpu_bytes,resident_bytes,gpu_weight_bytes_per_token,gpu_decode_bytes_per_token,"
+                + "gpu_kv_bytes_per_token,gpu_activation_bytes_per_token\n");
         for (Row r : rows) {
             b.append(String.join(",", r.model(), Boolean.toString(r.synthetic()), r.format(), r.mode(), '"' + r.device() + '"',
                     Long.toString(r.weightBytes()), Long.toString(r.layerBytesPerToken()), Long.toString(r.headBytesPerToken()), Double.toString(r.ppTokPerSec()), Double.toString(r.ppSpread()),
                     Double.toString(r.tgTokPerSec()), Double.toString(r.tgSpread()), Double.toString(r.decodeGBps()), Double.toString(r.h2dGBps()),
-                    Long.toString(r.gpuMemoryBytes()), Long.toString(r.plannedGpuBytes()), Long.toString(r.residentBytes()))).append('\n');
+                    Long.toString(r.gpuMemoryBytes()), Long.toString(r.plannedGpuBytes()), Long.toString(r.residentBytes()),
+                    traffic(r, io.entrollm.gpu.GpuTraffic::weights), traffic(r, io.entrollm.gpu.GpuTraffic::decode), traffic(r, io.entrollm.gpu.GpuTraffic::kvCache),
+                    traffic(r, io.entrollm.gpu.GpuTraffic::activations))).append('\n');
         }
         return b.toString();
     }

@@ -3,7 +3,6 @@ package io.entrollm.residency;
 import io.entrollm.infer.LlamaLayout;
 import io.entrollm.model.ModelConfig;
 import io.entrollm.model.ModelSource;
-import io.entrollm.tensor.Tensor;
 
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -13,18 +12,21 @@ import java.util.Set;
 
 /**
  * The byte sizes the residency decision needs, per layer: stored (the layer's {@link WeightBlock}:
- * entropy-coded, packed or as in the source file) and decoded (float32, as the matmuls read it), plus
- * what every mode needs regardless.
+ * entropy-coded, packed or as in the source file) and in the form the GPU computes from
+ * ({@link WeightBlock.Stored#formBytes()}: packed symbols with scales, stored halves, float32 vectors),
+ * plus what every mode needs regardless.
  *
  * @param layerCodedBytes    each decoder layer's weight block
- * @param layerDecodedBytes  each decoder layer's weights decoded to float32
- * @param scratchBytes       one layer's decode scratch: per weight role, the largest decoded tensor
- *                           of that role over all layers (equal to the largest layer when layers match)
+ * @param layerDecodedBytes  each decoder layer's weights in their GPU form (what the decoded mode holds)
+ * @param scratchBytes       one layer's decode scratch (the compressed mode's, one of the streamed mode's
+ *                           two sets): per weight role, the largest part of a form that is not read in
+ *                           place from the layer's block (coded symbols, widened vectors), over all layers
  * @param otherDecodedBytes  embedding (unless read on the host, {@link io.entrollm.infer.EmbeddingRows}), final norm
- *                           and head, kept decoded in every mode
+ *                           and head in their GPU form, in every mode
  * @param headReadBytes      of those, what one token reads: final norm and head (the embedding gives one row)
  * @param kvCacheBytes       the KV cache for the session's context
- * @param activationBytes    activations and scratch of the largest forward pass (a prompt, a perplexity window)
+ * @param activationBytes    activations and scratch of the largest forward pass (a prompt, a perplexity window),
+ *                           with the f16 copies the prompt path multiplies through cuBLAS
  */
 public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecodedBytes, long scratchBytes, long otherDecodedBytes,
                              long headReadBytes, long kvCacheBytes, long activationBytes) {
@@ -56,19 +58,34 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         ModelConfig c = layout.config;
         List<WeightBlock> blocks = WeightBlock.layers(source, layout);
         Map<String, Long> scratchByRole = new LinkedHashMap<>();
+        long largestMatrix = 0;
         for (WeightBlock b : blocks) {
-            for (WeightBlock.Stored s : b.tensors()) scratchByRole.merge(io.entrollm.model.LlamaTensorNames.roleOf(s.name()), s.decodedBytes(), Math::max);
+            for (WeightBlock.Stored s : b.tensors()) {
+                String role = io.entrollm.model.LlamaTensorNames.roleOf(s.name());
+                scratchByRole.merge(role, s.residentScratchBytes(), Math::max);
+                if (!s.vector()) largestMatrix = Math.max(largestMatrix, s.elements());
+            }
         }
-        Set<String> other = new LinkedHashSet<>(List.of(layout.embedding.tensor(), layout.finalNorm.tensor(), layout.lmHead.tensor()));
-        long otherBytes = 0;
-        for (String name : other) otherBytes += 4 * Tensor.elementCount(source.shape(name).orElseThrow());
-        otherBytes -= io.entrollm.infer.EmbeddingRows.of(source, layout).map(io.entrollm.infer.EmbeddingRows::float32Bytes).orElse(0L);
-        long headRead = 4 * (layout.finalNorm.elements() + layout.lmHead.elements());
+        long largestIn = Math.max(c.hiddenSize(), Math.max(c.qDim(), c.intermediateSize()));
+        List<String> otherNames = List.copyOf(new LinkedHashSet<>(List.of(layout.embedding.tensor(), layout.finalNorm.tensor(), layout.lmHead.tensor())));
+        WeightBlock others = WeightBlock.of(source, -1, otherNames);
+        long otherBytes = others.formBytes();
+        if (io.entrollm.infer.EmbeddingRows.of(source, layout).isPresent()) otherBytes -= formBytes(others, layout.embedding.tensor());
+        long headRead = formBytes(others, layout.finalNorm.tensor()) + formBytes(others, layout.lmHead.tensor());
         long kv = 2L * 4 * c.numLayers() * contextTokens * c.kvDim();
-        // LlamaGpu's activation buffers for the batch, and logits for every row of it (perplexity scores them all)
-        long activations = 4L * batchTokens * (3L * c.hiddenSize() + 2L * c.qDim() + 2L * c.intermediateSize() + c.vocabSize());
-        return new ModelFootprint(blocks.stream().map(WeightBlock::bytes).toList(), blocks.stream().map(WeightBlock::decodedBytes).toList(),
-                scratchByRole.values().stream().mapToLong(Long::longValue).sum(), otherBytes, headRead, kv, activations);
+        // LlamaGpu's activation buffers for the batch, logits for every row of it (perplexity scores them
+        // all), and the prompt path's f16 copies: one weight matrix (the head in slices of that size), the
+        // batch's activations as two halves
+        long activations = 4L * batchTokens * (3L * c.hiddenSize() + 2L * c.qDim() + 2L * c.intermediateSize() + c.vocabSize())
+                + 2L * largestMatrix + 2L * 2 * batchTokens * largestIn;
+        return new ModelFootprint(blocks.stream().map(WeightBlock::bytes).toList(), blocks.stream().map(WeightBlock::formBytes).toList(),
+                sum(scratchByRole), otherBytes, headRead, kv, activations);
+    }
+
+    private static long sum(Map<String, Long> m) { return m.values().stream().mapToLong(Long::longValue).sum(); }
+
+    private static long formBytes(WeightBlock b, String name) {
+        return b.tensors().stream().filter(t -> t.name().equals(name)).mapToLong(WeightBlock.Stored::formBytes).findFirst().orElse(0);
     }
 
     public long codedBytes() { return layerCodedBytes.stream().mapToLong(Long::longValue).sum(); }
@@ -97,7 +114,7 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
     }
 
     /**
-     * Layer weight bytes one forward pass moves: decoded float32 read from GPU memory (decoded), stored
+     * Layer weight bytes one forward pass moves: the weights' GPU form read by the matmuls (decoded), stored
      * blocks read by the decoder (compressed) or copied over the bus (streamed). What differs between formats.
      */
     public long layerBytesPerToken(ResidencyMode mode) { return mode == ResidencyMode.DECODED ? decodedBytes() : codedBytes(); }

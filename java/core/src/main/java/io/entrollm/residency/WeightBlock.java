@@ -44,21 +44,70 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
     /**
      * One tensor in the block.
      *
+     * <p>On the GPU a tensor is computed from its <em>form</em>: packed symbols with float32 scales for a
+     * quantized tensor (two a byte for 2..4 bits, see {@link #nibbles()}), the stored f32/f16/bf16 values
+     * for an unquantized matrix, float32 for a vector (norms and biases, which the element-wise kernels
+     * read). A Huffman-coded tensor's form is its decoded symbols; a packed or unquantized one's form is
+     * its stored bytes.
+     *
+     * @param rank      the tensor's number of dimensions (1 for norms and biases)
      * @param quantized its stored form when quantized (coded or packed), else null
      * @param rawDtype  for an unquantized tensor, the dtype of its RAW piece (F32, F16 or BF16), else null
      * @param tableBits for a coded tensor, the decode table's index width, else 0
      */
-    public record Stored(String name, long elements, StoredTensor.Quantized quantized, DType rawDtype, int tableBits, List<Piece> pieces) {
+    public record Stored(String name, long elements, int rank, StoredTensor.Quantized quantized, DType rawDtype, int tableBits, List<Piece> pieces) {
         public Piece piece(PieceKind kind) {
             return pieces.stream().filter(p -> p.kind() == kind).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("tensor '" + name + "' has no " + kind + " piece"));
         }
 
-        /** Bytes it decodes to as float32. */
+        /** Bytes it decodes to as float32 (what the f32 decode kernels write). */
         public long decodedBytes() { return 4 * elements; }
+
+        /**
+         * Whether its symbols lie two a byte in its form: a packed tensor of 2..4 bits always; a coded one
+         * when its chunks start on whole bytes too (an even chunk size), else one symbol a byte.
+         */
+        public boolean nibbles() {
+            return switch (quantized) {
+                case null -> false;
+                case StoredTensor.Packed p -> p.bits() <= 4;
+                case StoredTensor.Coded c -> c.bits() <= 4 && c.chunkSymbols() % 2 == 0;
+            };
+        }
+
+        /** Bytes of its symbols in its form (quantized tensors). */
+        public long symbolBytes() { return nibbles() ? (elements + 1) / 2 : elements; }
+
+        /** Bytes of its float32 scales and zeros (quantized tensors). */
+        public long paramsBytes() { return piece(PieceKind.PARAMS).bytes(); }
+
+        /** Whether it is a vector the element-wise kernels read as float32. */
+        public boolean vector() { return quantized == null && rank < 2; }
+
+        /**
+         * GPU bytes of its form: symbols (aligned) then scales and zeros, the stored matrix, or a float32 vector.
+         */
+        public long formBytes() {
+            if (quantized != null) return align(symbolBytes()) + paramsBytes();
+            return vector() ? 4 * elements : piece(PieceKind.RAW).bytes();
+        }
+
+        /**
+         * GPU bytes of its form that must be produced from its block when the block itself stays in GPU
+         * memory (the compressed mode): a coded tensor's symbols and a vector not stored as float32; the
+         * rest is read in place.
+         */
+        public long residentScratchBytes() {
+            if (quantized instanceof StoredTensor.Coded) return symbolBytes();
+            return vector() && rawDtype != DType.F32 ? 4 * elements : 0;
+        }
     }
 
     public long decodedBytes() { return tensors.stream().mapToLong(Stored::decodedBytes).sum(); }
+
+    /** GPU bytes of every tensor's form ({@link Stored#formBytes()}): what the decoded mode holds for this block. */
+    public long formBytes() { return tensors.stream().mapToLong(Stored::formBytes).sum(); }
 
     /** The weights of every decoder layer of {@code source} (Hugging Face names), one block per layer. */
     public static List<WeightBlock> layers(ModelSource source, LlamaLayout layout) {
@@ -95,11 +144,11 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
     private static Stored stored(StoredTensor t, Layout lay) {
         return switch (t) {
             case StoredTensor.Coded c -> coded(c, lay);
-            case StoredTensor.Packed p -> new Stored(p.name(), p.elementCount(), p, null, 0, List.of(
+            case StoredTensor.Packed p -> new Stored(p.name(), p.elementCount(), p.shape().length, p, null, 0, List.of(
                     lay.add(PieceKind.PACKED, p.packed().byteSize(), p::packed),
                     lay.add(PieceKind.PARAMS, paramsF32Bytes(p), p::paramsF32)));
-            case StoredTensor.Raw r -> raw(r.name(), r.elementCount(), r.tensor().dtype(), r::tensor, lay);
-            case StoredTensor.GgmlBlocks g -> raw(g.name(), g.elementCount(), g.tensor().dtype(), g::tensor, lay);
+            case StoredTensor.Raw r -> raw(r.name(), r.elementCount(), r.shape().length, r.tensor().dtype(), r::tensor, lay);
+            case StoredTensor.GgmlBlocks g -> raw(g.name(), g.elementCount(), g.shape().length, g.tensor().dtype(), g::tensor, lay);
         };
     }
 
@@ -116,15 +165,15 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
                 lay.add(PieceKind.CHUNK_INDEX, c.chunkIndex().byteSize(), c::chunkIndex),
                 lay.add(PieceKind.DECODE_TABLE, 2L << tableBits, () -> decodeTable(codebook, tableBits)),
                 lay.add(PieceKind.PARAMS, paramsF32Bytes(c), c::paramsF32));
-        return new Stored(c.name(), c.elementCount(), c, null, tableBits, pieces);
+        return new Stored(c.name(), c.elementCount(), c.shape().length, c, null, tableBits, pieces);
     }
 
     /** f32/f16/bf16 as stored (the GPU widens them); anything else (GGUF block types) as float32 converted here. */
-    private static Stored raw(String name, long elements, DType dtype, Supplier<Tensor> tensor, Layout lay) {
+    private static Stored raw(String name, long elements, int rank, DType dtype, Supplier<Tensor> tensor, Layout lay) {
         boolean asStored = dtype == DType.F32 || dtype == DType.F16 || dtype == DType.BF16;
         DType pieceType = asStored ? dtype : DType.F32;
         Supplier<MemorySegment> content = asStored ? () -> tensor.get().data() : () -> MemorySegment.ofArray(TensorReader.toFloats(tensor.get()));
-        return new Stored(name, elements, null, pieceType, 0, List.of(lay.add(PieceKind.RAW, pieceType.byteSize(elements), content)));
+        return new Stored(name, elements, rank, null, pieceType, 0, List.of(lay.add(PieceKind.RAW, pieceType.byteSize(elements), content)));
     }
 
     private static MemorySegment decodeTable(HuffmanCodebook codebook, int tableBits) {
@@ -163,5 +212,5 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
         }
     }
 
-    static long align(long n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
+    public static long align(long n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
 }

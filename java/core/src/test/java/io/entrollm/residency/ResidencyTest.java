@@ -63,7 +63,7 @@ class ResidencyTest {
             for (int w : s.waitsFor()) assertThat(w).as("waits only for earlier steps").isLessThan(s.index());
             int i = s.layer();
             switch (s.stream()) {
-                case COPY -> { if (i >= 2) assertThat(s.waitsFor()).contains(at.get("DECODE:" + (i - 2))); }
+                case COPY -> { if (i >= 2) assertThat(s.waitsFor()).contains(at.get("DECODE:" + (i - 2)), at.get("COMPUTE:" + (i - 2))); }
                 case DECODE -> {
                     assertThat(s.waitsFor()).contains(at.get("COPY:" + i));
                     if (i >= 2) assertThat(s.waitsFor()).contains(at.get("COMPUTE:" + (i - 2)));

@@ -11,16 +11,18 @@ import java.util.function.IntConsumer;
 
 /**
  * COMPRESSED residency (DFloat11-style): every layer's block stays on the GPU in its stored form, and
- * each layer is decoded into one set of float32 scratch buffers (one per weight role) just before it
- * computes, on the compute stream, so stream order alone keeps the decode of layer l+1 from
- * overwriting weights layer l still reads. GPU memory: the blocks plus one layer of scratch.
+ * just before a layer computes its Huffman-coded tensors are decoded into packed symbols (and its
+ * f16/bf16 norms widened) in one set of scratch buffers (one per weight role), on the compute stream,
+ * so stream order alone keeps the decode of layer l+1 from overwriting symbols layer l still reads.
+ * Scales, packed tensors and stored matrices are read in place from the block. GPU memory: the blocks
+ * plus one layer's symbols.
  */
 final class CompressedLayers implements LayerWeights {
     private final List<WeightBlock> blocks;
     private final List<DeviceBuffer> resident;
     private final Map<String, DeviceBuffer> scratch;
     private final ErrorWords errors;
-    private final List<LayerDecode> plans = new ArrayList<>();
+    private final List<FormDecoder.Planned> plans = new ArrayList<>();
     private final StepClock clock;
     private boolean profiling;
     private List<LayerTimeline.Step> timeline = List.of();
@@ -32,12 +34,13 @@ final class CompressedLayers implements LayerWeights {
         this.scratch = scratch;
         this.errors = errors;
         this.clock = new StepClock(2 * blocks.size());
-        BlockDecoder decoder = new BlockDecoder(ctx);
+        FormDecoder decoder = new FormDecoder(ctx);
         int[] firstWord = WeightBlocks.firstWords(blocks);
         try {
             for (int l = 0; l < blocks.size(); l++) {
                 int first = firstWord[l];
-                plans.add(decoder.plan(blocks.get(l), resident.get(l).whole(), i -> errors.address(first + i), t -> decoded(t.name())));
+                plans.add(decoder.plan(blocks.get(l), resident.get(l).whole(), i -> errors.address(first + i), FormDecoder.Placement.IN_PLACE,
+                        t -> scratch.get(LlamaTensorNames.roleOf(t.name())).whole()));
             }
         } catch (RuntimeException e) {
             close();
@@ -51,7 +54,7 @@ final class CompressedLayers implements LayerWeights {
         ErrorWords errors = null;
         try {
             for (WeightBlock b : blocks) resident.add(WeightBlocks.upload(ctx, b));
-            scratch = WeightBlocks.allocateScratch(ctx, WeightBlocks.scratchBytesByRole(blocks), "decode scratch");
+            scratch = WeightBlocks.allocateScratch(ctx, WeightBlocks.scratchBytesByRole(blocks, FormDecoder.Placement.IN_PLACE), "decode scratch");
             errors = new ErrorWords(ctx, file, WeightBlocks.tensorNames(blocks));
             return new CompressedLayers(ctx, blocks, resident, scratch, errors);
         } catch (RuntimeException e) {
@@ -63,7 +66,7 @@ final class CompressedLayers implements LayerWeights {
     }
 
     @Override
-    public DeviceBuffer decoded(String name) { return scratch.get(LlamaTensorNames.roleOf(name)); }
+    public GpuWeight weight(String name) { return WeightBlocks.weight(plans, name); }
 
     @Override
     public void runLayers(int layers, CudaStream compute, IntConsumer computeLayer) {
@@ -71,7 +74,7 @@ final class CompressedLayers implements LayerWeights {
         int step = 0;
         for (int l = 0; l < layers; l++) {
             if (profiling) clock.start(step, LayerTimeline.Kind.DECODE, l, blocks.get(l).bytes(), compute);
-            plans.get(l).launch(compute);
+            plans.get(l).decode().launch(compute);
             if (profiling) {
                 clock.end(step++, compute);
                 clock.start(step, LayerTimeline.Kind.COMPUTE, l, 0, compute);
@@ -89,6 +92,9 @@ final class CompressedLayers implements LayerWeights {
     @Override public void checkErrors() { errors.check(); }
 
     @Override
+    public long decodeTrafficPerPass() { return WeightBlocks.decodeTraffic(blocks); }
+
+    @Override
     public long residentBytes() {
         return resident.stream().mapToLong(DeviceBuffer::bytes).sum() + scratch.values().stream().mapToLong(DeviceBuffer::bytes).sum();
     }
@@ -99,7 +105,7 @@ final class CompressedLayers implements LayerWeights {
 
     @Override
     public void close() {
-        plans.forEach(LayerDecode::close);
+        plans.forEach(FormDecoder.Planned::close);
         resident.forEach(DeviceBuffer::close);
         scratch.values().forEach(DeviceBuffer::close);
         errors.close();

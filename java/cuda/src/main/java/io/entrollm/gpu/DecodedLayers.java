@@ -3,47 +3,61 @@ package io.entrollm.gpu;
 import io.entrollm.residency.WeightBlock;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * DECODED residency: each layer's block is uploaded, decoded on the GPU into one float32 buffer per
- * tensor, and freed; the forward pass then reads decoded weights only. Fastest, and the most memory.
- * Also holds the embedding, final norm and head in every mode (one block of those, decoded at load).
+ * DECODED residency: each layer's block is uploaded, turned on the GPU into its tensors' GPU form (one
+ * buffer per tensor: Huffman-coded tensors decoded into packed symbols, packed and unquantized ones
+ * copied as stored, vectors widened to float32), and freed; the forward pass then reads those forms
+ * only. Fastest, and the most memory (still the stored bits, not float32). Also holds the embedding,
+ * final norm and head in every mode (one block of those, turned into forms at load).
  */
 final class DecodedLayers implements LayerWeights {
-    private final Map<String, DeviceBuffer> weights;
+    private final Map<String, GpuWeight> weights;
+    private final List<DeviceBuffer> buffers;
 
-    private DecodedLayers(Map<String, DeviceBuffer> weights) { this.weights = weights; }
+    private DecodedLayers(Map<String, GpuWeight> weights, List<DeviceBuffer> buffers) {
+        this.weights = weights;
+        this.buffers = buffers;
+    }
 
     static DecodedLayers load(CudaContext ctx, Path file, List<WeightBlock> blocks) {
-        Map<String, DeviceBuffer> weights = new LinkedHashMap<>();
-        BlockDecoder decoder = new BlockDecoder(ctx);
+        Map<String, GpuWeight> weights = new LinkedHashMap<>();
+        List<DeviceBuffer> buffers = new ArrayList<>();
+        FormDecoder decoder = new FormDecoder(ctx);
         try (CudaStream s = new CudaStream()) {
             for (WeightBlock b : blocks) {
+                Map<String, DeviceBuffer> own = new LinkedHashMap<>();
+                for (WeightBlock.Stored t : b.tensors()) {
+                    DeviceBuffer d = DeviceBuffer.allocate(ctx, t.formBytes(), "tensor '" + t.name() + "'");
+                    buffers.add(d);
+                    own.put(t.name(), d);
+                }
                 List<String> names = b.tensors().stream().map(WeightBlock.Stored::name).toList();
-                for (WeightBlock.Stored t : b.tensors()) weights.put(t.name(), DeviceBuffer.allocate(ctx, t.decodedBytes(), "tensor '" + t.name() + "'"));
                 try (DeviceBuffer block = WeightBlocks.upload(ctx, b); ErrorWords errors = new ErrorWords(ctx, file, names);
-                     LayerDecode decode = decoder.plan(b, block.whole(), errors::address, t -> weights.get(t.name()))) {
-                    decode.launch(s);
+                     FormDecoder.Planned plan = decoder.plan(b, block.whole(), errors::address, FormDecoder.Placement.OWN, t -> own.get(t.name()).whole())) {
+                    plan.decode().launch(s);
                     s.synchronize();
                     errors.check();
+                    weights.putAll(plan.weights());
                 }
             }
-            return new DecodedLayers(weights);
+            return new DecodedLayers(weights, buffers);
         } catch (RuntimeException e) {
-            weights.values().forEach(DeviceBuffer::close);
+            buffers.forEach(DeviceBuffer::close);
             throw e;
         }
     }
 
     @Override
-    public DeviceBuffer decoded(String name) {
-        DeviceBuffer b = weights.get(name);
-        if (b == null) throw new IllegalArgumentException("no decoded weights for '" + name + "'");
-        return b;
+    public GpuWeight weight(String name) {
+        GpuWeight w = weights.get(name);
+        if (w == null) throw new IllegalArgumentException("no weights for '" + name + "'");
+        return w;
     }
 
     @Override
@@ -53,12 +67,14 @@ final class DecodedLayers implements LayerWeights {
 
     @Override public void checkErrors() { } // decoded and checked at load
 
-    @Override public long residentBytes() { return weights.values().stream().mapToLong(DeviceBuffer::bytes).sum(); }
+    @Override public long decodeTrafficPerPass() { return 0; }
+
+    @Override public long residentBytes() { return buffers.stream().mapToLong(DeviceBuffer::bytes).sum(); }
 
     @Override public void setProfiling(boolean on) { } // nothing is decoded or copied per pass
 
     @Override public List<LayerTimeline.Step> lastTimeline() { return List.of(); }
 
     @Override
-    public void close() { weights.values().forEach(DeviceBuffer::close); }
+    public void close() { buffers.forEach(DeviceBuffer::close); }
 }

@@ -33,7 +33,8 @@ final class HuffmanDecodeLauncher {
     /** 32 rows of 33 words (cuda-kernels/huffman_decode.cu kTile, kTileStride). */
     static final int TILE_WORDS = 32 * 33;
 
-    static final String BATCH_KERNEL = "entro_decode_batch_f32";
+    /** The batched decode into each entry's packed symbol form (BatchEntry.out_form). */
+    static final String BATCH_SYMBOLS_KERNEL = "entro_decode_batch_symbols";
     /** sizeof(entro::BatchEntry) (cuda-kernels/entro_format.cuh). */
     static final int BATCH_ENTRY_BYTES = 112;
 
@@ -41,11 +42,11 @@ final class HuffmanDecodeLauncher {
     static int blocksFor(DecodeParams p) { return (p.nChunks() + THREADS_PER_BLOCK - 1) / THREADS_PER_BLOCK; }
 
     /**
-     * Host image of {@code entro::BatchEntry[]} for tensors whose float32 outputs go to {@code outs}:
-     * each entry's parameters, output address and first block; returns the bytes and, through
-     * {@code gridBlocks[0]}, the grid's total block count.
+     * Host image of {@code entro::BatchEntry[]} for tensors whose symbols go to {@code outs} in
+     * {@code forms} (entro::WeightForm): each entry's parameters, output address, first block and form;
+     * returns the bytes and, through {@code gridBlocks[0]}, the grid's total block count.
      */
-    static byte[] batchEntries(List<DecodeParams> params, List<Long> outs, int[] gridBlocks) {
+    static byte[] batchEntries(List<DecodeParams> params, List<Long> outs, List<Integer> forms, int[] gridBlocks) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(params.size() * BATCH_ENTRY_BYTES).order(java.nio.ByteOrder.nativeOrder());
         long first = 0;
         for (int i = 0; i < params.size(); i++) {
@@ -53,18 +54,18 @@ final class HuffmanDecodeLauncher {
             b.put(i * BATCH_ENTRY_BYTES, p.toBytes());
             b.putLong(i * BATCH_ENTRY_BYTES + DecodeParams.BYTES, outs.get(i));
             b.putInt(i * BATCH_ENTRY_BYTES + DecodeParams.BYTES + 8, Math.toIntExact(first));
-            b.putInt(i * BATCH_ENTRY_BYTES + DecodeParams.BYTES + 12, 0);
+            b.putInt(i * BATCH_ENTRY_BYTES + DecodeParams.BYTES + 12, forms.get(i));
             first += blocksFor(p);
         }
         gridBlocks[0] = Math.toIntExact(first);
         return b.array();
     }
 
-    /** Launches the batched decode of {@code count} entries (already in device memory) over {@code gridBlocks} blocks. */
-    void launchBatch(DeviceBuffer entries, int count, int gridBlocks, int maxTableBits, CudaStream stream) {
+    /** Launches the batched decode of {@code count} entries (already in device memory) over {@code gridBlocks} blocks through {@code kernel}. */
+    void launchBatch(String kernel, DeviceBuffer entries, int count, int gridBlocks, int maxTableBits, CudaStream stream) {
         if (count == 0 || gridBlocks == 0) return;
         if (entries.bytes() < (long) count * BATCH_ENTRY_BYTES) throw new IllegalArgumentException(count + " batch entries in " + entries.bytes() + " bytes");
-        CUfunction f = ctx.function(MODULE, BATCH_KERNEL);
+        CUfunction f = ctx.function(MODULE, kernel);
         int shared = sharedBytes(maxTableBits);
         if (shared > DEFAULT_SHARED_LIMIT) {
             Cuda.check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, shared),
@@ -72,7 +73,7 @@ final class HuffmanDecodeLauncher {
         }
         Pointer params = Pointer.to(Pointer.to(entries.pointer()), Pointer.to(new int[] {count}));
         Cuda.check(JCudaDriver.cuLaunchKernel(f, gridBlocks, 1, 1, THREADS_PER_BLOCK, 1, 1, shared, stream.handle(), params, null),
-                "cuLaunchKernel(" + BATCH_KERNEL + ", " + count + " tensors, grid " + gridBlocks + ", shared " + shared + ")");
+                "cuLaunchKernel(" + kernel + ", " + count + " tensors, grid " + gridBlocks + ", shared " + shared + ")");
     }
 
     void launch(OutputType type, DecodeParams p, DeviceBuffer out, CudaStream stream) {

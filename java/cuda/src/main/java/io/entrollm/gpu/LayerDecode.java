@@ -10,17 +10,23 @@ import java.util.function.Consumer;
  */
 final class LayerDecode implements AutoCloseable {
     private final HuffmanDecodeLauncher huffman;
+    private final String kernel;
     private final DeviceBuffer entries;
     private final int count, gridBlocks, maxTableBits;
     private final List<Consumer<CudaStream>> others;
 
-    LayerDecode(HuffmanDecodeLauncher huffman, List<DecodeParams> coded, List<Long> outs, int maxTableBits, List<Consumer<CudaStream>> others) {
+    /**
+     * @param kernel the batched kernel ({@link HuffmanDecodeLauncher#BATCH_SYMBOLS_KERNEL}: each entry's symbol form in {@code forms})
+     */
+    LayerDecode(HuffmanDecodeLauncher huffman, String kernel, List<DecodeParams> coded, List<Long> outs, List<Integer> forms, int maxTableBits,
+                List<Consumer<CudaStream>> others) {
         this.huffman = huffman;
+        this.kernel = kernel;
         this.count = coded.size();
         this.maxTableBits = maxTableBits;
         this.others = List.copyOf(others);
         int[] blocks = new int[1];
-        byte[] image = HuffmanDecodeLauncher.batchEntries(coded, outs, blocks);
+        byte[] image = HuffmanDecodeLauncher.batchEntries(coded, outs, forms, blocks);
         this.gridBlocks = blocks[0];
         this.entries = count == 0 ? null
                 : DeviceBuffer.copyOf(huffman.context(), java.lang.foreign.MemorySegment.ofArray(image), "batched decode entries");
@@ -28,7 +34,7 @@ final class LayerDecode implements AutoCloseable {
 
     /** Enqueues the layer's decode on {@code stream}. */
     void launch(CudaStream stream) {
-        if (count > 0) huffman.launchBatch(entries, count, gridBlocks, maxTableBits, stream);
+        if (count > 0) huffman.launchBatch(kernel, entries, count, gridBlocks, maxTableBits, stream);
         for (Consumer<CudaStream> launch : others) launch.accept(stream);
     }
 

@@ -10,8 +10,8 @@ import java.util.function.IntConsumer;
  * ahead of the compute).
  */
 interface LayerWeights extends AutoCloseable {
-    /** Float32 weights of decoder-layer tensor {@code name}, valid while its layer's compute runs. */
-    DeviceBuffer decoded(String name);
+    /** Decoder-layer tensor {@code name} in its GPU form, valid while its layer's compute runs. */
+    GpuWeight weight(String name);
 
     /**
      * Runs the layers in order: {@code computeLayer.accept(l)} enqueues layer l's work on {@code compute},
@@ -21,6 +21,12 @@ interface LayerWeights extends AutoCloseable {
 
     /** After {@code compute} is synchronised: throws if a decode found corrupt data. */
     void checkErrors();
+
+    /**
+     * GPU memory bytes one pass's per-layer decode reads and writes (0 in the decoded mode): stored
+     * pieces read, symbols and forms written, and (streamed) the blocks copied in.
+     */
+    long decodeTrafficPerPass();
 
     /** GPU bytes held for the layers' weights (decoded tensors, resident or staging blocks, scratch). */
     long residentBytes();

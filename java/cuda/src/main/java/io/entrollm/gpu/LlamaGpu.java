@@ -16,21 +16,31 @@ import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
- * The GPU forward pass. Decoder-layer weights come from a {@link LayerWeights} chosen by the
- * residency mode: DECODED (every layer decoded once at load into float32 buffers), COMPRESSED (each
- * layer's stored block resident on the GPU, decoded into scratch just before the layer runs) or
- * STREAMED (blocks in pinned host memory, copied and decoded a layer ahead of the compute on their own
- * streams). Embedding, final norm and head are decoded once in every mode. Coded .entro tensors are
- * decoded on the GPU, never on the host. Matmuls through cuBLAS (fp32 compute); norms, RoPE,
- * attention and SwiGLU through cuda-kernels/llama_ops.cu; the KV cache on the GPU, with the k/v
- * projections written straight into it. Mirrors {@code LlamaCpu} step by step.
+ * The GPU forward pass. Weights are computed from their GPU form ({@link GpuWeight}): packed uint8 /
+ * uint4 symbols with float32 scales for quantized tensors, f16 / bf16 as stored, float32 for vectors
+ * and float32 source files. Decoder-layer weights come from a {@link LayerWeights} chosen by the
+ * residency mode: DECODED (every layer turned into its form once at load: Huffman-coded tensors
+ * decoded into symbols), COMPRESSED (each layer's stored block resident on the GPU, its coded tensors
+ * decoded into symbol scratch just before the layer runs, the rest read in place) or STREAMED (blocks
+ * in pinned host memory, copied and turned into forms a layer ahead of the compute on their own
+ * streams). Embedding, final norm and head are turned into forms once in every mode. Coded .entro
+ * tensors are decoded on the GPU, never on the host.
+ *
+ * <p>Matmuls: float32 weights through cuBLAS SGEMM; up to {@link GemvLauncher#TOKENS_PER_PASS} tokens
+ * (generation) through the GEMV kernels of cuda-kernels/gemv.cu, which read the form and dequantize on
+ * the fly (0.5 byte a weight for uint4); longer batches (prompts, perplexity windows) through cuBLAS
+ * GemmEx on f16 copies of one weight matrix at a time with activations split into two f16 halves,
+ * f32 accumulation. Norms, RoPE, attention and SwiGLU through cuda-kernels/llama_ops.cu; the KV cache
+ * on the GPU, with the k/v projections written straight into it. Mirrors {@code LlamaCpu} step by
+ * step. {@link #lastTraffic()} gives the bytes the last pass moved in GPU memory.
  *
  * <p>Launches per forward call (a prompt block or one generated token): 1 embedding gather, then per
- * layer 7 GEMMs, 2 norms, 1 RoPE, 1 attention, 1 SwiGLU and 2 residual adds (14; up to 4 more with
- * biases; plus, in the compressed and streamed modes, one batched Huffman launch per layer and one
- * launch per packed or unquantized layer tensor), then the
- * final norm and the head GEMM; plus one upload of the token ids and one download of the logits.
- * sotu-tiny (8 layers), decoded mode: 115 launches per token. CUDA graphs would collapse them (not yet).
+ * layer 7 matmuls, 2 norms, 1 RoPE, 1 attention, 1 SwiGLU and 2 residual adds (14; up to 4 more with
+ * biases; a prompt's matmuls take 3 launches each plus 2 per extra weight slice; plus, in the
+ * compressed and streamed modes, one batched Huffman launch per layer and one launch or copy per other
+ * piece that is not read in place), then the final norm and the head matmul; plus one upload of the
+ * token ids and one download of the logits. sotu-tiny (8 layers), decoded mode: 115 launches per
+ * token. CUDA graphs would collapse them (not yet).
  */
 public final class LlamaGpu implements CausalLm {
     private final CudaContext ctx;
@@ -50,6 +60,13 @@ public final class LlamaGpu implements CausalLm {
     private int capacity;
     private int scratchTokens;
     private DeviceBuffer x, xb, q, att, o, gate, up, tokenIds, logits;
+    /** The prompt path's f16 copies: activations (hi + lo) and one slice of a weight matrix (null until a batch needs them). */
+    private DeviceBuffer xHi, xLo, w16;
+    /** Weights of the largest decoder-layer matrix: the size of the f16 weight slice (the head goes through in slices of it). */
+    private final long f16Elements;
+    private final GemvLauncher gemv;
+    private final GpuTraffic.Counter traffic = new GpuTraffic.Counter();
+    private GpuTraffic lastTraffic = new GpuTraffic(0, 0, 0, 0);
 
     private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, DecodedLayers others, EmbeddingRows hostEmbedding, LayerWeights layers,
                      ResidencyMode mode, DeviceBuffer invFreq) {
@@ -63,6 +80,12 @@ public final class LlamaGpu implements CausalLm {
         this.others = others;
         this.invFreq = invFreq;
         this.ops = new LlamaOpsLauncher(ctx);
+        this.gemv = new GemvLauncher(ctx);
+        long largest = 1;
+        for (LlamaLayout.Layer L : layout.layers) {
+            for (LlamaLayout.WeightRef r : new LlamaLayout.WeightRef[] {L.wq(), L.wk(), L.wv(), L.wo(), L.wGate(), L.wUp(), L.wDown()}) largest = Math.max(largest, r.elements());
+        }
+        this.f16Elements = Math.max(largest, layout.lmHead.cols());
         blas.setStream(stream);
     }
 
@@ -114,9 +137,13 @@ public final class LlamaGpu implements CausalLm {
         }
     }
 
-    private DeviceSlice w(LlamaLayout.WeightRef r) {
-        DeviceBuffer b = LlamaTensorNames.layerOf(r.tensor()) >= 0 ? layers.decoded(r.tensor()) : others.decoded(r.tensor());
-        return b.slice(4 * r.rowOffset() * r.cols(), 4 * r.elements());
+    private GpuWeight weight(LlamaLayout.WeightRef r) {
+        return LlamaTensorNames.layerOf(r.tensor()) >= 0 ? layers.weight(r.tensor()) : others.weight(r.tensor());
+    }
+
+    /** A float32 vector (a norm's or a bias's weights, or a row range of a fused one). */
+    private DeviceSlice vector(LlamaLayout.WeightRef r) {
+        return weight(r).f32().buffer().slice(weight(r).f32().offset() + 4 * r.rowOffset() * r.cols(), 4 * r.elements());
     }
 
     public ResidencyMode mode() { return mode; }
@@ -166,6 +193,12 @@ public final class LlamaGpu implements CausalLm {
         gate = DeviceBuffer.allocate(ctx, 4 * t * c.intermediateSize(), "MLP gate");
         up = DeviceBuffer.allocate(ctx, 4 * t * c.intermediateSize(), "MLP up");
         tokenIds = DeviceBuffer.allocate(ctx, 4 * t, "token ids");
+        if (tokens > GemvLauncher.TOKENS_PER_PASS) {
+            long in = Math.max(c.hiddenSize(), Math.max(c.qDim(), c.intermediateSize()));
+            xHi = DeviceBuffer.allocate(ctx, 2 * t * in, "activations as f16 (high part)");
+            xLo = DeviceBuffer.allocate(ctx, 2 * t * in, "activations as f16 (low part)");
+            w16 = DeviceBuffer.allocate(ctx, 2 * f16Elements, "weights as f16 (prompt path)");
+        }
         scratchTokens = tokens;
     }
 
@@ -186,16 +219,23 @@ public final class LlamaGpu implements CausalLm {
         for (int tok : tokens) if (tok < 0 || tok >= c.vocabSize()) throw new IllegalArgumentException("token id " + tok + " outside the vocabulary");
         ensureScratch(T);
         ensureLogits(logitRows);
+        traffic.reset();
+        traffic.decode = layers.decodeTrafficPerPass();
+        traffic.activations += 4L * T * dim;
         if (hostEmbedding != null) {
             x.upload(MemorySegment.ofArray(hostEmbedding.rows(tokens)));
         } else {
             tokenIds.upload(MemorySegment.ofArray(tokens));
-            ops.embed(w(layout.embedding), tokenIds.whole(), x.whole(), T, dim, stream);
+            GpuWeight table = weight(layout.embedding);
+            if (table.form() == GpuWeight.Form.F32) ops.embed(table.f32(), tokenIds.whole(), x.whole(), T, dim, stream);
+            else gemv.embed(table, c.vocabSize(), dim, tokenIds.whole(), x.whole(), T, stream);
+            traffic.weights += (long) T * viewBytes(table, dim);
         }
         layers.runLayers(c.numLayers(), stream, l -> layer(l, T, pos0));
         DeviceSlice last = x.slice(4L * (T - logitRows) * dim, 4L * logitRows * dim);
-        ops.rmsnorm(last, w(layout.finalNorm), xb.whole(), logitRows, dim, (float) c.rmsNormEps(), stream);
+        rmsnorm(last, layout.finalNorm, logitRows);
         linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
+        lastTraffic = traffic.snapshot();
         stream.synchronize();
         layers.checkErrors();
         // only the rows asked for: the buffer holds the most rows asked for so far
@@ -207,29 +247,93 @@ public final class LlamaGpu implements CausalLm {
         int dim = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.intermediateSize();
         LlamaLayout.Layer L = layout.layers[l];
         DeviceSlice kNew = kCache[l].slice(4L * pos0 * kvDim, 4L * T * kvDim), vNew = vCache[l].slice(4L * pos0 * kvDim, 4L * T * kvDim);
-        ops.rmsnorm(x.whole(), w(L.attnNorm()), xb.whole(), T, dim, (float) c.rmsNormEps(), stream);
+        rmsnorm(x.whole(), L.attnNorm(), T);
         linear(L.wq(), L.bq(), xb.whole(), q.whole(), qDim, dim, T);
         linear(L.wk(), L.bk(), xb.whole(), kNew, kvDim, dim, T);
         linear(L.wv(), L.bv(), xb.whole(), vNew, kvDim, dim, T);
         ops.rope(q.whole(), kNew, invFreq.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos0, stream);
+        traffic.activations += 2 * 4L * T * (qDim + kvDim);
         ops.attention(q.whole(), kCache[l].whole(), vCache[l].whole(), att.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos0, stream);
+        // query t reads the keys and values of positions 0 .. pos0 + t for each of its heads
+        traffic.kvCache += 2 * 4L * qDim * ((long) T * (pos0 + 1) + (long) T * (T - 1) / 2);
+        traffic.activations += 2 * 4L * T * qDim;
         linear(L.wo(), L.bo(), att.whole(), o.whole(), dim, qDim, T);
         ops.add(x.whole(), o.whole(), T * dim, stream);
-        ops.rmsnorm(x.whole(), w(L.ffnNorm()), xb.whole(), T, dim, (float) c.rmsNormEps(), stream);
+        traffic.activations += 3 * 4L * T * dim;
+        rmsnorm(x.whole(), L.ffnNorm(), T);
         linear(L.wGate(), null, xb.whole(), gate.whole(), ffn, dim, T);
         linear(L.wUp(), null, xb.whole(), up.whole(), ffn, dim, T);
         ops.siluMul(gate.whole(), up.whole(), T * ffn, stream);
+        traffic.activations += 3 * 4L * T * ffn;
         linear(L.wDown(), null, gate.whole(), o.whole(), dim, ffn, T);
         ops.add(x.whole(), o.whole(), T * dim, stream);
+        traffic.activations += 3 * 4L * T * dim;
     }
 
-    private void linear(LlamaLayout.WeightRef weight, LlamaLayout.WeightRef bias, DeviceSlice in, DeviceSlice out, int outDim, int inDim, int tokens) {
-        blas.linear(w(weight), in, Blas.R_32F, out, Blas.R_32F, outDim, inDim, tokens);
-        if (bias != null) ops.addBias(out, w(bias), tokens, outDim, stream);
+    private void rmsnorm(DeviceSlice in, LlamaLayout.WeightRef norm, int rows) {
+        int dim = c.hiddenSize();
+        ops.rmsnorm(in, vector(norm), xb.whole(), rows, dim, (float) c.rmsNormEps(), stream);
+        traffic.weights += 4L * dim;
+        traffic.activations += 2 * 4L * rows * dim;
+    }
+
+    /** Bytes of {@code elements} weights of {@code w} with their share of its scales. */
+    private static long viewBytes(GpuWeight w, long elements) {
+        return (long) Math.ceil((double) w.bytes() * elements / w.elements());
+    }
+
+    /**
+     * What the last forward pass read and wrote in GPU memory, by the kernels' accounting (see
+     * {@link GpuTraffic}); after a generated token, one token's traffic.
+     */
+    public GpuTraffic lastTraffic() { return lastTraffic; }
+
+    /**
+     * {@code out = in W^T (+ bias)} from W's GPU form: float32 through cuBLAS SGEMM; otherwise up to
+     * {@link GemvLauncher#TOKENS_PER_PASS} tokens (generation) through the GEMV kernels, which read the
+     * form itself, and longer batches (prompts, perplexity windows) through cuBLAS GemmEx on f16: W's
+     * rows converted to f16 a slice at a time (at most {@link #f16Elements} weights), the activations
+     * split into two f16 halves (hi + lo) so that they keep about 22 bits, f32 accumulation.
+     */
+    private void linear(LlamaLayout.WeightRef ref, LlamaLayout.WeightRef bias, DeviceSlice in, DeviceSlice out, int outDim, int inDim, int tokens) {
+        GpuWeight w = weight(ref);
+        long view = viewBytes(w, ref.elements());
+        traffic.activations += 4L * tokens * (inDim + outDim);
+        if (w.form() == GpuWeight.Form.F32) {
+            traffic.weights += view;
+            blas.linear(w.f32().buffer().slice(w.f32().offset() + 4 * ref.rowOffset() * ref.cols(), 4 * ref.elements()), in, Blas.R_32F, out, Blas.R_32F,
+                    outDim, inDim, tokens);
+        } else if (tokens <= GemvLauncher.TOKENS_PER_PASS) {
+            gemv.gemv(w, ref.rowOffset(), outDim, inDim, in, out, tokens, stream);
+            traffic.weights += view * ((tokens + GemvLauncher.TOKENS_PER_PASS - 1) / GemvLauncher.TOKENS_PER_PASS);
+        } else {
+            // the form read once and written as f16, which both GEMMs read; the halves written and read, the second GEMM's C read
+            traffic.weights += view + 3 * 2L * ref.elements();
+            traffic.activations += 2 * 2 * 2L * tokens * inDim + 4L * tokens * outDim;
+            long n = (long) tokens * inDim;
+            gemv.splitF16(in, xHi.slice(0, 2 * n), xLo.slice(0, 2 * n), n, stream);
+            int sliceRows = (int) Math.max(1, Math.min(outDim, f16Elements / inDim));
+            for (int r0 = 0; r0 < outDim; r0 += sliceRows) {
+                int rows = Math.min(sliceRows, outDim - r0);
+                gemv.toF16(w, ref.rowOffset() + r0, rows, inDim, w16.slice(0, 2L * rows * inDim), stream);
+                // column-major: Y^T[r0 .. r0 + rows) (ld outDim) = W16 (rows x in, transposed) * X^T (in x tokens)
+                DeviceSlice y = out.buffer().slice(out.offset() + 4L * r0, out.bytes() - 4L * r0);
+                blas.gemmEx(Blas.OP_T, Blas.OP_N, rows, tokens, inDim, 1f, w16.whole(), Blas.R_16F, inDim, xHi.whole(), Blas.R_16F, inDim, 0f,
+                        y, Blas.R_32F, outDim);
+                blas.gemmEx(Blas.OP_T, Blas.OP_N, rows, tokens, inDim, 1f, w16.whole(), Blas.R_16F, inDim, xLo.whole(), Blas.R_16F, inDim, 1f,
+                        y, Blas.R_32F, outDim);
+            }
+        }
+        if (bias != null) {
+            ops.addBias(out, vector(bias), tokens, outDim, stream);
+            traffic.weights += 4L * outDim;
+            traffic.activations += 2 * 4L * tokens * outDim;
+        }
     }
 
     private void closeScratch() {
-        for (DeviceBuffer b : new DeviceBuffer[] {x, xb, q, att, o, gate, up, tokenIds}) if (b != null) b.close();
+        for (DeviceBuffer b : new DeviceBuffer[] {x, xb, q, att, o, gate, up, tokenIds, xHi, xLo, w16}) if (b != null) b.close();
+        xHi = xLo = w16 = null;
         scratchTokens = 0;
     }
 

@@ -16,7 +16,8 @@ import java.util.function.IntConsumer;
 
 /**
  * STREAMED residency: each forward pass copies layer i's block to the GPU (staging buffer i % 2, copy
- * stream), decodes it (scratch set i % 2, decode stream) and computes it (compute stream), following
+ * stream), decodes its coded tensors into symbols (scratch set i % 2, decode stream) and computes it
+ * (compute stream; scales, packed symbols and stored matrices read in place in the staging block), following
  * {@link StreamingSchedule}: copy i+1 and decode i+1 overlap compute i, and CUDA events carry the
  * schedule's data and buffer-reuse dependencies between streams. GPU memory: two staging blocks and
  * two scratch sets, whatever the model's size.
@@ -37,7 +38,7 @@ final class StreamedLayers implements LayerWeights {
     private final DeviceBuffer[] staging;
     private final List<Map<String, DeviceBuffer>> scratch;
     private final ErrorWords errors;
-    private final List<LayerDecode> plans = new ArrayList<>();
+    private final List<FormDecoder.Planned> plans = new ArrayList<>();
     private final CudaStream copyStream = new CudaStream(), decodeStream = new CudaStream();
     private final List<StreamingSchedule.Step> schedule;
     private final CUevent[] done;
@@ -65,14 +66,16 @@ final class StreamedLayers implements LayerWeights {
         Cuda.check(JCudaDriver.cuEventCreate(passStart, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
         this.clock = new StepClock(schedule.size());
         // layer l always decodes from staging buffer l % 2 into scratch set l % 2: plan each layer once
-        BlockDecoder decoder = new BlockDecoder(ctx);
+        FormDecoder decoder = new FormDecoder(ctx);
         int[] firstWord = WeightBlocks.firstWords(blocks);
         try {
             for (int l = 0; l < blocks.size(); l++) {
                 int first = firstWord[l];
                 Map<String, DeviceBuffer> out = scratch.get(l % 2);
-                plans.add(decoder.plan(blocks.get(l), staging[l % 2].whole(), i -> errors.address(first + i),
-                        t -> out.get(LlamaTensorNames.roleOf(t.name()))));
+                // the copy of layer l + 2 waits for layer l's compute (StreamingSchedule): the compute reads scales,
+                // packed symbols and stored matrices in place in the staging block
+                plans.add(decoder.plan(blocks.get(l), staging[l % 2].whole(), i -> errors.address(first + i), FormDecoder.Placement.IN_PLACE,
+                        t -> out.get(LlamaTensorNames.roleOf(t.name())).whole()));
             }
         } catch (RuntimeException e) {
             close();
@@ -97,7 +100,7 @@ final class StreamedLayers implements LayerWeights {
             } else {
                 for (int i = 0; i < 2; i++) bounce[i] = new PinnedHostBuffer(ctx, largest, "streaming bounce buffer " + i + " for " + file);
             }
-            Map<String, Long> roles = WeightBlocks.scratchBytesByRole(blocks);
+            Map<String, Long> roles = WeightBlocks.scratchBytesByRole(blocks, FormDecoder.Placement.IN_PLACE);
             for (int i = 0; i < 2; i++) {
                 staging[i] = DeviceBuffer.allocate(ctx, largest, "streaming staging buffer " + i);
                 scratch.add(WeightBlocks.allocateScratch(ctx, roles, "streaming decode scratch " + i));
@@ -115,9 +118,7 @@ final class StreamedLayers implements LayerWeights {
     }
 
     @Override
-    public DeviceBuffer decoded(String name) {
-        return scratch.get(LlamaTensorNames.layerOf(name) % 2).get(LlamaTensorNames.roleOf(name));
-    }
+    public GpuWeight weight(String name) { return WeightBlocks.weight(plans, name); }
 
     @Override
     public void runLayers(int layers, CudaStream compute, IntConsumer computeLayer) {
@@ -145,7 +146,7 @@ final class StreamedLayers implements LayerWeights {
             switch (step.stream()) {
                 case COPY -> Cuda.check(JCudaDriver.cuMemcpyHtoDAsync(staging[step.buffer()].pointer(), copySource, b.bytes(), s.handle()),
                         "cuMemcpyHtoDAsync (layer " + l + ")");
-                case DECODE -> plans.get(l).launch(s);
+                case DECODE -> plans.get(l).decode().launch(s);
                 case COMPUTE -> computeLayer.accept(l);
             }
             if (profiling) clock.end(step.index(), s);
@@ -186,6 +187,10 @@ final class StreamedLayers implements LayerWeights {
 
     @Override public void checkErrors() { errors.check(); }
 
+    /** Each block copied in (written), then as in the compressed mode: coded pieces read, symbols written, vectors widened. */
+    @Override
+    public long decodeTrafficPerPass() { return blocks.stream().mapToLong(WeightBlock::bytes).sum() + WeightBlocks.decodeTraffic(blocks); }
+
     @Override
     public long residentBytes() {
         long s = staging[0].bytes() + staging[1].bytes();
@@ -207,7 +212,7 @@ final class StreamedLayers implements LayerWeights {
         // nothing may still read the staging buffers or write the scratch when they are freed
         copyStream.synchronize();
         decodeStream.synchronize();
-        plans.forEach(LayerDecode::close);
+        plans.forEach(FormDecoder.Planned::close);
         host.forEach(PinnedHostBuffer::close);
         if (bounce != null) for (PinnedHostBuffer b : bounce) b.close();
         for (DeviceBuffer b : staging) b.close();

@@ -27,14 +27,40 @@ final class WeightBlocks {
         }
     }
 
-    /** Per weight role (e.g. {@code mlp.down_proj.weight}), the largest decoded size over the layers. */
-    static Map<String, Long> scratchBytesByRole(List<WeightBlock> blocks) {
+    /** Per weight role (e.g. {@code mlp.down_proj.weight}), the largest target a layer's tensor of that role needs under {@code placement}. */
+    static Map<String, Long> scratchBytesByRole(List<WeightBlock> blocks, FormDecoder.Placement placement) {
         Map<String, Long> out = new LinkedHashMap<>();
-        for (WeightBlock b : blocks) for (WeightBlock.Stored s : b.tensors()) out.merge(LlamaTensorNames.roleOf(s.name()), s.decodedBytes(), Math::max);
+        for (WeightBlock b : blocks) for (WeightBlock.Stored s : b.tensors()) out.merge(LlamaTensorNames.roleOf(s.name()), FormDecoder.targetBytes(s, placement), Math::max);
+        out.values().removeIf(bytes -> bytes == 0);
         return out;
     }
 
-    /** Allocates one float32 scratch buffer per role; closes what it made if an allocation fails. */
+    /**
+     * GPU memory bytes one pass's decode of {@code blocks} reads and writes when the blocks are read in
+     * place: coded tensors' bitstream, chunk index and table read and symbols written; f16/bf16 vectors
+     * read and widened.
+     */
+    static long decodeTraffic(List<WeightBlock> blocks) {
+        long bytes = 0;
+        for (WeightBlock b : blocks) {
+            for (WeightBlock.Stored s : b.tensors()) {
+                if (s.residentScratchBytes() == 0) continue;
+                bytes += s.residentScratchBytes();
+                for (WeightBlock.Piece p : s.pieces()) if (p.kind() != WeightBlock.PieceKind.PARAMS) bytes += p.bytes();
+            }
+        }
+        return bytes;
+    }
+
+    /** Decoder-layer tensor {@code name} in its GPU form, from its layer's plan. */
+    static GpuWeight weight(List<FormDecoder.Planned> plans, String name) {
+        int layer = LlamaTensorNames.layerOf(name);
+        GpuWeight w = layer >= 0 && layer < plans.size() ? plans.get(layer).weights().get(name) : null;
+        if (w == null) throw new IllegalArgumentException("no weights for '" + name + "'");
+        return w;
+    }
+
+    /** Allocates one scratch buffer per role; closes what it made if an allocation fails. */
     static Map<String, DeviceBuffer> allocateScratch(CudaContext ctx, Map<String, Long> bytesByRole, String what) {
         Map<String, DeviceBuffer> out = new LinkedHashMap<>();
         try {

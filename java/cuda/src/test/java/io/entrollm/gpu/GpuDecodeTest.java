@@ -138,43 +138,76 @@ class GpuDecodeTest {
     }
 
     /**
-     * A whole layer through the batched decode (one launch for its coded tensors, one per raw tensor)
-     * equals the CPU: dequantized weights bit for bit, raw norms widened exactly. Mixed bits and
-     * granularities in one batch: different table sizes and group sizes share the grid.
+     * Every layer turned into its GPU form ({@link FormDecoder}) equals the CPU: coded and packed symbols
+     * bit for bit (two a byte for 2..4 bits with even chunks; one a byte with odd chunks), scales and zeros
+     * as the kernels read them, bf16 norms widened exactly, matrices as stored. Both placements: every
+     * part owned (decoded mode) and parts read in place from the block (compressed and streamed modes).
+     * Mixed bits and granularities in one batch: different table sizes and group sizes share the grid;
+     * f16 scales reach the kernels widened.
      */
     @ParameterizedTest
-    @CsvSource({"8, tensor, f32", "4, group:64, f32", "3, channel, f32", "4, group:32, f16"})
-    void batchedLayerDecodeEqualsTheCpu(int bits, String granularity, String scales) throws IOException {
+    @CsvSource({"4, tensor, 4096, HUFFMAN, OWN, f32", "4, group:64, 33, HUFFMAN, OWN, f32", "8, channel, 4096, HUFFMAN, IN_PLACE, f32",
+            "3, group:32, 4096, PACKED, OWN, f32", "4, group:32, 4096, PACKED, IN_PLACE, f16", "2, tensor, 32, HUFFMAN, IN_PLACE, f32",
+            "4, group:32, 4096, HUFFMAN, OWN, f16"})
+    void layerFormsEqualTheCpu(int bits, String granularity, int chunk, CompressOptions.Encoding encoding, FormDecoder.Placement placement, String scales)
+            throws IOException {
         Path entro;
         try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-            entro = compress(s, tmp.resolve("b" + bits + scales + ".entro"), CompressOptions.defaults(bits, QuantScheme.MIXED, Granularity.parse(granularity))
+            entro = compress(s, tmp.resolve("forms.entro"), new CompressOptions(bits, QuantScheme.MIXED, Granularity.parse(granularity), 12, chunk, false, encoding)
                     .withScaleDtype(DType.parse(scales)));
         }
-        BlockDecoder decoder = new BlockDecoder(ctx);
-        try (io.entrollm.infer.LanguageModel lm = io.entrollm.infer.LanguageModel.load(entro); EntroFile f = EntroFile.open(entro);
-             CudaStream stream = new CudaStream()) {
+        FormDecoder decoder = new FormDecoder(ctx);
+        try (io.entrollm.infer.LanguageModel lm = io.entrollm.infer.LanguageModel.load(entro); CudaStream stream = new CudaStream()) {
             io.entrollm.infer.LlamaLayout layout = io.entrollm.infer.LlamaLayout.of(lm.source());
             for (io.entrollm.residency.WeightBlock b : io.entrollm.residency.WeightBlock.layers(lm.source(), layout)) {
                 java.util.Map<String, DeviceBuffer> outs = new java.util.LinkedHashMap<>();
-                for (io.entrollm.residency.WeightBlock.Stored t : b.tensors()) outs.put(t.name(), DeviceBuffer.allocate(ctx, t.decodedBytes(), t.name()));
+                for (io.entrollm.residency.WeightBlock.Stored t : b.tensors()) {
+                    long need = FormDecoder.targetBytes(t, placement);
+                    if (need > 0) outs.put(t.name(), DeviceBuffer.allocate(ctx, need, t.name()));
+                }
                 try (DeviceBuffer block = WeightBlocks.upload(ctx, b);
                      ErrorWords errors = new ErrorWords(ctx, entro, b.tensors().stream().map(io.entrollm.residency.WeightBlock.Stored::name).toList());
-                     LayerDecode decode = decoder.plan(b, block.whole(), errors::address, t -> outs.get(t.name()))) {
-                    decode.launch(stream);
+                     FormDecoder.Planned plan = decoder.plan(b, block.whole(), errors::address, placement, t -> outs.get(t.name()).whole())) {
+                    plan.decode().launch(stream);
                     stream.synchronize();
                     errors.check();
-                    for (EntroEntry e : f.entries()) {
-                        if (!outs.containsKey(e.name())) continue;
-                        float[] expected = switch (e) {
-                            case EntroEntry.Raw r -> io.entrollm.tensor.TensorReader.toFloats(f.rawTensor(r));
-                            default -> f.stored(e).dequantize();
-                        };
-                        assertArrayEquals(expected, outs.get(e.name()).downloadFloats(), e.name());
+                    for (io.entrollm.residency.WeightBlock.Stored t : b.tensors()) {
+                        GpuWeight w = plan.weights().get(t.name());
+                        StoredTensor st = lm.source().stored(t.name());
+                        if (st instanceof StoredTensor.Quantized q) {
+                            byte[] symbols = q.symbols();
+                            boolean nibbles = bits <= 4 && (encoding == CompressOptions.Encoding.PACKED || chunk % 2 == 0);
+                            assertEquals(nibbles ? GpuWeight.Form.U4 : GpuWeight.Form.U8, w.form(), t.name());
+                            byte[] expected = nibbles ? new byte[(symbols.length + 1) / 2] : symbols;
+                            if (nibbles) for (int i = 0; i < symbols.length; i++) expected[i / 2] |= (byte) (symbols[i] << (4 * (i % 2)));
+                            assertArrayEquals(expected, download(w.data(), expected.length), t.name() + " symbols");
+                            byte[] params = q.paramsF32().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                            DeviceBuffer holder = outs.containsKey(t.name()) && w.scales() >= outs.get(t.name()).address()
+                                    && w.scales() < outs.get(t.name()).address() + outs.get(t.name()).bytes() ? outs.get(t.name()) : block;
+                            assertArrayEquals(params, download(holder.slice(w.scales() - holder.address(), params.length), params.length), t.name() + " scales and zeros");
+                            assertEquals(q.scheme() == io.entrollm.quant.AppliedScheme.ASYM ? w.scales() + 4 * q.groups() : 0, w.zeros());
+                        } else if (t.vector()) {
+                            assertEquals(GpuWeight.Form.F32, w.form());
+                            float[] expected = st.dequantize();
+                            assertArrayEquals(expected, toFloats(download(w.data(), 4 * expected.length)), t.name());
+                        }
                     }
                 } finally {
                     outs.values().forEach(DeviceBuffer::close);
                 }
             }
         }
+    }
+
+    private static byte[] download(DeviceSlice slice, int bytes) {
+        byte[] out = new byte[bytes];
+        Cuda.check(jcuda.driver.JCudaDriver.cuMemcpyDtoH(jcuda.Pointer.to(out), slice.pointer(), bytes), "cuMemcpyDtoH");
+        return out;
+    }
+
+    private static float[] toFloats(byte[] b) {
+        float[] f = new float[b.length / 4];
+        java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get(f);
+        return f;
     }
 }

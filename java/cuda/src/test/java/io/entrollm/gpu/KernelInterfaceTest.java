@@ -38,6 +38,23 @@ class KernelInterfaceTest {
         }
     }
 
+    /** The weight-form views (gemv.cu): the header's size, the form ids, and every kernel the launchers name. */
+    @Test
+    void weightParamsMatchTheHeader() throws IOException {
+        assertEquals(GpuWeight.WEIGHT_PARAMS_BYTES, headerSize("WeightParams"));
+        String source = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/" + GemvLauncher.MODULE + ".cu"));
+        for (GpuWeight.Form f : GpuWeight.Form.values()) {
+            if (f != GpuWeight.Form.F32) assertThat(source).contains("extern \"C\" __global__ void " + GemvLauncher.kernel(f) + "(");
+        }
+        for (String k : new String[] {"entro_embed_rows", "entro_weights_to_f16", "entro_split_f16"}) assertThat(source).contains("extern \"C\" __global__ void " + k + "(");
+        String header = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/entro_format.cuh"));
+        for (GpuWeight.Form f : GpuWeight.Form.values()) {
+            if (f != GpuWeight.Form.F32) assertThat(header).contains("FORM_" + f + " = " + f.id);
+        }
+        assertThat(Files.readString(TestModels.repoRoot().resolve("cuda-kernels/huffman_decode.cu")))
+                .contains("extern \"C\" __global__ void " + HuffmanDecodeLauncher.BATCH_SYMBOLS_KERNEL + "(");
+    }
+
     @Test
     void widenKernelsExistInTheSource() throws IOException {
         String source = Files.readString(TestModels.repoRoot().resolve("cuda-kernels/" + WidenLauncher.MODULE + ".cu"));
@@ -55,16 +72,18 @@ class KernelInterfaceTest {
     void batchEntriesMatchTheHeaderAndCoverTheGrid() throws IOException {
         assertEquals(HuffmanDecodeLauncher.BATCH_ENTRY_BYTES, headerSize("BatchEntry"));
         assertThat(Files.readString(TestModels.repoRoot().resolve("cuda-kernels/huffman_decode.cu")))
-                .contains("extern \"C\" __global__ void " + HuffmanDecodeLauncher.BATCH_KERNEL + "(");
+                .contains("extern \"C\" __global__ void " + HuffmanDecodeLauncher.BATCH_SYMBOLS_KERNEL + "(");
         int[] chunks = {4096, 1, 128, 129, 14336, 0, 7};
         java.util.List<DecodeParams> params = new java.util.ArrayList<>();
         java.util.List<Long> outs = new java.util.ArrayList<>();
+        java.util.List<Integer> forms = new java.util.ArrayList<>();
         for (int i = 0; i < chunks.length; i++) {
             params.add(new DecodeParams(1, 2, 3, 4, 5, 6, 7, 8, 9, chunks[i], 12, 8, 1, 1, 15));
             outs.add(1000L + i);
+            forms.add(i % 2 == 0 ? GpuWeight.Form.U4.id : GpuWeight.Form.U8.id);
         }
         int[] grid = new int[1];
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(HuffmanDecodeLauncher.batchEntries(params, outs, grid)).order(java.nio.ByteOrder.nativeOrder());
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(HuffmanDecodeLauncher.batchEntries(params, outs, forms, grid)).order(java.nio.ByteOrder.nativeOrder());
         int total = 0;
         int[] first = new int[chunks.length];
         for (int i = 0; i < chunks.length; i++) {
@@ -72,6 +91,7 @@ class KernelInterfaceTest {
             assertEquals(chunks[i], b.getInt(at + 68), "n_chunks of entry " + i);
             assertEquals(1000L + i, b.getLong(at + DecodeParams.BYTES));
             first[i] = b.getInt(at + DecodeParams.BYTES + 8);
+            assertEquals(forms.get(i), b.getInt(at + DecodeParams.BYTES + 12), "out_form of entry " + i);
             assertEquals(total, first[i]);
             total += (chunks[i] + HuffmanDecodeLauncher.THREADS_PER_BLOCK - 1) / HuffmanDecodeLauncher.THREADS_PER_BLOCK;
         }
