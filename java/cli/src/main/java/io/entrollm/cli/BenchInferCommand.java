@@ -64,8 +64,12 @@ final class BenchInferCommand implements Callable<Integer> {
     int threads;
 
     @Option(names = "--modes", split = ",", defaultValue = "decoded,compressed,streamed",
-            description = "GPU residency modes. Default: ${DEFAULT-VALUE}.")
+            description = "GPU residency modes: decoded, compressed, streamed, and fused (experimental: compressed, generated tokens multiplied "
+                    + "straight from the Huffman-coded weights). Default: ${DEFAULT-VALUE}.")
     List<String> modes;
+
+    /** A residency mode, and whether generation multiplies straight from the coded weights (the fused mode). */
+    record GpuMode(ResidencyMode mode, boolean fused) {}
 
     @Option(names = "--stream-from", split = ",", defaultValue = "host",
             description = "Where streamed rows keep the layers: host (pinned at load), storage (read from the mapped file each pass), or both. Default: ${DEFAULT-VALUE}.")
@@ -121,7 +125,7 @@ final class BenchInferCommand implements Callable<Integer> {
         if (device.equals("cpu") && (budget != null || !streamFrom.equals(List.of("host")))) {
             throw new IllegalArgumentException("--gpu-memory-budget and --stream-from apply to --device gpu");
         }
-        List<ResidencyMode> gpuModes = modes.stream().map(BenchInferCommand::mode).toList();
+        List<GpuMode> gpuModes = modes.stream().map(BenchInferCommand::mode).toList();
         List<StreamSource> sources = streamFrom.stream().flatMap(x -> x.equals("both") ? java.util.stream.Stream.of("host", "storage")
                 : java.util.stream.Stream.of(x)).map(Devices::streamSource).distinct().toList();
         long budgetBytes = budget == null ? Long.MAX_VALUE : ResidencyPlanner.parseBytes(budget);
@@ -145,9 +149,9 @@ final class BenchInferCommand implements Callable<Integer> {
                     Path file = materialise(model, f, work);
                     if (!file.equals(model)) log.printf(Locale.ROOT, "[bench] %s as %s: %.1f s%n", model.getFileName(), f, (System.nanoTime() - t0) / 1e9);
                     try {
-                        List<ResidencyMode> ms = device.equals("cpu") ? List.of(ResidencyMode.DECODED) : gpuModes;
-                        for (ResidencyMode m : ms) {
-                            for (StreamSource from : m == ResidencyMode.STREAMED ? sources : List.of(StreamSource.HOST)) {
+                        List<GpuMode> ms = device.equals("cpu") ? List.of(new GpuMode(ResidencyMode.DECODED, false)) : gpuModes;
+                        for (GpuMode m : ms) {
+                            for (StreamSource from : m.mode() == ResidencyMode.STREAMED ? sources : List.of(StreamSource.HOST)) {
                                 Row r = measure(model, f, file, m, from, budgetBytes, skipped);
                                 if (r == null) continue;
                                 rows.add(r);
@@ -179,11 +183,12 @@ final class BenchInferCommand implements Callable<Integer> {
         return md;
     }
 
-    private static ResidencyMode mode(String m) {
+    private static GpuMode mode(String m) {
+        if (m.trim().equalsIgnoreCase("fused")) return new GpuMode(ResidencyMode.COMPRESSED, true);
         try {
-            return ResidencyMode.valueOf(m.trim().toUpperCase(Locale.ROOT));
+            return new GpuMode(ResidencyMode.valueOf(m.trim().toUpperCase(Locale.ROOT)), false);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown mode '" + m + "' (decoded, compressed, streamed)");
+            throw new IllegalArgumentException("unknown mode '" + m + "' (decoded, compressed, streamed, fused)");
         }
     }
 
@@ -210,20 +215,22 @@ final class BenchInferCommand implements Callable<Integer> {
         return out;
     }
 
-    /** The mode's name in the rows: streamed from storage is its own row. */
-    private static String label(ResidencyMode mode, StreamSource from) {
-        String m = mode.name().toLowerCase(Locale.ROOT);
-        return mode == ResidencyMode.STREAMED && from == StreamSource.STORAGE ? m + "-storage" : m;
+    /** The mode's name in the rows: streamed from storage is its own row, and so is the fused mode. */
+    private static String label(GpuMode mode, StreamSource from) {
+        if (mode.fused()) return "compressed-fused";
+        String m = mode.mode().name().toLowerCase(Locale.ROOT);
+        return mode.mode() == ResidencyMode.STREAMED && from == StreamSource.STORAGE ? m + "-storage" : m;
     }
 
-    private Row measure(Path model, String format, Path file, ResidencyMode mode, StreamSource from, long budgetBytes, List<String> skipped)
+    private Row measure(Path model, String format, Path file, GpuMode gpuMode, StreamSource from, long budgetBytes, List<String> skipped)
             throws Exception {
+        ResidencyMode mode = gpuMode.mode();
         try (LanguageModel lm = LanguageModel.load(file)) {
             ModelFootprint fp = ModelFootprint.of(lm.source(), promptTokens + genTokens, promptTokens);
             long planned = device.equals("gpu") ? fp.requiredBytes(mode) : 0;
             String name = model.getFileName().toString();
             if (planned > budgetBytes) {
-                skipped.add(String.format(Locale.ROOT, "%s %s %s (needs %.1f MiB)", name, format, label(mode, from), planned / 1048576.0));
+                skipped.add(String.format(Locale.ROOT, "%s %s %s (needs %.1f MiB)", name, format, label(gpuMode, from), planned / 1048576.0));
                 return null;
             }
             boolean synthetic = lm.source().configJson().map(j -> j.contains("\"entrollm_synthetic\"")).orElse(false);
@@ -243,7 +250,7 @@ final class BenchInferCommand implements Callable<Integer> {
             }
             try (CudaContext ctx = CudaContext.open(0)) {
                 long freeBefore = ctx.memoryInfo()[0];
-                LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode, from);
+                LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode, from, gpuMode.fused());
                 try (LanguageModel.Session s = lm.openSession(gpu)) {
                     double[][] t = repeat(s, prompt);
                     long used = freeBefore - ctx.memoryInfo()[0];
@@ -254,9 +261,9 @@ final class BenchInferCommand implements Callable<Integer> {
                     io.entrollm.gpu.GpuTraffic traffic = gpu.lastTraffic();
                     gpu.setProfiling(false);
                     if (timelineDir != null && !steps.isEmpty()) {
-                        write(timelineDir.resolve(name + "-" + format + "-" + label(mode, from) + ".csv"), LayerTimeline.csv(steps));
+                        write(timelineDir.resolve(name + "-" + format + "-" + label(gpuMode, from) + ".csv"), LayerTimeline.csv(steps));
                     }
-                    return new Row(name, synthetic, format, label(mode, from), s.device(), sizeOf(file),
+                    return new Row(name, synthetic, format, label(gpuMode, from), s.device(), sizeOf(file),
                             fp.layerBytesPerToken(mode), fp.headReadBytes(), DecodeBenchmark.median(t[0]), spread(t[0]), DecodeBenchmark.median(t[1]), spread(t[1]),
                             LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.DECODE),
                             LayerTimeline.gigabytesPerSecond(steps, LayerTimeline.Kind.COPY), used, planned,

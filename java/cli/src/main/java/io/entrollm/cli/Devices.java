@@ -23,6 +23,10 @@ final class Devices {
             description = "GPU weight residency: decoded, compressed (stored weights on the GPU, decoded per layer), streamed (stored weights in pinned host memory, copied and decoded a layer ahead), or auto. Default: ${DEFAULT-VALUE}.")
     String residency;
 
+    @picocli.CommandLine.Option(names = "--fused",
+            description = "Experimental, with --residency compressed: generated tokens multiply straight from the Huffman-coded weights, writing no weights at all (prompts still decode per layer).")
+    boolean fused;
+
     @picocli.CommandLine.Option(names = "--gpu-memory-budget", paramLabel = "SIZE",
             description = "With --residency auto: pick the fastest mode that fits, e.g. 3GiB.")
     String gpuMemoryBudget;
@@ -42,12 +46,13 @@ final class Devices {
         if (!auto && !List.of("host", "storage").contains(streamFrom.toLowerCase(java.util.Locale.ROOT))) {
             throw new IllegalArgumentException("--stream-from must be auto, host or storage, not '" + streamFrom + "'");
         }
+        if (fused && !residency.equalsIgnoreCase("compressed")) throw new IllegalArgumentException("--fused applies to --residency compressed");
         if (device.equalsIgnoreCase("cpu") || !auto) {
-            return open(lm, device, threads, residency, gpuMemoryBudget, auto ? StreamSource.HOST : streamSource(streamFrom), contextTokens,
+            return open(lm, device, threads, residency, fused, gpuMemoryBudget, auto ? StreamSource.HOST : streamSource(streamFrom), contextTokens,
                     batchTokens, log);
         }
         // auto: decided only if the mode turns out to be streamed
-        return open(lm, device, threads, residency, gpuMemoryBudget, null, contextTokens, batchTokens, log);
+        return open(lm, device, threads, residency, fused, gpuMemoryBudget, null, contextTokens, batchTokens, log);
     }
 
     static StreamSource streamSource(String s) {
@@ -60,16 +65,16 @@ final class Devices {
 
     /**
      * A CPU session, or a GPU session on the first GPU in the residency mode asked for: {@code decoded},
-     * {@code compressed}, {@code streamed}, or {@code auto} (the fastest that fits {@code budget}, said
-     * on {@code log}). A null {@code streamFrom} lets the streamed mode pick its source from the host's
+     * {@code compressed} ({@code fused}: generation multiplies from the coded weights), {@code streamed},
+     * or {@code auto} (the fastest that fits {@code budget}, said on {@code log}). A null {@code streamFrom} lets the streamed mode pick its source from the host's
      * available memory ({@link io.entrollm.residency.HostMemory}).
      */
-    static LanguageModel.Session open(LanguageModel lm, String device, int threads, String residency, String budget, StreamSource streamFrom,
-                                      int contextTokens, int batchTokens, PrintWriter log) {
+    static LanguageModel.Session open(LanguageModel lm, String device, int threads, String residency, boolean fused, String budget,
+                                      StreamSource streamFrom, int contextTokens, int batchTokens, PrintWriter log) {
         return switch (device.toLowerCase(java.util.Locale.ROOT)) {
             case "cpu" -> {
-                if (!residency.equals("auto") || budget != null || (streamFrom != null && streamFrom != StreamSource.HOST)) {
-                    throw new IllegalArgumentException("--residency, --gpu-memory-budget and --stream-from apply to --device gpu");
+                if (!residency.equals("auto") || fused || budget != null || (streamFrom != null && streamFrom != StreamSource.HOST)) {
+                    throw new IllegalArgumentException("--residency, --fused, --gpu-memory-budget and --stream-from apply to --device gpu");
                 }
                 yield lm.openCpuSession(threads);
             }
@@ -88,7 +93,7 @@ final class Devices {
                     from = c.source();
                 }
                 try {
-                    yield GpuSessions.open(lm, 0, mode, from == null ? StreamSource.HOST : from);
+                    yield GpuSessions.open(lm, 0, mode, from == null ? StreamSource.HOST : from, fused);
                 } catch (io.entrollm.gpu.CudaException e) {
                     if (!e.getMessage().startsWith("no usable GPU")) throw e;
                     throw new io.entrollm.gpu.CudaException(e.getMessage() + "; run on the CPU with --device cpu");

@@ -64,6 +64,9 @@ class RunAndPerplexityCommandTest {
         CliRun mode = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--device", "gpu", "--residency", "paged");
         assertEquals(1, mode.exitCode());
         assertThat(mode.err()).contains("--residency must be auto, decoded, compressed or streamed, not 'paged'");
+        CliRun fused = CliRun.of("run", TestModels.sotuTiny().toString(), "--prompt", "Hello", "--device", "gpu", "--residency", "decoded", "--fused");
+        assertEquals(1, fused.exitCode());
+        assertThat(fused.err()).contains("--fused applies to --residency compressed");
     }
 
     @Test

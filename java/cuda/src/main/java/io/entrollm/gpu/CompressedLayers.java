@@ -24,12 +24,15 @@ final class CompressedLayers implements LayerWeights {
     private final ErrorWords errors;
     private final List<FormDecoder.Planned> plans = new ArrayList<>();
     private final StepClock clock;
+    /** Generation passes multiply straight from the coded weights (huffman_gemv.cu); prompts still decode into symbols. */
+    private final boolean fused;
     private boolean profiling;
     private List<LayerTimeline.Step> timeline = List.of();
 
     private CompressedLayers(CudaContext ctx, List<WeightBlock> blocks, List<DeviceBuffer> resident, Map<String, DeviceBuffer> scratch,
-                             ErrorWords errors) {
+                             ErrorWords errors, boolean fused) {
         this.blocks = blocks;
+        this.fused = fused;
         this.resident = resident;
         this.scratch = scratch;
         this.errors = errors;
@@ -48,7 +51,8 @@ final class CompressedLayers implements LayerWeights {
         }
     }
 
-    static CompressedLayers load(CudaContext ctx, Path file, List<WeightBlock> blocks) {
+    /** @param fused generation passes multiply straight from the coded weights (the experimental fused mode) */
+    static CompressedLayers load(CudaContext ctx, Path file, List<WeightBlock> blocks, boolean fused) {
         List<DeviceBuffer> resident = new ArrayList<>();
         Map<String, DeviceBuffer> scratch = null;
         ErrorWords errors = null;
@@ -56,7 +60,7 @@ final class CompressedLayers implements LayerWeights {
             for (WeightBlock b : blocks) resident.add(WeightBlocks.upload(ctx, b));
             scratch = WeightBlocks.allocateScratch(ctx, WeightBlocks.scratchBytesByRole(blocks, FormDecoder.Placement.IN_PLACE), "decode scratch");
             errors = new ErrorWords(ctx, file, WeightBlocks.tensorNames(blocks));
-            return new CompressedLayers(ctx, blocks, resident, scratch, errors);
+            return new CompressedLayers(ctx, blocks, resident, scratch, errors, fused);
         } catch (RuntimeException e) {
             resident.forEach(DeviceBuffer::close);
             if (scratch != null) scratch.values().forEach(DeviceBuffer::close);
@@ -68,13 +72,24 @@ final class CompressedLayers implements LayerWeights {
     @Override
     public GpuWeight weight(String name) { return WeightBlocks.weight(plans, name); }
 
+    /** Whether passes of {@code tokens} multiply straight from the coded weights (the fused mode's generation passes). */
+    private boolean fusedPass(int tokens) { return fused && tokens <= GemvLauncher.TOKENS_PER_PASS; }
+
     @Override
-    public void runLayers(int layers, CudaStream compute, IntConsumer computeLayer) {
+    public FormDecoder.Coded fused(String name, int tokens) {
+        if (!fusedPass(tokens)) return null;
+        int layer = LlamaTensorNames.layerOf(name);
+        return layer >= 0 && layer < plans.size() ? plans.get(layer).coded().get(name) : null;
+    }
+
+    @Override
+    public void runLayers(int layers, int tokens, CudaStream compute, IntConsumer computeLayer) {
         if (profiling) clock.begin(compute);
         int step = 0;
         for (int l = 0; l < layers; l++) {
             if (profiling) clock.start(step, LayerTimeline.Kind.DECODE, l, blocks.get(l).bytes(), compute);
-            plans.get(l).decode().launch(compute);
+            if (fusedPass(tokens)) plans.get(l).decode().launchOthers(compute);
+            else plans.get(l).decode().launch(compute);
             if (profiling) {
                 clock.end(step++, compute);
                 clock.start(step, LayerTimeline.Kind.COMPUTE, l, 0, compute);
@@ -91,8 +106,9 @@ final class CompressedLayers implements LayerWeights {
 
     @Override public void checkErrors() { errors.check(); }
 
+    /** A generation pass of the fused mode decodes nothing ahead (its matmuls read the coded weights: counted as weights). */
     @Override
-    public long decodeTrafficPerPass() { return WeightBlocks.decodeTraffic(blocks); }
+    public long decodeTrafficPerPass(int tokens) { return fusedPass(tokens) ? WeightBlocks.vectorTraffic(blocks) : WeightBlocks.decodeTraffic(blocks); }
 
     @Override
     public long residentBytes() {

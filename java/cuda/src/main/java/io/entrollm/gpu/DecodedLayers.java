@@ -61,13 +61,13 @@ final class DecodedLayers implements LayerWeights {
     }
 
     @Override
-    public void runLayers(int layers, CudaStream compute, IntConsumer computeLayer) {
+    public void runLayers(int layers, int tokens, CudaStream compute, IntConsumer computeLayer) {
         for (int l = 0; l < layers; l++) computeLayer.accept(l);
     }
 
     @Override public void checkErrors() { } // decoded and checked at load
 
-    @Override public long decodeTrafficPerPass() { return 0; }
+    @Override public long decodeTrafficPerPass(int tokens) { return 0; }
 
     @Override public long residentBytes() { return buffers.stream().mapToLong(DeviceBuffer::bytes).sum(); }
 

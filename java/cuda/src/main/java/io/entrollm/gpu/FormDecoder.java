@@ -35,8 +35,14 @@ final class FormDecoder {
         IN_PLACE
     }
 
-    /** One block's forms, and the launches that produce them. */
-    record Planned(Map<String, GpuWeight> weights, LayerDecode decode) implements AutoCloseable {
+    /**
+     * A Huffman-coded tensor as the fused matmul reads it (cuda-kernels/huffman_gemv.cu): its decode
+     * parameters, and the bytes a full read touches (bitstream, chunk index, table, scales).
+     */
+    record Coded(DecodeParams params, long bytes) {}
+
+    /** One block's forms, its coded tensors as they lie in the block, and the launches that produce the forms. */
+    record Planned(Map<String, GpuWeight> weights, Map<String, Coded> coded, LayerDecode decode) implements AutoCloseable {
         @Override
         public void close() { decode.close(); }
     }
@@ -66,6 +72,7 @@ final class FormDecoder {
         List<Integer> codedForms = new ArrayList<>();
         List<Consumer<CudaStream>> others = new ArrayList<>();
         Map<String, GpuWeight> weights = new LinkedHashMap<>();
+        Map<String, Coded> codedTensors = new LinkedHashMap<>();
         int maxTableBits = 1;
         for (int i = 0; i < block.tensors().size(); i++) {
             WeightBlock.Stored s = block.tensors().get(i);
@@ -79,7 +86,9 @@ final class FormDecoder {
                 DeviceSlice symbols;
                 if (q instanceof StoredTensor.Coded e) {
                     symbols = out.buffer().slice(out.offset(), s.symbolBytes());
-                    coded.add(BlockDecoder.huffmanParams(s, e, bytes.address(), errorWord.applyAsLong(i)));
+                    DecodeParams dp = BlockDecoder.huffmanParams(s, e, bytes.address(), errorWord.applyAsLong(i));
+                    coded.add(dp);
+                    codedTensors.put(s.name(), new Coded(dp, s.pieces().stream().mapToLong(WeightBlock.Piece::bytes).sum()));
                     codedOut.add(symbols.address());
                     codedForms.add(form == GpuWeight.Form.U4 ? GpuWeight.Form.U4.id : GpuWeight.Form.U8.id);
                     maxTableBits = Math.max(maxTableBits, s.tableBits());
@@ -115,7 +124,7 @@ final class FormDecoder {
             }
             weights.put(s.name(), w);
         }
-        return new Planned(Map.copyOf(weights), new LayerDecode(huffman, HuffmanDecodeLauncher.BATCH_SYMBOLS_KERNEL, coded, codedOut, codedForms,
+        return new Planned(Map.copyOf(weights), Map.copyOf(codedTensors), new LayerDecode(huffman, HuffmanDecodeLauncher.BATCH_SYMBOLS_KERNEL, coded, codedOut, codedForms,
                 maxTableBits, others));
     }
 

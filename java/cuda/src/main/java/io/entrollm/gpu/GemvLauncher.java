@@ -12,6 +12,7 @@ import jcuda.driver.JCudaDriver;
  */
 final class GemvLauncher {
     static final String MODULE = "gemv";
+    static final String HUFFMAN_MODULE = "huffman_gemv";
     /** Rows per block (gemv.cu kWarps) and tokens per register batch (kTokens). */
     static final int ROWS_PER_BLOCK = 8, TOKENS_PER_PASS = 8;
     private static final int THREADS = 256;
@@ -50,6 +51,37 @@ final class GemvLauncher {
         String name = kernel(w.form());
         launch(ctx.function(MODULE, name), name, (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, THREADS, s,
                 Pointer.to(Pointer.to(w.params(firstRow, rows, cols)), Pointer.to(x.pointer()), Pointer.to(y.pointer()), Pointer.to(new int[] {tokens})));
+    }
+
+    /** Chunks per block of the fused kernel (huffman_gemv.cu). */
+    static final int FUSED_THREADS = 128;
+    private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
+
+    /**
+     * {@code y[t][r] = sum_c W[firstRow + r][c] * x[t][c]} straight from Huffman-coded W (cuda-kernels/
+     * huffman_gemv.cu) for at most {@link #TOKENS_PER_PASS} tokens: y is zeroed, then every chunk that
+     * overlaps the rows adds its products. A corrupt chunk sets {@code p}'s error word.
+     */
+    void huffman(DecodeParams p, long firstRow, int rows, int cols, DeviceSlice x, DeviceSlice y, int tokens, CudaStream s) {
+        if (tokens < 1 || tokens > TOKENS_PER_PASS) throw new IllegalArgumentException("the fused matmul takes 1.." + TOKENS_PER_PASS + " tokens, not " + tokens);
+        long first = firstRow * cols, end = first + (long) rows * cols;
+        if (firstRow < 0 || rows < 1 || cols < 1 || end > p.nSymbols()) throw new IllegalArgumentException("rows [" + firstRow + ", +" + rows + ") x " + cols + " outside " + p.nSymbols() + " symbols");
+        if (x.bytes() < 4L * tokens * cols || y.bytes() < 4L * tokens * rows) throw new IllegalArgumentException("fused matmul buffers too small");
+        Cuda.check(JCudaDriver.cuMemsetD8Async(y.pointer(), (byte) 0, 4L * tokens * rows, s.handle()), "cuMemsetD8Async (fused matmul output)");
+        long firstChunk = first / p.chunkSymbols(), lastChunk = (end - 1) / p.chunkSymbols();
+        CUfunction f = ctx.function(HUFFMAN_MODULE, "entro_gemv_huffman");
+        int shared = 4 * ((1 << p.tableBits()) + 1) / 2;
+        if (shared > DEFAULT_SHARED_LIMIT) {
+            Cuda.check(JCudaDriver.cuFuncSetAttribute(f, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, shared),
+                    "cuFuncSetAttribute(max dynamic shared memory = " + shared + ")");
+        }
+        java.nio.ByteBuffer view = java.nio.ByteBuffer.allocate(GpuWeight.WEIGHT_PARAMS_BYTES).order(java.nio.ByteOrder.nativeOrder());
+        view.putLong(24, first).putInt(40, rows).putInt(44, cols);
+        long blocks = (lastChunk - firstChunk + FUSED_THREADS) / FUSED_THREADS;
+        Cuda.check(JCudaDriver.cuLaunchKernel(f, (int) blocks, 1, 1, FUSED_THREADS, 1, 1, shared, s.handle(),
+                Pointer.to(Pointer.to(p.toBytes()), Pointer.to(view.array()), Pointer.to(x.pointer()), Pointer.to(y.pointer()),
+                        Pointer.to(new int[] {tokens}), Pointer.to(new int[] {Math.toIntExact(firstChunk)})), null),
+                "cuLaunchKernel(entro_gemv_huffman, grid " + blocks + ", shared " + shared + ")");
     }
 
     /** {@code out[t] = W[tokens[t]]} for a {@code cols}-wide table W in a form other than float32. */

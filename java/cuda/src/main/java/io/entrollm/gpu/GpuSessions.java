@@ -19,9 +19,15 @@ public final class GpuSessions {
     /** A session in a given residency mode; {@code streamFrom} applies to the streamed mode. */
     public static LanguageModel.Session open(LanguageModel lm, int ordinal, io.entrollm.residency.ResidencyMode mode,
                                              io.entrollm.residency.StreamSource streamFrom) {
+        return open(lm, ordinal, mode, streamFrom, false);
+    }
+
+    /** As above; {@code fused} (compressed mode only) multiplies generated tokens straight from the coded weights. */
+    public static LanguageModel.Session open(LanguageModel lm, int ordinal, io.entrollm.residency.ResidencyMode mode,
+                                             io.entrollm.residency.StreamSource streamFrom, boolean fused) {
         CudaContext ctx = CudaContext.open(ordinal);
         try {
-            LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode, streamFrom);
+            LlamaGpu gpu = LlamaGpu.load(ctx, lm.source(), mode, streamFrom, fused);
             return lm.openSession(new ContextOwningLm(gpu, ctx));
         } catch (RuntimeException e) {
             ctx.close();

@@ -32,6 +32,11 @@ final class LayerDecode implements AutoCloseable {
                 : DeviceBuffer.copyOf(huffman.context(), java.lang.foreign.MemorySegment.ofArray(image), "batched decode entries");
     }
 
+    /** Enqueues the layer's launches other than the Huffman decode (widened vectors, copies) on {@code stream}. */
+    void launchOthers(CudaStream stream) {
+        for (Consumer<CudaStream> launch : others) launch.accept(stream);
+    }
+
     /** Enqueues the layer's decode on {@code stream}. */
     void launch(CudaStream stream) {
         if (count > 0) huffman.launchBatch(kernel, entries, count, gridBlocks, maxTableBits, stream);

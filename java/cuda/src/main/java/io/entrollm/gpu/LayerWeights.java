@@ -14,19 +14,26 @@ interface LayerWeights extends AutoCloseable {
     GpuWeight weight(String name);
 
     /**
-     * Runs the layers in order: {@code computeLayer.accept(l)} enqueues layer l's work on {@code compute},
-     * called once its weights are (or will be, in stream order) ready.
+     * Huffman-coded decoder-layer tensor {@code name} as the fused matmul reads it, when this mode
+     * multiplies passes of {@code tokens} tokens straight from the coded weights (the fused mode); else null.
      */
-    void runLayers(int layers, CudaStream compute, IntConsumer computeLayer);
+    default FormDecoder.Coded fused(String name, int tokens) { return null; }
+
+    /**
+     * Runs the layers of a pass of {@code tokens} tokens in order: {@code computeLayer.accept(l)}
+     * enqueues layer l's work on {@code compute}, called once its weights are (or will be, in stream
+     * order) ready.
+     */
+    void runLayers(int layers, int tokens, CudaStream compute, IntConsumer computeLayer);
 
     /** After {@code compute} is synchronised: throws if a decode found corrupt data. */
     void checkErrors();
 
     /**
-     * GPU memory bytes one pass's per-layer decode reads and writes (0 in the decoded mode): stored
-     * pieces read, symbols and forms written, and (streamed) the blocks copied in.
+     * GPU memory bytes the per-layer decode of a pass of {@code tokens} tokens reads and writes (0 in
+     * the decoded mode): stored pieces read, symbols and forms written, and (streamed) the blocks copied in.
      */
-    long decodeTrafficPerPass();
+    long decodeTrafficPerPass(int tokens);
 
     /** GPU bytes held for the layers' weights (decoded tensors, resident or staging blocks, scratch). */
     long residentBytes();

@@ -105,6 +105,16 @@ public final class LlamaGpu implements CausalLm {
      * safetensors, GGUF).
      */
     public static LlamaGpu load(CudaContext ctx, ModelSource source, ResidencyMode mode, StreamSource streamFrom) {
+        return load(ctx, source, mode, streamFrom, false);
+    }
+
+    /**
+     * As above; {@code fused} (the experimental fused mode, COMPRESSED only): generation passes multiply
+     * straight from the Huffman-coded weights (cuda-kernels/huffman_gemv.cu), writing no weights at all;
+     * prompts decode into symbols as the compressed mode does.
+     */
+    public static LlamaGpu load(CudaContext ctx, ModelSource source, ResidencyMode mode, StreamSource streamFrom, boolean fused) {
+        if (fused && mode != ResidencyMode.COMPRESSED) throw new IllegalArgumentException("the fused matmul runs in the compressed residency mode, not " + mode);
         ctx.makeCurrent();
         LlamaLayout layout = LlamaLayout.of(source);
         DecodedLayers others = null;
@@ -119,7 +129,7 @@ public final class LlamaGpu implements CausalLm {
             List<WeightBlock> blocks = WeightBlock.layers(source, layout);
             layerWeights = switch (mode) {
                 case DECODED -> DecodedLayers.load(ctx, source.path(), blocks);
-                case COMPRESSED -> CompressedLayers.load(ctx, source.path(), blocks);
+                case COMPRESSED -> CompressedLayers.load(ctx, source.path(), blocks, fused);
                 case STREAMED -> StreamedLayers.load(ctx, source.path(), blocks, streamFrom);
             };
             double[] f = new Rope(layout.config).inverseFrequencies();
@@ -220,7 +230,7 @@ public final class LlamaGpu implements CausalLm {
         ensureScratch(T);
         ensureLogits(logitRows);
         traffic.reset();
-        traffic.decode = layers.decodeTrafficPerPass();
+        traffic.decode = layers.decodeTrafficPerPass(T);
         traffic.activations += 4L * T * dim;
         if (hostEmbedding != null) {
             x.upload(MemorySegment.ofArray(hostEmbedding.rows(tokens)));
@@ -231,7 +241,7 @@ public final class LlamaGpu implements CausalLm {
             else gemv.embed(table, c.vocabSize(), dim, tokenIds.whole(), x.whole(), T, stream);
             traffic.weights += (long) T * viewBytes(table, dim);
         }
-        layers.runLayers(c.numLayers(), stream, l -> layer(l, T, pos0));
+        layers.runLayers(c.numLayers(), T, stream, l -> layer(l, T, pos0));
         DeviceSlice last = x.slice(4L * (T - logitRows) * dim, 4L * logitRows * dim);
         rmsnorm(last, layout.finalNorm, logitRows);
         linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
@@ -299,7 +309,11 @@ public final class LlamaGpu implements CausalLm {
         GpuWeight w = weight(ref);
         long view = viewBytes(w, ref.elements());
         traffic.activations += 4L * tokens * (inDim + outDim);
-        if (w.form() == GpuWeight.Form.F32) {
+        FormDecoder.Coded coded = LlamaTensorNames.layerOf(ref.tensor()) >= 0 ? layers.fused(ref.tensor(), tokens) : null;
+        if (coded != null) {
+            gemv.huffman(coded.params(), ref.rowOffset(), outDim, inDim, in, out, tokens, stream);
+            traffic.weights += (long) Math.ceil((double) coded.bytes() * ref.elements() / coded.params().nSymbols());
+        } else if (w.form() == GpuWeight.Form.F32) {
             traffic.weights += view;
             blas.linear(w.f32().buffer().slice(w.f32().offset() + 4 * ref.rowOffset() * ref.cols(), 4 * ref.elements()), in, Blas.R_32F, out, Blas.R_32F,
                     outDim, inDim, tokens);

@@ -121,7 +121,7 @@ final class StreamedLayers implements LayerWeights {
     public GpuWeight weight(String name) { return WeightBlocks.weight(plans, name); }
 
     @Override
-    public void runLayers(int layers, CudaStream compute, IntConsumer computeLayer) {
+    public void runLayers(int layers, int tokens, CudaStream compute, IntConsumer computeLayer) {
         if (layers != blocks.size()) throw new IllegalArgumentException(layers + " layers, " + blocks.size() + " streamed");
         // the side streams start after the work already queued on the compute stream (embedding), and
         // after the previous pass, which the caller synchronised
@@ -189,7 +189,7 @@ final class StreamedLayers implements LayerWeights {
 
     /** Each block copied in (written), then as in the compressed mode: coded pieces read, symbols written, vectors widened. */
     @Override
-    public long decodeTrafficPerPass() { return blocks.stream().mapToLong(WeightBlock::bytes).sum() + WeightBlocks.decodeTraffic(blocks); }
+    public long decodeTrafficPerPass(int tokens) { return blocks.stream().mapToLong(WeightBlock::bytes).sum() + WeightBlocks.decodeTraffic(blocks); }
 
     @Override
     public long residentBytes() {

@@ -52,6 +52,15 @@ final class WeightBlocks {
         return bytes;
     }
 
+    /** GPU memory bytes one pass's widening of f16/bf16 vectors reads and writes. */
+    static long vectorTraffic(List<WeightBlock> blocks) {
+        long bytes = 0;
+        for (WeightBlock b : blocks) {
+            for (WeightBlock.Stored s : b.tensors()) if (s.vector() && s.residentScratchBytes() > 0) bytes += s.residentScratchBytes() + s.piece(WeightBlock.PieceKind.RAW).bytes();
+        }
+        return bytes;
+    }
+
     /** Decoder-layer tensor {@code name} in its GPU form, from its layer's plan. */
     static GpuWeight weight(List<FormDecoder.Planned> plans, String name) {
         int layer = LlamaTensorNames.layerOf(name);

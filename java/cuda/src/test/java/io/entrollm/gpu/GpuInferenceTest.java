@@ -30,6 +30,7 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The GPU forward pass against transformers' reference and against the CPU path on the same weights. */
 @Tag("gpu")
@@ -211,6 +212,39 @@ class GpuInferenceTest {
             gpu.setProfiling(false);
             gpu.forward(new int[] {8}, 3, 1);
             assertThat(gpu.lastTimeline()).isEmpty();
+        }
+    }
+
+    /**
+     * The fused mode (generation multiplied straight from the Huffman-coded weights) gives the
+     * compressed mode's logits: the prompt through the same path, generated tokens within float32
+     * summation order (its atomics add partial sums in any order); its tokens read the coded bytes
+     * and decode nothing ahead.
+     */
+    @Test
+    void fusedModeMatchesTheCompressedMode() throws IOException {
+        try (LanguageModel lm = LanguageModel.load(modelFile("huffman"));
+             LlamaGpu compressed = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.COMPRESSED);
+             LlamaGpu fused = LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.COMPRESSED, io.entrollm.residency.StreamSource.HOST, true)) {
+            io.entrollm.residency.ModelFootprint fp = io.entrollm.residency.ModelFootprint.of(lm.source(), 64);
+            for (JsonNode p : reference.get("prompts")) {
+                int[] ids = io.entrollm.testing.Fixtures.ints(p.get("ids"));
+                int[] prompt = java.util.stream.IntStream.concat(java.util.Arrays.stream(ids), java.util.Arrays.stream(ids)).toArray();
+                compressed.startSequence(prompt.length + 8);
+                fused.startSequence(prompt.length + 8);
+                assertThat(io.entrollm.testing.Fixtures.relL2(fused.forward(prompt, 0, prompt.length), compressed.forward(prompt, 0, prompt.length))).isLessThan(1e-6);
+                for (int t = 0; t < 8; t++) {
+                    int[] next = {3 + (t * 131) % 4000};
+                    assertThat(io.entrollm.testing.Fixtures.relL2(fused.forward(next, prompt.length + t, 1), compressed.forward(next, prompt.length + t, 1)))
+                            .as("token %d", t).isLessThan(1e-5);
+                    GpuTraffic f = fused.lastTraffic();
+                    // the layers' coded blocks read instead of their symbols; only the bf16 norms are widened ahead
+                    assertThat(f.decode()).isLessThan(fp.scratchBytes());
+                    assertThat(f.weights()).isLessThan(compressed.lastTraffic().weights());
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> LlamaGpu.load(ctx, lm.source(), io.entrollm.residency.ResidencyMode.DECODED,
+                    io.entrollm.residency.StreamSource.HOST, true));
         }
     }
 
