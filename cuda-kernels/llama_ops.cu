@@ -1,5 +1,5 @@
 // llama_ops.cu: the non-matmul operations of a Llama-family decoder layer, float32 activations.
-// Matmuls go through cuBLAS; these kernels do what lies between them. Conventions follow the CPU
+// Matmuls go through gemv.cu and cuBLAS; these kernels do what lies between them. Conventions follow the CPU
 // reference io.entrollm.infer.LlamaCpu (Hugging Face semantics): RMSNorm in fp32, rotate-half RoPE,
 // causal grouped-query attention over a KV cache laid out [pos][kv_head][head_dim], SwiGLU.
 // C++14, no bf16 needed: builds for every CUDA_ARCHS target including sm_53.
@@ -59,10 +59,13 @@ extern "C" __global__ void llama_embed_f32(const float* table, const int32_t* to
 }
 
 // Rotate-half RoPE in place on q [T][heads][head_dim] and k [T][kv_heads][head_dim]. One thread per
-// (token, head, i < head_dim/2) over q's heads followed by k's heads; position = pos0 + token.
-// inv_freq holds head_dim/2 inverse frequencies (already scaled for llama3/linear RoPE).
+// (token, head, i < head_dim/2) over q's heads followed by k's heads; position = *pos0 + token.
+// inv_freq holds head_dim/2 inverse frequencies (already scaled for llama3/linear RoPE). The first
+// position is read from device memory (uploaded with the token ids), so a captured pass (CUDA graph)
+// replays at every position.
 extern "C" __global__ void llama_rope_f32(float* q, float* k, const float* inv_freq, int tokens, int heads, int kv_heads,
-                                          int head_dim, int pos0) {
+                                          int head_dim, const int32_t* pos0_at) {
+    const int pos0 = *pos0_at;
     const int half = head_dim / 2;
     const int per_token = (heads + kv_heads) * half;
     const int idx = blockIdx.x * blockDim.x + threadIdx.x;
@@ -77,11 +80,12 @@ extern "C" __global__ void llama_rope_f32(float* q, float* k, const float* inv_f
 }
 
 // Causal attention: one block per (token, head); grid = (heads, tokens). Scores over the cache
-// positions [0, pos0 + t] live in dynamic shared memory (ctx floats, the launcher sizes it), then a
-// block-wide softmax, then each thread accumulates head_dim outputs over the positions.
+// positions [0, *pos0 + t] live in dynamic shared memory (at least *pos0 + tokens floats, the launcher
+// sizes it), then a block-wide softmax, then each thread accumulates head_dim outputs over the positions.
 extern "C" __global__ void llama_attention_f32(const float* q, const float* k_cache, const float* v_cache, float* out,
-                                               int heads, int kv_heads, int head_dim, int pos0, float scale) {
+                                               int heads, int kv_heads, int head_dim, const int32_t* pos0_at, float scale) {
     extern __shared__ float scores[];
+    const int pos0 = *pos0_at;
     const int h = blockIdx.x, t = blockIdx.y, kvh = h / (heads / kv_heads), n = pos0 + t + 1;
     const int kv_stride = kv_heads * head_dim;
     const float* qv = q + ((size_t)t * heads + h) * head_dim;
@@ -108,6 +112,17 @@ extern "C" __global__ void llama_attention_f32(const float* q, const float* k_ca
         for (int s = 0; s < n; ++s) acc += scores[s] * v_cache[(size_t)s * kv_stride + kvh * head_dim + d];
         out[((size_t)t * heads + h) * head_dim + d] = acc * inv;
     }
+}
+
+// The pass's keys and values (T x kv_dim each, RoPE applied) into the caches at position *pos0:
+// k_cache[*pos0 * kv_dim + i] = k_new[i], same for v; one thread per element of the T x kv_dim block.
+extern "C" __global__ void llama_kv_append_f32(const float* k_new, const float* v_new, float* k_cache, float* v_cache, int n, int kv_dim,
+                                               const int32_t* pos0_at) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const size_t at = static_cast<size_t>(*pos0_at) * kv_dim + i;
+    k_cache[at] = k_new[i];
+    v_cache[at] = v_new[i];
 }
 
 // gate[i] = silu(gate[i]) * up[i]; one thread per element.

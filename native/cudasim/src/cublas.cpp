@@ -14,7 +14,7 @@
 #include <vector>
 
 extern "C" {
-int cudasim_stream_enqueue(void* stream, void (*fn)(void*), void* arg);
+int cudasim_stream_enqueue(void* stream, void (*fn)(void*), void* arg, void (*free_fn)(void*));
 int cudasim_device_range_ok(unsigned long long p, size_t bytes);
 void cudasim_fault(int code, const char* message);
 void cudasim_parallel_for(size_t n, void (*fn)(void*, size_t), void* arg);
@@ -120,8 +120,11 @@ bool inside(const char* what, const void* p, int type, long rows, long cols, lon
     return false;
 }
 
+void free_gemm(void* arg) { delete static_cast<Gemm*>(arg); }
+
+// Runs once per queued call, or once per launch of a graph that captured it: everything it derives is reset here.
 void run_gemm(void* arg) {
-    std::unique_ptr<Gemm> g(static_cast<Gemm*>(arg));
+    Gemm* g = static_cast<Gemm*>(arg);
     const long arows = g->transa ? g->k : g->m, acols = g->transa ? g->m : g->k;
     const long brows = g->transb ? g->n : g->k, bcols = g->transb ? g->k : g->n;
     if (!inside("A", g->a, g->atype, arows, acols, g->lda) || !inside("B", g->b, g->btype, brows, bcols, g->ldb) ||
@@ -156,7 +159,7 @@ void run_gemm(void* arg) {
         g->ar = g->bc = zero;
         g->ar_stride = g->bc_stride = 0;
     }
-    cudasim_parallel_for(static_cast<size_t>((g->m + kRowBlock - 1) / kRowBlock), gemm_rows, g.get());
+    cudasim_parallel_for(static_cast<size_t>((g->m + kRowBlock - 1) / kRowBlock), gemm_rows, g);
 }
 
 int gemm(Handle* h, int transa, int transb, int m, int n, int k, const float* alpha, const void* a, int atype, int lda, const void* b,
@@ -170,7 +173,7 @@ int gemm(Handle* h, int transa, int transb, int m, int n, int k, const float* al
     const bool known = (atype == R_32F || atype == R_16F || atype == R_16BF);
     if (!known || btype != atype || !(ctype == R_32F || ctype == atype)) return NOT_SUPPORTED;
     Gemm* g = new Gemm{ta, tb, m, n, k, *alpha, *beta, a, b, c, atype, btype, ctype, lda, ldb, ldc, {}, {}, nullptr, nullptr, 0, 0};
-    if (cudasim_stream_enqueue(h->stream, run_gemm, g) != 0) {
+    if (cudasim_stream_enqueue(h->stream, run_gemm, g, free_gemm) != 0) {
         delete g;
         return INVALID_VALUE;
     }

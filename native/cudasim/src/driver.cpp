@@ -24,6 +24,9 @@ using namespace cudasim;
 typedef unsigned long long CUdeviceptr;
 typedef int CUdevice;
 
+// Work a stream capture cannot hold: names the call and returns code (stream capture section below).
+Result capture_refused(const char* what, Result code = ERROR_STREAM_CAPTURE_UNSUPPORTED);
+
 namespace {
 
 struct Module {
@@ -284,6 +287,7 @@ API cuMemFreeHost(void* p) {
 
 API cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t bytes) {
     ENTER();
+    if (any_stream_capturing()) return capture_refused("cuMemcpyHtoD", ERROR_STREAM_CAPTURE_IMPLICIT);
     if (bytes == 0) return OK;
     if (!src || !device_range(dst, bytes, "cuMemcpyHtoD", "destination")) return ERROR_INVALID_VALUE;
     synchronize_all();
@@ -293,6 +297,7 @@ API cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t bytes) {
 
 API cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t bytes) {
     ENTER();
+    if (any_stream_capturing()) return capture_refused("cuMemcpyDtoH", ERROR_STREAM_CAPTURE_IMPLICIT);
     if (bytes == 0) return OK;
     if (!dst || !device_range(src, bytes, "cuMemcpyDtoH", "source")) return ERROR_INVALID_VALUE;
     synchronize_all();
@@ -303,6 +308,7 @@ API cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t bytes) {
 
 API cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
     ENTER();
+    if (any_stream_capturing()) return capture_refused("cuMemcpyDtoD", ERROR_STREAM_CAPTURE_IMPLICIT);
     if (bytes == 0) return OK;
     if (!device_range(dst, bytes, "cuMemcpyDtoD", "destination") || !device_range(src, bytes, "cuMemcpyDtoD", "source")) {
         return ERROR_INVALID_VALUE;
@@ -353,6 +359,7 @@ API cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, void* s
 
 API cuMemsetD8_v2(CUdeviceptr dst, unsigned char value, size_t n) {
     ENTER();
+    if (any_stream_capturing()) return capture_refused("cuMemsetD8", ERROR_STREAM_CAPTURE_IMPLICIT);
     if (n == 0) return OK;
     if (!device_range(dst, n, "cuMemsetD8", "destination")) return ERROR_INVALID_VALUE;
     stream_submit(nullptr, [=] { memset(reinterpret_cast<void*>(dst), value, n); });
@@ -371,6 +378,7 @@ API cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t n, void* stream
 
 API cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t n) {
     ENTER();
+    if (any_stream_capturing()) return capture_refused("cuMemsetD32", ERROR_STREAM_CAPTURE_IMPLICIT);
     if (n == 0) return OK;
     if ((dst & 3) != 0 || !device_range(dst, n * 4, "cuMemsetD32", "destination")) return ERROR_INVALID_VALUE;
     stream_submit(nullptr, [=] {
@@ -406,6 +414,7 @@ API cuStreamSynchronize(void* stream) {
     ENTER();
     Stream* s = static_cast<Stream*>(stream);
     if (!stream_valid(s)) return ERROR_INVALID_HANDLE;
+    if (stream_capturing(s) || (s == nullptr && any_stream_capturing())) return capture_refused("cuStreamSynchronize");
     return stream_synchronize(s);
 }
 
@@ -422,6 +431,7 @@ API cuStreamWaitEvent(void* stream, void* event, unsigned int flags) {
     Event* e = static_cast<Event*>(event);
     if (!stream_valid(s) || !event_valid(e)) return ERROR_INVALID_HANDLE;
     if (flags != 0) return ERROR_INVALID_VALUE;
+    if (stream_capturing(s)) return capture_refused("cuStreamWaitEvent");
     stream_wait_event(s, e);
     return OK;
 }
@@ -446,6 +456,7 @@ API cuEventRecord(void* event, void* stream) {
     Event* e = static_cast<Event*>(event);
     Stream* s = static_cast<Stream*>(stream);
     if (!event_valid(e) || !stream_valid(s)) return ERROR_INVALID_HANDLE;
+    if (stream_capturing(s)) return capture_refused("cuEventRecord");
     event_record(e, s);
     return OK;
 }
@@ -608,6 +619,100 @@ API cuLaunchKernel(void* function, unsigned int gx, unsigned int gy, unsigned in
     return sticky_error();
 }
 
+// ---------------------------------------------------------------- stream capture and graphs
+
+namespace {
+std::mutex g_graph_mutex;
+std::set<Graph*> g_graphs;
+std::set<Graph*> g_execs;  // an instantiated graph is a copy of the graph's operations
+
+bool graph_valid(std::set<Graph*>& set, Graph* g) {
+    std::lock_guard<std::mutex> lock(g_graph_mutex);
+    return set.count(g) != 0;
+}
+}  // namespace
+
+Result capture_refused(const char* what, Result code) {
+    log("%s during a stream capture: the simulator captures one stream's launches, copies and memsets only", what);
+    return code;
+}
+
+API cuStreamBeginCapture_v2(void* stream, int mode) {
+    ENTER();
+    Stream* s = static_cast<Stream*>(stream);
+    if (!stream_valid(s)) return ERROR_INVALID_HANDLE;
+    if (mode < 0 || mode > 2) return ERROR_INVALID_VALUE;  // global, thread-local, relaxed
+    return stream_begin_capture(s);
+}
+
+API cuStreamEndCapture(void* stream, void** graph) {
+    ENTER();
+    Stream* s = static_cast<Stream*>(stream);
+    if (!stream_valid(s)) return ERROR_INVALID_HANDLE;
+    if (graph == nullptr) return ERROR_INVALID_VALUE;
+    Graph* g = nullptr;
+    const Result r = stream_end_capture(s, &g);
+    if (r != OK) return r;
+    std::lock_guard<std::mutex> lock(g_graph_mutex);
+    g_graphs.insert(g);
+    *graph = g;
+    return OK;
+}
+
+API cuStreamIsCapturing(void* stream, int* status) {
+    ENTER();
+    Stream* s = static_cast<Stream*>(stream);
+    if (!stream_valid(s)) return ERROR_INVALID_HANDLE;
+    if (status == nullptr) return ERROR_INVALID_VALUE;
+    *status = stream_capturing(s) ? 1 : 0;  // CU_STREAM_CAPTURE_STATUS_ACTIVE / NONE
+    return OK;
+}
+
+API cuGraphInstantiateWithFlags(void** exec, void* graph, unsigned long long flags) {
+    ENTER();
+    Graph* g = static_cast<Graph*>(graph);
+    if (exec == nullptr || flags != 0) return ERROR_INVALID_VALUE;
+    if (!graph_valid(g_graphs, g)) return ERROR_INVALID_HANDLE;
+    Graph* e = new Graph(*g);
+    std::lock_guard<std::mutex> lock(g_graph_mutex);
+    g_execs.insert(e);
+    *exec = e;
+    return OK;
+}
+
+API cuGraphLaunch(void* exec, void* stream) {
+    ENTER();
+    Graph* e = static_cast<Graph*>(exec);
+    Stream* s = static_cast<Stream*>(stream);
+    if (!graph_valid(g_execs, e) || !stream_valid(s)) return ERROR_INVALID_HANDLE;
+    if (stream_capturing(s)) return capture_refused("cuGraphLaunch");
+    for (const auto& op : e->ops) stream_submit(s, op);
+    return sticky_error();
+}
+
+API cuGraphExecDestroy(void* exec) {
+    ENTER();
+    Graph* e = static_cast<Graph*>(exec);
+    {
+        std::lock_guard<std::mutex> lock(g_graph_mutex);
+        if (g_execs.erase(e) == 0) return ERROR_INVALID_HANDLE;
+    }
+    synchronize_all();  // a launch still queued holds copies of its operations, but be as strict as the driver
+    delete e;
+    return OK;
+}
+
+API cuGraphDestroy(void* graph) {
+    ENTER();
+    Graph* g = static_cast<Graph*>(graph);
+    {
+        std::lock_guard<std::mutex> lock(g_graph_mutex);
+        if (g_graphs.erase(g) == 0) return ERROR_INVALID_HANDLE;
+    }
+    delete g;
+    return OK;
+}
+
 API cuGetErrorString(int error, const char** text) {
     if (!text) return ERROR_INVALID_VALUE;
     *text = error == OK ? "no error" : "see the cudasim: line on stderr";
@@ -618,12 +723,15 @@ API cuGetErrorName(int error, const char** text) { return cuGetErrorString(error
 
 // ---------------------------------------------------------------- for libcublas (the shims)
 
-extern "C" __attribute__((visibility("default"))) int cudasim_stream_enqueue(void* stream, void (*fn)(void*), void* arg) {
+// fn(arg) on the stream; arg is freed by free_fn once no queued or captured operation needs it (a
+// captured operation runs once per graph launch).
+extern "C" __attribute__((visibility("default"))) int cudasim_stream_enqueue(void* stream, void (*fn)(void*), void* arg, void (*free_fn)(void*)) {
     Stream* s = static_cast<Stream*>(stream);
     if (!stream_valid(s)) return ERROR_INVALID_HANDLE;
-    stream_submit(s, [fn, arg] {
+    std::shared_ptr<void> owned(arg, free_fn);
+    stream_submit(s, [fn, owned] {
         const uint64_t start = profiling() ? now_nanos() : 0;
-        fn(arg);
+        fn(owned.get());
         if (start) profile_add("cuBLAS GEMM", now_nanos() - start);
     });
     return OK;

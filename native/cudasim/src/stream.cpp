@@ -13,6 +13,7 @@ struct Stream {
     bool stop = false;
     unsigned flags = 0;
     std::thread worker;
+    Graph* capture = nullptr;  // non-null while captured: submissions go there
 
     void loop() {
         std::unique_lock<std::mutex> lock(m);
@@ -40,6 +41,7 @@ namespace {
 std::mutex g_mutex;
 std::set<Stream*> g_streams;
 std::set<Event*> g_events;
+int g_capturing = 0;  // streams being captured
 
 double now_ms() {
     using namespace std::chrono;
@@ -65,6 +67,11 @@ void stream_destroy(Stream* s) {
     {
         std::lock_guard<std::mutex> lock(g_mutex);
         g_streams.erase(s);
+        if (s->capture != nullptr) {  // a capture never ended: it is dropped with the stream
+            delete s->capture;
+            s->capture = nullptr;
+            --g_capturing;
+        }
     }
     s->drain();
     {
@@ -120,9 +127,45 @@ void stream_submit(Stream* s, std::function<void()> op) {
     }
     {
         std::lock_guard<std::mutex> lock(s->m);
+        if (s->capture != nullptr) {
+            s->capture->ops.push_back(std::move(op));
+            return;
+        }
         s->queue.push_back(std::move(op));
     }
     s->work.notify_one();
+}
+
+Result stream_begin_capture(Stream* s) {
+    if (is_default(s)) return ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    std::lock_guard<std::mutex> global(g_mutex);
+    std::lock_guard<std::mutex> lock(s->m);
+    if (s->capture != nullptr) return ERROR_ILLEGAL_STATE;
+    s->capture = new Graph();
+    ++g_capturing;
+    return OK;
+}
+
+Result stream_end_capture(Stream* s, Graph** graph) {
+    if (is_default(s)) return ERROR_ILLEGAL_STATE;
+    std::lock_guard<std::mutex> global(g_mutex);
+    std::lock_guard<std::mutex> lock(s->m);
+    if (s->capture == nullptr) return ERROR_ILLEGAL_STATE;
+    *graph = s->capture;
+    s->capture = nullptr;
+    --g_capturing;
+    return OK;
+}
+
+bool stream_capturing(Stream* s) {
+    if (is_default(s)) return false;
+    std::lock_guard<std::mutex> lock(s->m);
+    return s->capture != nullptr;
+}
+
+bool any_stream_capturing() {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    return g_capturing > 0;
 }
 
 Result stream_synchronize(Stream* s) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common.hpp"
 
@@ -26,6 +27,13 @@ struct Event {
     unsigned flags = 0;
 };
 
+// A captured stream's operations (cuStreamBeginCapture .. cuStreamEndCapture), in order: what
+// cuGraphLaunch queues on a stream again, each time. Only single-stream captures are supported
+// (events, synchronisation and legacy-stream work during a capture are refused).
+struct Graph {
+    std::vector<std::function<void()>> ops;
+};
+
 Stream* stream_create(unsigned flags);
 void stream_destroy(Stream* s);        // waits for its work first
 bool stream_valid(Stream* s);          // null (the default stream) is valid
@@ -33,9 +41,13 @@ bool event_valid(Event* e);
 Event* event_create(unsigned flags);
 void event_destroy(Event* e);
 
-// Queues op on s (or, for the default stream, drains every stream and runs op now). Operations
-// are skipped once the context has a sticky error.
+// Queues op on s (or, for the default stream, drains every stream and runs op now; or, while s is
+// being captured, appends it to the capture). Operations are skipped once the context has a sticky error.
 void stream_submit(Stream* s, std::function<void()> op);
+Result stream_begin_capture(Stream* s);
+Result stream_end_capture(Stream* s, Graph** graph);  // a new graph owned by the caller
+bool stream_capturing(Stream* s);
+bool any_stream_capturing();
 Result stream_synchronize(Stream* s);
 bool stream_idle(Stream* s);
 void synchronize_all();

@@ -191,6 +191,55 @@ void unknown_kernel_and_bad_copies_are_errors() {
     EXPECT(total - free_bytes >= 64, "allocations not counted");
 }
 
+// A stream capture records work without running it; each launch of the instantiated graph runs it
+// all again in order; work that a single-stream capture cannot hold is refused.
+void captured_stream_replays_as_a_graph() {
+    Ctx c;
+    CUstream s;
+    CHECK(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
+    CUdeviceptr a, b;
+    CHECK(cuMemAlloc(&a, 64 * 4));
+    CHECK(cuMemAlloc(&b, 64 * 4));
+    CHECK(cuMemsetD8(b, 0, 64 * 4));
+    int n = 64;
+    float v = 2.5f;
+    CHECK(cuStreamBeginCapture(s, CU_STREAM_CAPTURE_MODE_GLOBAL));
+    int status = 0;
+    CHECK(cuStreamIsCapturing(s, reinterpret_cast<CUstreamCaptureStatus*>(&status)));
+    EXPECT(status == CU_STREAM_CAPTURE_STATUS_ACTIVE, "not capturing");
+    CHECK(launch(c.fn("sim_fill"), 1, 64, 0, s, {&a, &n, &v}));
+    CHECK(launch(c.fn("sim_copy"), 1, 64, 0, s, {&a, &b, &n}));
+    EXPECT(cuStreamSynchronize(s) == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "synchronising a capturing stream accepted");
+    float host[64];
+    EXPECT(cuMemcpyDtoH(host, b, sizeof host) == CUDA_ERROR_STREAM_CAPTURE_IMPLICIT, "legacy-stream copy during a capture accepted");
+    CUevent e;
+    CHECK(cuEventCreate(&e, 0));
+    EXPECT(cuEventRecord(e, s) == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "event record in a capture accepted");
+    CUgraph g;
+    CHECK(cuStreamEndCapture(s, &g));
+    CHECK(cuStreamSynchronize(s));
+    CHECK(cuMemcpyDtoH(host, b, sizeof host));
+    for (int i = 0; i < 64; ++i) EXPECT(host[i] == 0.0f, "captured work ran at capture (b[%d] = %g)", i, host[i]);
+    CUgraphExec exec;
+    CHECK(cuGraphInstantiateWithFlags(&exec, g, 0));
+    CHECK(cuGraphLaunch(exec, s));
+    CHECK(cuStreamSynchronize(s));
+    CHECK(cuMemcpyDtoH(host, b, sizeof host));
+    for (int i = 0; i < 64; ++i) EXPECT(host[i] == 2.5f, "graph launch result wrong at %d: %g", i, host[i]);
+    // the graph reads its arguments as captured; the buffers' contents are the launch's
+    CHECK(cuMemsetD8(b, 0, 64 * 4));
+    CHECK(cuGraphLaunch(exec, s));
+    CHECK(cuGraphLaunch(exec, s));
+    CHECK(cuStreamSynchronize(s));
+    CHECK(cuMemcpyDtoH(host, b, sizeof host));
+    for (int i = 0; i < 64; ++i) EXPECT(host[i] == 2.5f, "second launch result wrong at %d", i);
+    EXPECT(cuStreamEndCapture(s, &g) == CUDA_ERROR_ILLEGAL_STATE, "ending a capture that was not begun accepted");
+    CHECK(cuGraphExecDestroy(exec));
+    CHECK(cuGraphDestroy(g));
+    EXPECT(cuGraphLaunch(exec, s) == CUDA_ERROR_INVALID_HANDLE, "launch of a destroyed graph accepted");
+    CHECK(cuStreamDestroy(s));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -217,6 +266,7 @@ int main(int argc, char** argv) {
         {"too-large launches are refused like the driver", too_large_launches_are_refused_like_the_driver},
         {"Jetson Nano profile needs sm_53 code", jetson_nano_profile_needs_sm53_code},
         {"unknown kernel and bad copies are errors", unknown_kernel_and_bad_copies_are_errors},
+        {"captured stream replays as a graph", captured_stream_replays_as_a_graph},
     };
     int passed = 0, failed = 0;
     for (const auto& c : cases) {

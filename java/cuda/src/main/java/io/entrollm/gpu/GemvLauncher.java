@@ -17,7 +17,7 @@ final class GemvLauncher {
     static final int ROWS_PER_BLOCK = 8, TOKENS_PER_PASS = 8;
     private static final int THREADS = 256;
     /** Enough blocks of a grid-stride kernel to fill any GPU this project targets. */
-    private static final int MAX_STRIDE_BLOCKS = 4096;
+    private static final int MAX_STRIDE_BLOCKS = 1024;
 
     private final CudaContext ctx;
 
@@ -106,5 +106,6 @@ final class GemvLauncher {
                 Pointer.to(Pointer.to(x.pointer()), Pointer.to(hi.pointer()), Pointer.to(lo.pointer()), Pointer.to(new long[] {n})));
     }
 
-    private static long strideBlocks(long n) { return Math.min(MAX_STRIDE_BLOCKS, (n + THREADS - 1) / THREADS); }
+    /** Blocks of a grid-stride kernel over n elements: at least 8 elements a thread (a few loads in flight each), at most {@link #MAX_STRIDE_BLOCKS}. */
+    private static long strideBlocks(long n) { return Math.min(MAX_STRIDE_BLOCKS, (n + 8L * THREADS - 1) / (8L * THREADS)); }
 }

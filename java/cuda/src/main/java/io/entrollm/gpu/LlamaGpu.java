@@ -35,12 +35,13 @@ import java.util.List;
  * step. {@link #lastTraffic()} gives the bytes the last pass moved in GPU memory.
  *
  * <p>Launches per forward call (a prompt block or one generated token): 1 embedding gather, then per
- * layer 7 matmuls, 2 norms, 1 RoPE, 1 attention, 1 SwiGLU and 2 residual adds (14; up to 4 more with
- * biases; a prompt's matmuls take 3 launches each plus 2 per extra weight slice; plus, in the
- * compressed and streamed modes, one batched Huffman launch per layer and one launch or copy per other
- * piece that is not read in place), then the final norm and the head matmul; plus one upload of the
- * token ids and one download of the logits. sotu-tiny (8 layers), decoded mode: 115 launches per
- * token. CUDA graphs would collapse them (not yet).
+ * layer 7 matmuls, 2 norms, 1 RoPE, 1 cache append, 1 attention, 1 SwiGLU and 2 residual adds (15; up
+ * to 4 more with biases; a prompt's matmuls take 3 launches each plus 2 per extra weight slice; plus,
+ * in the compressed and streamed modes, one batched Huffman launch per layer and one launch or copy per
+ * other piece that is not read in place), then the final norm and the head matmul; plus one upload of
+ * the token ids with the first position and one download of the logits. From the second generated token
+ * on, the decoded and compressed modes replay the whole sequence as one captured CUDA graph
+ * ({@link #setGraphs}): the position is read on the GPU, so the graph serves every position.
  */
 public final class LlamaGpu implements CausalLm {
     private final CudaContext ctx;
@@ -59,7 +60,7 @@ public final class LlamaGpu implements CausalLm {
     private DeviceBuffer[] kCache = new DeviceBuffer[0], vCache = new DeviceBuffer[0];
     private int capacity;
     private int scratchTokens;
-    private DeviceBuffer x, xb, q, att, o, gate, up, tokenIds, logits;
+    private DeviceBuffer x, xb, q, att, o, gate, up, tokenIds, kNew, vNew, logits;
     /** The prompt path's f16 copies: activations (hi + lo) and one slice of a weight matrix (null until a batch needs them). */
     private DeviceBuffer xHi, xLo, w16;
     /** Weights of the largest decoder-layer matrix: the size of the f16 weight slice (the head goes through in slices of it). */
@@ -67,6 +68,14 @@ public final class LlamaGpu implements CausalLm {
     private final GemvLauncher gemv;
     private final GpuTraffic.Counter traffic = new GpuTraffic.Counter();
     private GpuTraffic lastTraffic = new GpuTraffic(0, 0, 0, 0);
+    /** A generated token's pass, captured at its first use (see {@link #setGraphs}); freed when a buffer it names is replaced. */
+    private CudaGraph tokenGraph;
+    /** The captured pass's traffic (its KV reads are those of the capture's position). */
+    private GpuTraffic graphTraffic;
+    /** On unless the system property {@code entrollm.cudaGraphs} is {@code false} (to measure what graphs save). */
+    private boolean graphs = !"false".equals(System.getProperty("entrollm.cudaGraphs")), profiling, lastFromGraph;
+    /** A single-token pass has run since the graph was last freed: every kernel it uses is loaded, so the next can be captured. */
+    private boolean warmedUp;
 
     private LlamaGpu(CudaContext ctx, Blas blas, LlamaLayout layout, DecodedLayers others, EmbeddingRows hostEmbedding, LayerWeights layers,
                      ResidencyMode mode, DeviceBuffer invFreq) {
@@ -164,7 +173,39 @@ public final class LlamaGpu implements CausalLm {
     }
 
     /** Times the copy/decode/compute steps of each following forward pass (CUDA events); see {@link #lastTimeline()}. */
-    public void setProfiling(boolean on) { layers.setProfiling(on); }
+    public void setProfiling(boolean on) {
+        layers.setProfiling(on);
+        profiling = on;
+        closeGraph(); // a captured pass has no events in it
+    }
+
+    /**
+     * Whether single-token passes replay a captured CUDA graph (default: on, unless the system property
+     * {@code entrollm.cudaGraphs} is {@code false}). The graph covers the decoded
+     * and compressed modes (one stream; the streamed mode's three streams and host reads are not captured)
+     * while profiling is off and the scores of the cache fit the attention kernel's default shared
+     * memory ({@value #GRAPH_MAX_POSITIONS} positions).
+     */
+    public void setGraphs(boolean on) {
+        graphs = on;
+        if (!on) closeGraph();
+    }
+
+    /** Whether the last forward pass replayed the token graph. */
+    public boolean lastPassFromGraph() { return lastFromGraph; }
+
+    /** Cache positions whose attention scores fit 48 KiB of shared memory, what a graph's attention launch reserves for the whole cache. */
+    static final int GRAPH_MAX_POSITIONS = 48 * 1024 / 4;
+
+    private boolean graphPass(int T, int logitRows) {
+        return graphs && T == 1 && logitRows == 1 && !profiling && mode != ResidencyMode.STREAMED && capacity <= GRAPH_MAX_POSITIONS;
+    }
+
+    private void closeGraph() {
+        if (tokenGraph != null) tokenGraph.close();
+        tokenGraph = null;
+        warmedUp = false;
+    }
 
     /** The per-layer steps of the last forward pass run with profiling on (empty in the decoded mode, which moves no weights). */
     public List<LayerTimeline.Step> lastTimeline() { return layers.lastTimeline(); }
@@ -179,6 +220,7 @@ public final class LlamaGpu implements CausalLm {
     public void startSequence(int capacity) {
         ctx.makeCurrent();
         if (capacity <= this.capacity) return;
+        closeGraph();
         for (DeviceBuffer b : kCache) b.close();
         for (DeviceBuffer b : vCache) b.close();
         kCache = new DeviceBuffer[c.numLayers()];
@@ -194,6 +236,7 @@ public final class LlamaGpu implements CausalLm {
     private void ensureScratch(int tokens) {
         if (tokens <= scratchTokens) return;
         closeScratch();
+        closeGraph();
         long t = tokens;
         x = DeviceBuffer.allocate(ctx, 4 * t * c.hiddenSize(), "activations");
         xb = DeviceBuffer.allocate(ctx, 4 * t * c.hiddenSize(), "normed activations");
@@ -202,7 +245,10 @@ public final class LlamaGpu implements CausalLm {
         o = DeviceBuffer.allocate(ctx, 4 * t * c.hiddenSize(), "projection output");
         gate = DeviceBuffer.allocate(ctx, 4 * t * c.intermediateSize(), "MLP gate");
         up = DeviceBuffer.allocate(ctx, 4 * t * c.intermediateSize(), "MLP up");
-        tokenIds = DeviceBuffer.allocate(ctx, 4 * t, "token ids");
+        // the token ids, then the pass's first position (RoPE, the cache append and attention read it on the GPU)
+        tokenIds = DeviceBuffer.allocate(ctx, 4 * (t + 1), "token ids and position");
+        kNew = DeviceBuffer.allocate(ctx, 4 * t * c.kvDim(), "new keys");
+        vNew = DeviceBuffer.allocate(ctx, 4 * t * c.kvDim(), "new values");
         if (tokens > GemvLauncher.TOKENS_PER_PASS) {
             long in = Math.max(c.hiddenSize(), Math.max(c.qDim(), c.intermediateSize()));
             xHi = DeviceBuffer.allocate(ctx, 2 * t * in, "activations as f16 (high part)");
@@ -215,6 +261,7 @@ public final class LlamaGpu implements CausalLm {
     /** Logits for {@code rows} rows: generation asks for one row even after a long prompt, perplexity for every row. */
     private void ensureLogits(int rows) {
         if (logits != null && logits.bytes() >= 4L * rows * c.vocabSize()) return;
+        closeGraph();
         if (logits != null) logits.close();
         logits = null; // not left pointing at freed memory if the allocation fails
         logits = DeviceBuffer.allocate(ctx, 4L * Math.max(1, rows) * c.vocabSize(), "logits");
@@ -229,43 +276,74 @@ public final class LlamaGpu implements CausalLm {
         for (int tok : tokens) if (tok < 0 || tok >= c.vocabSize()) throw new IllegalArgumentException("token id " + tok + " outside the vocabulary");
         ensureScratch(T);
         ensureLogits(logitRows);
-        traffic.reset();
-        traffic.decode = layers.decodeTrafficPerPass(T);
-        traffic.activations += 4L * T * dim;
-        if (hostEmbedding != null) {
-            x.upload(MemorySegment.ofArray(hostEmbedding.rows(tokens)));
+        // one upload: the token ids and the first position
+        int[] idsAndPos = java.util.Arrays.copyOf(tokens, T + 1);
+        idsAndPos[T] = pos0;
+        tokenIds.upload(MemorySegment.ofArray(idsAndPos));
+        if (hostEmbedding != null) x.upload(MemorySegment.ofArray(hostEmbedding.rows(tokens)));
+        // the first single-token pass runs as it is (it loads the kernels it needs); the next is captured
+        lastFromGraph = graphPass(T, logitRows) && (tokenGraph != null || warmedUp);
+        if (graphPass(T, logitRows)) warmedUp = true;
+        if (lastFromGraph) {
+            if (tokenGraph == null) {
+                // attention reserves shared memory for the whole cache: the graph serves every position
+                tokenGraph = CudaGraph.capture(stream, () -> enqueuePass(T, pos0, logitRows, capacity));
+                graphTraffic = traffic.snapshot();
+            }
+            tokenGraph.launch(stream);
+            lastTraffic = new GpuTraffic(graphTraffic.weights(), graphTraffic.decode(), kvReads(T, pos0) * c.numLayers(), graphTraffic.activations());
         } else {
-            tokenIds.upload(MemorySegment.ofArray(tokens));
-            GpuWeight table = weight(layout.embedding);
-            if (table.form() == GpuWeight.Form.F32) ops.embed(table.f32(), tokenIds.whole(), x.whole(), T, dim, stream);
-            else gemv.embed(table, c.vocabSize(), dim, tokenIds.whole(), x.whole(), T, stream);
-            traffic.weights += (long) T * viewBytes(table, dim);
+            enqueuePass(T, pos0, logitRows, pos0 + T);
+            lastTraffic = traffic.snapshot();
         }
-        layers.runLayers(c.numLayers(), T, stream, l -> layer(l, T, pos0));
-        DeviceSlice last = x.slice(4L * (T - logitRows) * dim, 4L * logitRows * dim);
-        rmsnorm(last, layout.finalNorm, logitRows);
-        linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
-        lastTraffic = traffic.snapshot();
         stream.synchronize();
         layers.checkErrors();
         // only the rows asked for: the buffer holds the most rows asked for so far
         return logits.downloadFloats(Math.multiplyExact(logitRows, c.vocabSize()));
     }
 
-    /** Enqueues decoder layer {@code l} for {@code T} tokens at positions from {@code pos0} on the compute stream. */
-    private void layer(int l, int T, int pos0) {
+    /**
+     * Enqueues one pass on the compute stream, counting its traffic. Everything that depends on the
+     * position is read on the GPU from the uploaded position, so a captured single-token pass replays
+     * anywhere; {@code positions} sizes attention's shared memory (the pass's last position + 1, or the
+     * whole cache for a graph).
+     */
+    private void enqueuePass(int T, int pos0, int logitRows, int positions) {
+        int dim = c.hiddenSize();
+        traffic.reset();
+        traffic.decode = layers.decodeTrafficPerPass(T);
+        traffic.activations += 4L * T * dim;
+        if (hostEmbedding == null) {
+            GpuWeight table = weight(layout.embedding);
+            if (table.form() == GpuWeight.Form.F32) ops.embed(table.f32(), tokenIds.whole(), x.whole(), T, dim, stream);
+            else gemv.embed(table, c.vocabSize(), dim, tokenIds.whole(), x.whole(), T, stream);
+            traffic.weights += (long) T * viewBytes(table, dim);
+        }
+        layers.runLayers(c.numLayers(), T, stream, l -> layer(l, T, pos0, positions));
+        DeviceSlice last = x.slice(4L * (T - logitRows) * dim, 4L * logitRows * dim);
+        rmsnorm(last, layout.finalNorm, logitRows);
+        linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
+    }
+
+    /** Key and value bytes one layer's attention reads for {@code T} queries from position {@code pos0}: query t reads positions 0 .. pos0 + t for each head. */
+    private long kvReads(int T, int pos0) {
+        return 2 * 4L * c.qDim() * ((long) T * (pos0 + 1) + (long) T * (T - 1) / 2);
+    }
+
+    /** Enqueues decoder layer {@code l} for {@code T} tokens at positions from {@code pos0} (read on the GPU) on the compute stream. */
+    private void layer(int l, int T, int pos0, int positions) {
         int dim = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.intermediateSize();
         LlamaLayout.Layer L = layout.layers[l];
-        DeviceSlice kNew = kCache[l].slice(4L * pos0 * kvDim, 4L * T * kvDim), vNew = vCache[l].slice(4L * pos0 * kvDim, 4L * T * kvDim);
+        DeviceSlice pos = tokenIds.slice(4L * T, 4);
         rmsnorm(x.whole(), L.attnNorm(), T);
         linear(L.wq(), L.bq(), xb.whole(), q.whole(), qDim, dim, T);
-        linear(L.wk(), L.bk(), xb.whole(), kNew, kvDim, dim, T);
-        linear(L.wv(), L.bv(), xb.whole(), vNew, kvDim, dim, T);
-        ops.rope(q.whole(), kNew, invFreq.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos0, stream);
-        traffic.activations += 2 * 4L * T * (qDim + kvDim);
-        ops.attention(q.whole(), kCache[l].whole(), vCache[l].whole(), att.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos0, stream);
-        // query t reads the keys and values of positions 0 .. pos0 + t for each of its heads
-        traffic.kvCache += 2 * 4L * qDim * ((long) T * (pos0 + 1) + (long) T * (T - 1) / 2);
+        linear(L.wk(), L.bk(), xb.whole(), kNew.whole(), kvDim, dim, T);
+        linear(L.wv(), L.bv(), xb.whole(), vNew.whole(), kvDim, dim, T);
+        ops.rope(q.whole(), kNew.whole(), invFreq.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos, stream);
+        ops.kvAppend(kNew.whole(), vNew.whole(), kCache[l].whole(), vCache[l].whole(), T * kvDim, kvDim, pos, stream);
+        traffic.activations += 2 * 4L * T * (qDim + kvDim) + 4 * 4L * T * kvDim;
+        ops.attention(q.whole(), kCache[l].whole(), vCache[l].whole(), att.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos, positions, stream);
+        traffic.kvCache += kvReads(T, pos0);
         traffic.activations += 2 * 4L * T * qDim;
         linear(L.wo(), L.bo(), att.whole(), o.whole(), dim, qDim, T);
         ops.add(x.whole(), o.whole(), T * dim, stream);
@@ -346,7 +424,7 @@ public final class LlamaGpu implements CausalLm {
     }
 
     private void closeScratch() {
-        for (DeviceBuffer b : new DeviceBuffer[] {x, xb, q, att, o, gate, up, tokenIds, xHi, xLo, w16}) if (b != null) b.close();
+        for (DeviceBuffer b : new DeviceBuffer[] {x, xb, q, att, o, gate, up, tokenIds, kNew, vNew, xHi, xLo, w16}) if (b != null) b.close();
         xHi = xLo = w16 = null;
         scratchTokens = 0;
     }
@@ -354,6 +432,7 @@ public final class LlamaGpu implements CausalLm {
     @Override
     public void close() {
         ctx.makeCurrent();
+        closeGraph();
         closeScratch();
         if (logits != null) logits.close();
         for (DeviceBuffer b : kCache) b.close();

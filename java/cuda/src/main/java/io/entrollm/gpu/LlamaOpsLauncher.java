@@ -15,7 +15,7 @@ final class LlamaOpsLauncher {
     private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
 
     private final CudaContext ctx;
-    private final CUfunction rmsnorm, embed, rope, attention, siluMul, add, addBias;
+    private final CUfunction rmsnorm, embed, rope, attention, siluMul, add, addBias, kvAppend;
 
     LlamaOpsLauncher(CudaContext ctx) {
         this.ctx = ctx;
@@ -26,6 +26,7 @@ final class LlamaOpsLauncher {
         siluMul = ctx.function(MODULE, "llama_silu_mul_f32");
         add = ctx.function(MODULE, "llama_add_f32");
         addBias = ctx.function(MODULE, "llama_add_bias_f32");
+        kvAppend = ctx.function(MODULE, "llama_kv_append_f32");
     }
 
     private static void launch(CUfunction f, String name, int gx, int gy, int block, int shared, CudaStream s, Pointer params) {
@@ -46,25 +47,36 @@ final class LlamaOpsLauncher {
                 Pointer.to(out.pointer()), Pointer.to(new int[] {dim})));
     }
 
-    void rope(DeviceSlice q, DeviceSlice k, DeviceSlice invFreq, int tokens, int heads, int kvHeads, int headDim, int pos0, CudaStream s) {
+    /** RoPE at positions {@code *pos0 + t}: {@code pos0} is one int32 in device memory. */
+    void rope(DeviceSlice q, DeviceSlice k, DeviceSlice invFreq, int tokens, int heads, int kvHeads, int headDim, DeviceSlice pos0, CudaStream s) {
         long threads = (long) tokens * (heads + kvHeads) * (headDim / 2);
         launch(rope, "llama_rope_f32", blocks(threads), 1, THREADS, 0, s, Pointer.to(Pointer.to(q.pointer()), Pointer.to(k.pointer()),
                 Pointer.to(invFreq.pointer()), Pointer.to(new int[] {tokens}), Pointer.to(new int[] {heads}), Pointer.to(new int[] {kvHeads}),
-                Pointer.to(new int[] {headDim}), Pointer.to(new int[] {pos0})));
+                Pointer.to(new int[] {headDim}), Pointer.to(pos0.pointer())));
     }
 
+    /** The pass's {@code n} key and value floats into the caches at position {@code *pos0} (device memory). */
+    void kvAppend(DeviceSlice kNew, DeviceSlice vNew, DeviceSlice kCache, DeviceSlice vCache, int n, int kvDim, DeviceSlice pos0, CudaStream s) {
+        launch(kvAppend, "llama_kv_append_f32", blocks(n), 1, THREADS, 0, s, Pointer.to(Pointer.to(kNew.pointer()), Pointer.to(vNew.pointer()),
+                Pointer.to(kCache.pointer()), Pointer.to(vCache.pointer()), Pointer.to(new int[] {n}), Pointer.to(new int[] {kvDim}), Pointer.to(pos0.pointer())));
+    }
+
+    /**
+     * Attention of {@code tokens} queries at positions {@code *pos0 + t} (device memory) over the caches;
+     * {@code positions} bounds {@code *pos0 + tokens} and sizes the scores' shared memory.
+     */
     void attention(DeviceSlice q, DeviceSlice kCache, DeviceSlice vCache, DeviceSlice out, int tokens, int heads, int kvHeads, int headDim,
-                   int pos0, CudaStream s) {
-        int shared = 4 * (pos0 + tokens);
+                   DeviceSlice pos0, int positions, CudaStream s) {
+        int shared = 4 * positions;
         if (shared > DEFAULT_SHARED_LIMIT) {
             // beyond 48 KiB a kernel must opt in; the call fails, with this message, past what the GPU allows
             Cuda.check(JCudaDriver.cuFuncSetAttribute(attention, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, shared),
-                    "cuFuncSetAttribute(attention shared memory = " + shared + " bytes; context " + (pos0 + tokens)
+                    "cuFuncSetAttribute(attention shared memory = " + shared + " bytes; context " + positions
                             + " exceeds what this GPU's shared memory holds for the scores)");
         }
         launch(attention, "llama_attention_f32", heads, tokens, 128, shared, s, Pointer.to(Pointer.to(q.pointer()),
                 Pointer.to(kCache.pointer()), Pointer.to(vCache.pointer()), Pointer.to(out.pointer()), Pointer.to(new int[] {heads}),
-                Pointer.to(new int[] {kvHeads}), Pointer.to(new int[] {headDim}), Pointer.to(new int[] {pos0}),
+                Pointer.to(new int[] {kvHeads}), Pointer.to(new int[] {headDim}), Pointer.to(pos0.pointer()),
                 Pointer.to(new float[] {(float) (1.0 / Math.sqrt(headDim))})));
     }
 

@@ -216,6 +216,39 @@ class GpuInferenceTest {
     }
 
     /**
+     * Generated tokens replay one captured CUDA graph (from the second on) and give exactly the logits of
+     * passes launched kernel by kernel, position after position: everything that moves with the position
+     * is read on the GPU. The streamed mode, and passes of more than one token, are not captured.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"bf16,DECODED", "huffman,DECODED", "huffman,COMPRESSED", "packed,COMPRESSED", "huffman,STREAMED"})
+    void tokenGraphReplaysThePass(String format, io.entrollm.residency.ResidencyMode mode) throws IOException {
+        try (LanguageModel lm = LanguageModel.load(modelFile(format)); LlamaGpu graphed = LlamaGpu.load(ctx, lm.source(), mode);
+             LlamaGpu plain = LlamaGpu.load(ctx, lm.source(), mode)) {
+            plain.setGraphs(false);
+            int[] ids = io.entrollm.testing.Fixtures.ints(reference.get("prompts").get(0).get("ids"));
+            graphed.startSequence(ids.length + 6);
+            plain.startSequence(ids.length + 6);
+            assertArrayEquals(plain.forward(ids, 0, 1), graphed.forward(ids, 0, 1));
+            assertThat(graphed.lastPassFromGraph()).isFalse();
+            for (int t = 0; t < 6; t++) {
+                int[] next = {7 + 13 * t};
+                assertArrayEquals(plain.forward(next, ids.length + t, 1), graphed.forward(next, ids.length + t, 1), "token " + t);
+                assertEquals(t > 0 && mode != io.entrollm.residency.ResidencyMode.STREAMED, graphed.lastPassFromGraph(), "token " + t);
+                assertThat(plain.lastPassFromGraph()).isFalse();
+                assertEquals(plain.lastTraffic(), graphed.lastTraffic(), "token " + t);
+            }
+            // a longer cache replaces the buffers the graph names: it is captured again
+            graphed.startSequence(ids.length + 40);
+            plain.startSequence(ids.length + 40);
+            for (int t = 0; t < 3; t++) {
+                int[] next = {5 + t};
+                assertArrayEquals(plain.forward(next, t, 1), graphed.forward(next, t, 1));
+            }
+        }
+    }
+
+    /**
      * The fused mode (generation multiplied straight from the Huffman-coded weights) gives the
      * compressed mode's logits: the prompt through the same path, generated tokens within float32
      * summation order (its atomics add partial sums in any order); its tokens read the coded bytes
