@@ -1,10 +1,12 @@
-// llama_ops.cu: the non-matmul operations of a Llama-family decoder layer, float32 activations.
+// llama_ops.cu: the non-matmul operations of a Llama-family decoder layer, float32 activations, the
+// KV cache in f16 (half the bytes attention reads per token; llama.cpp's default too).
 // Matmuls go through gemv.cu and cuBLAS; these kernels do what lies between them. Conventions follow the CPU
 // reference io.entrollm.infer.LlamaCpu (Hugging Face semantics): RMSNorm in fp32, rotate-half RoPE,
 // causal grouped-query attention over a KV cache laid out [pos][kv_head][head_dim], SwiGLU.
-// C++14, no bf16 needed: builds for every CUDA_ARCHS target including sm_53.
+// C++14, no bf16 needed: builds for every CUDA_ARCHS target including sm_53 (f16 conversions only).
 #include <stdint.h>
 #include <math.h>
+#include <cuda_fp16.h>
 
 namespace {
 
@@ -79,10 +81,10 @@ extern "C" __global__ void llama_rope_f32(float* q, float* k, const float* inv_f
     base[i + half] = x1 * c + x0 * s;
 }
 
-// Causal attention: one block per (token, head); grid = (heads, tokens). Scores over the cache
+// Causal attention over the f16 caches: one block per (token, head); grid = (heads, tokens). Scores over the cache
 // positions [0, *pos0 + t] live in dynamic shared memory (at least *pos0 + tokens floats, the launcher
 // sizes it), then a block-wide softmax, then each thread accumulates head_dim outputs over the positions.
-extern "C" __global__ void llama_attention_f32(const float* q, const float* k_cache, const float* v_cache, float* out,
+extern "C" __global__ void llama_attention_f32(const float* q, const __half* k_cache, const __half* v_cache, float* out,
                                                int heads, int kv_heads, int head_dim, const int32_t* pos0_at, float scale) {
     extern __shared__ float scores[];
     const int pos0 = *pos0_at;
@@ -90,9 +92,9 @@ extern "C" __global__ void llama_attention_f32(const float* q, const float* k_ca
     const int kv_stride = kv_heads * head_dim;
     const float* qv = q + ((size_t)t * heads + h) * head_dim;
     for (int s = threadIdx.x; s < n; s += blockDim.x) {
-        const float* kv = k_cache + (size_t)s * kv_stride + kvh * head_dim;
+        const __half* kv = k_cache + (size_t)s * kv_stride + kvh * head_dim;
         float dot = 0.0f;
-        for (int d = 0; d < head_dim; ++d) dot += qv[d] * kv[d];
+        for (int d = 0; d < head_dim; ++d) dot += qv[d] * __half2float(kv[d]);
         scores[s] = dot * scale;
     }
     __syncthreads();
@@ -109,20 +111,21 @@ extern "C" __global__ void llama_attention_f32(const float* q, const float* k_ca
     const float inv = 1.0f / sum;
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
         float acc = 0.0f;
-        for (int s = 0; s < n; ++s) acc += scores[s] * v_cache[(size_t)s * kv_stride + kvh * head_dim + d];
+        for (int s = 0; s < n; ++s) acc += scores[s] * __half2float(v_cache[(size_t)s * kv_stride + kvh * head_dim + d]);
         out[((size_t)t * heads + h) * head_dim + d] = acc * inv;
     }
 }
 
-// The pass's keys and values (T x kv_dim each, RoPE applied) into the caches at position *pos0:
-// k_cache[*pos0 * kv_dim + i] = k_new[i], same for v; one thread per element of the T x kv_dim block.
-extern "C" __global__ void llama_kv_append_f32(const float* k_new, const float* v_new, float* k_cache, float* v_cache, int n, int kv_dim,
+// The pass's keys and values (T x kv_dim each, RoPE applied) into the f16 caches at position *pos0:
+// k_cache[*pos0 * kv_dim + i] = f16(k_new[i]) (round to nearest even), same for v; one thread per
+// element of the T x kv_dim block.
+extern "C" __global__ void llama_kv_append_f32(const float* k_new, const float* v_new, __half* k_cache, __half* v_cache, int n, int kv_dim,
                                                const int32_t* pos0_at) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     const size_t at = static_cast<size_t>(*pos0_at) * kv_dim + i;
-    k_cache[at] = k_new[i];
-    v_cache[at] = v_new[i];
+    k_cache[at] = __float2half_rn(k_new[i]);
+    v_cache[at] = __float2half_rn(v_new[i]);
 }
 
 // gate[i] = silu(gate[i]) * up[i]; one thread per element.

@@ -24,7 +24,7 @@ import java.util.Set;
  * @param otherDecodedBytes  embedding (unless read on the host, {@link io.entrollm.infer.EmbeddingRows}), final norm
  *                           and head in their GPU form, in every mode
  * @param headReadBytes      of those, what one token reads: final norm and head (the embedding gives one row)
- * @param kvCacheBytes       the KV cache for the session's context
+ * @param kvCacheBytes       the KV cache for the session's context (f16 keys and values)
  * @param activationBytes    activations and scratch of the largest forward pass (a prompt, a perplexity window),
  *                           with the f16 copies the prompt path multiplies through cuBLAS
  */
@@ -72,7 +72,7 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         long otherBytes = others.formBytes();
         if (io.entrollm.infer.EmbeddingRows.of(source, layout).isPresent()) otherBytes -= formBytes(others, layout.embedding.tensor());
         long headRead = formBytes(others, layout.finalNorm.tensor()) + formBytes(others, layout.lmHead.tensor());
-        long kv = 2L * 4 * c.numLayers() * contextTokens * c.kvDim();
+        long kv = 2L * 2 * c.numLayers() * contextTokens * c.kvDim(); // keys and values in f16
         // LlamaGpu's activation buffers for the batch, logits for every row of it (perplexity scores them
         // all), and the prompt path's f16 copies: one weight matrix (the head in slices of that size), the
         // batch's activations as two halves

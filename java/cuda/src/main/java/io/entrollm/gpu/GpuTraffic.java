@@ -10,7 +10,7 @@ package io.entrollm.gpu;
  * @param weights     weight bytes read by the matmuls, norms and the embedding gather (and their f16 copies)
  * @param decode      per-pass decode traffic of the compressed and streamed modes: stored bytes copied in and
  *                    read, symbols and forms written
- * @param kvCache     keys and values read by attention
+ * @param kvCache     keys and values (f16) read by attention and written by the cache append
  * @param activations activations read and written by every kernel (the k/v projections' outputs land in the cache)
  */
 public record GpuTraffic(long weights, long decode, long kvCache, long activations) {

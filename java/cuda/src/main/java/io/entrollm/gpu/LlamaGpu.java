@@ -31,7 +31,7 @@ import java.util.List;
  * the fly (0.5 byte a weight for uint4); longer batches (prompts, perplexity windows) through cuBLAS
  * GemmEx on f16 copies of one weight matrix at a time with activations split into two f16 halves,
  * f32 accumulation. Norms, RoPE, attention and SwiGLU through cuda-kernels/llama_ops.cu; the KV cache
- * on the GPU, with the k/v projections written straight into it. Mirrors {@code LlamaCpu} step by
+ * on the GPU in f16, each pass's keys and values appended to it at the position read on the GPU. Mirrors {@code LlamaCpu} step by
  * step. {@link #lastTraffic()} gives the bytes the last pass moved in GPU memory.
  *
  * <p>Launches per forward call (a prompt block or one generated token): 1 embedding gather, then per
@@ -225,7 +225,7 @@ public final class LlamaGpu implements CausalLm {
         for (DeviceBuffer b : vCache) b.close();
         kCache = new DeviceBuffer[c.numLayers()];
         vCache = new DeviceBuffer[c.numLayers()];
-        long bytes = 4L * capacity * c.kvDim();
+        long bytes = 2L * capacity * c.kvDim(); // f16 keys and values
         for (int l = 0; l < c.numLayers(); l++) {
             kCache[l] = DeviceBuffer.allocate(ctx, bytes, "KV cache (keys, layer " + l + ")");
             vCache[l] = DeviceBuffer.allocate(ctx, bytes, "KV cache (values, layer " + l + ")");
@@ -291,7 +291,7 @@ public final class LlamaGpu implements CausalLm {
                 graphTraffic = traffic.snapshot();
             }
             tokenGraph.launch(stream);
-            lastTraffic = new GpuTraffic(graphTraffic.weights(), graphTraffic.decode(), kvReads(T, pos0) * c.numLayers(), graphTraffic.activations());
+            lastTraffic = new GpuTraffic(graphTraffic.weights(), graphTraffic.decode(), kvTraffic(T, pos0) * c.numLayers(), graphTraffic.activations());
         } else {
             enqueuePass(T, pos0, logitRows, pos0 + T);
             lastTraffic = traffic.snapshot();
@@ -325,9 +325,12 @@ public final class LlamaGpu implements CausalLm {
         linear(layout.lmHead, null, xb.whole(), logits.whole(), c.vocabSize(), dim, logitRows);
     }
 
-    /** Key and value bytes one layer's attention reads for {@code T} queries from position {@code pos0}: query t reads positions 0 .. pos0 + t for each head. */
-    private long kvReads(int T, int pos0) {
-        return 2 * 4L * c.qDim() * ((long) T * (pos0 + 1) + (long) T * (T - 1) / 2);
+    /**
+     * One layer's KV-cache bytes for {@code T} tokens from position {@code pos0}: the append writes their
+     * f16 keys and values; attention's query t reads those of positions 0 .. pos0 + t for each head.
+     */
+    private long kvTraffic(int T, int pos0) {
+        return 2 * 2L * T * c.kvDim() + 2 * 2L * c.qDim() * ((long) T * (pos0 + 1) + (long) T * (T - 1) / 2);
     }
 
     /** Enqueues decoder layer {@code l} for {@code T} tokens at positions from {@code pos0} (read on the GPU) on the compute stream. */
@@ -341,9 +344,10 @@ public final class LlamaGpu implements CausalLm {
         linear(L.wv(), L.bv(), xb.whole(), vNew.whole(), kvDim, dim, T);
         ops.rope(q.whole(), kNew.whole(), invFreq.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos, stream);
         ops.kvAppend(kNew.whole(), vNew.whole(), kCache[l].whole(), vCache[l].whole(), T * kvDim, kvDim, pos, stream);
-        traffic.activations += 2 * 4L * T * (qDim + kvDim) + 4 * 4L * T * kvDim;
+        // RoPE reads and writes q and k; the append reads k and v (f32) and writes them to the cache (f16)
+        traffic.activations += 2 * 4L * T * (qDim + kvDim) + 2 * 4L * T * kvDim;
         ops.attention(q.whole(), kCache[l].whole(), vCache[l].whole(), att.whole(), T, c.numHeads(), c.numKvHeads(), c.headDim(), pos, positions, stream);
-        traffic.kvCache += kvReads(T, pos0);
+        traffic.kvCache += kvTraffic(T, pos0);
         traffic.activations += 2 * 4L * T * qDim;
         linear(L.wo(), L.bo(), att.whole(), o.whole(), dim, qDim, T);
         ops.add(x.whole(), o.whole(), T * dim, stream);

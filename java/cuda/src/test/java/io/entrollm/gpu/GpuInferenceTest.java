@@ -36,14 +36,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 @Tag("gpu")
 class GpuInferenceTest {
     static final double LOGITS_REL_L2 = 1e-3;
-    /** Same weights, fp32 both sides: only summation order differs. */
-    static final double GPU_VS_CPU_REL_L2 = 1e-4;
     /**
-     * Batches of more than {@link GemvLauncher#TOKENS_PER_PASS} tokens multiply through cuBLAS on f16
-     * weights: a dequantized weight keeps 11 significant bits there (bf16 weights convert exactly), which
-     * moved sotu-tiny's uint8 prompt logits by 1.9e-4.
+     * Same weights, float32 arithmetic both sides, but the GPU's KV cache holds f16 keys and values (11
+     * significant bits) where the CPU's holds float32: that moved sotu-tiny's logits by up to 2.1e-4
+     * (summation order alone: below 1e-5, see GpuGemvTest).
      */
-    static final double F16_PROMPT_VS_CPU_REL_L2 = 5e-4;
+    static final double GPU_VS_CPU_REL_L2 = 5e-4;
+    /**
+     * Batches of more than {@link GemvLauncher#TOKENS_PER_PASS} tokens also multiply through cuBLAS on
+     * f16 weights: a dequantized weight keeps 11 significant bits there (bf16 weights convert exactly),
+     * which alone moved sotu-tiny's uint8 prompt logits by 1.9e-4.
+     */
+    static final double F16_PROMPT_VS_CPU_REL_L2 = 1e-3;
     static final double PPL_REL_TOLERANCE = 1e-3;
     static CudaContext ctx;
     static JsonNode reference;
@@ -251,8 +255,8 @@ class GpuInferenceTest {
     /**
      * The fused mode (generation multiplied straight from the Huffman-coded weights) gives the
      * compressed mode's logits: the prompt through the same path, generated tokens within float32
-     * summation order (its atomics add partial sums in any order); its tokens read the coded bytes
-     * and decode nothing ahead.
+     * summation order (its atomics add partial sums in any order) as the f16 cache passes it on; its
+     * tokens read the coded bytes and decode nothing ahead.
      */
     @Test
     void fusedModeMatchesTheCompressedMode() throws IOException {
@@ -268,8 +272,9 @@ class GpuInferenceTest {
                 assertThat(io.entrollm.testing.Fixtures.relL2(fused.forward(prompt, 0, prompt.length), compressed.forward(prompt, 0, prompt.length))).isLessThan(1e-6);
                 for (int t = 0; t < 8; t++) {
                     int[] next = {3 + (t * 131) % 4000};
+                    // the atomics' order moves a key or value by a float32 rounding, which can move its f16 rounding by one step
                     assertThat(io.entrollm.testing.Fixtures.relL2(fused.forward(next, prompt.length + t, 1), compressed.forward(next, prompt.length + t, 1)))
-                            .as("token %d", t).isLessThan(1e-5);
+                            .as("token %d", t).isLessThan(2e-4);
                     GpuTraffic f = fused.lastTraffic();
                     // the layers' coded blocks read instead of their symbols; only the bf16 norms are widened ahead
                     assertThat(f.decode()).isLessThan(fp.scratchBytes());
@@ -302,7 +307,7 @@ class GpuInferenceTest {
                         long forms = fp.decodedBytes() + fp.headReadBytes();
                         // the forms once (alignment padding is not read), plus one embedding row
                         assertThat(t.weights()).as(format + " " + mode).isBetween(forms - forms / 100, forms + forms / 100);
-                        assertEquals(2L * 4 * c.qDim() * c.numLayers() * 4, t.kvCache(), "keys and values of positions 0..3");
+                        assertEquals(2L * 2 * c.numLayers() * (4L * c.qDim() + c.kvDim()), t.kvCache(), "f16 keys and values of positions 0..3 read, position 3 written");
                         switch (mode) {
                             case DECODED -> assertEquals(0, t.decode());
                             // every layer's coded pieces read and symbols written (bf16: its norms widened)
