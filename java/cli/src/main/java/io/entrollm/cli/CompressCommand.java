@@ -14,6 +14,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code entrollm compress}: quantize per layer and Huffman-code into a .entro file. */
@@ -69,6 +70,22 @@ final class CompressCommand implements Callable<Integer> {
             + "--bits, --scheme, --granularity and --encoding do not apply.")
     boolean keepQuantization;
 
+    @Option(names = "--target-bits", paramLabel = "BITS", description = "Choose each layer's bits (2, 3, 4, 5, 6 or 8) so that the layers "
+            + "average at most BITS a weight in the file (symbols, chunk index, scales), spending bits where quantization hurts the output most. "
+            + "Replaces --bits for the layers; the embedding and head keep --embedding-bits or stay as they are.")
+    Double targetBits;
+
+    @Option(names = "--target-granularities", split = ",", paramLabel = "G", description = "With --target-bits: the granularities a layer may get "
+            + "besides its bits (tensor, channel, group:G; a group size is used where it divides the layer's rows). Default: --granularity.")
+    List<String> targetGranularities;
+
+    @Option(names = "--calibration", paramLabel = "FILE|DIR", description = "With --target-bits: a text the model reads first, so that each "
+            + "layer's error is weighed by the activations it multiplies (not the text you evaluate on).")
+    Path calibration;
+
+    @Option(names = "--calibration-tokens", defaultValue = "8192", description = "At most this many tokens of --calibration. Default: ${DEFAULT-VALUE}.")
+    int calibrationTokens;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
     Path json;
 
@@ -77,11 +94,19 @@ final class CompressCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CompressOptions options = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
+        CompressOptions base = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
                 maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
                 includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype), scaleSearch,
                 embeddingBits == null ? 0 : embeddingBits);
         PrintWriter out = spec.commandLine().getOut();
+        if (calibration != null && targetBits == null) throw new IllegalArgumentException("--calibration applies to --target-bits");
+        if (targetBits != null && calibration != null && !java.nio.file.Files.exists(calibration)) {
+            throw new IllegalArgumentException(calibration + ": no such file or folder");
+        }
+        if (targetGranularities != null && targetBits == null) throw new IllegalArgumentException("--target-granularities applies to --target-bits");
+        List<Granularity> granularities = targetGranularities == null ? List.of(base.granularity()) : targetGranularities.stream().map(Granularity::parse).toList();
+        CompressOptions options = targetBits == null ? base
+                : base.withTensorChoices(TargetBits.plan(model, base, targetBits, granularities, calibration, calibrationTokens, spec.commandLine().getErr()).choices());
         CompressReport report;
         // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before
         // the .entro is put in place, and is put in place right after it
@@ -102,7 +127,9 @@ final class CompressCommand implements Callable<Integer> {
             out.printf("%s: the source's quantization kept (GGML blocks' values Huffman-coded, codes <= %d bits, %d symbols per chunk)%n",
                     output, options.maxCodeLength(), options.chunkSymbols());
         } else {
-            out.printf("%s: %d-bit %s, %s granularity, %s scales%s, %s%n", output, options.bits(), options.scheme().name().toLowerCase(),
+            out.printf("%s: %s %s, %s granularity, %s scales%s, %s%n", output,
+                    targetBits != null ? String.format(java.util.Locale.ROOT, "per-layer bits (target %.2f)", targetBits) : options.bits() + "-bit",
+                    options.scheme().name().toLowerCase(),
                     options.granularity(), options.scaleDtype().name().toLowerCase(java.util.Locale.ROOT), options.scaleSearch() ? " (searched)" : "",
                     options.encoding() == CompressOptions.Encoding.PACKED ? "packed symbols (no entropy coding)"
                             : "Huffman codes <= " + options.maxCodeLength() + " bits, " + options.chunkSymbols() + " symbols per chunk");

@@ -3,6 +3,7 @@ package io.entrollm.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.entrollm.container.CompressOptions;
 import io.entrollm.container.EntroCompressor;
 import io.entrollm.infer.LanguageModel;
 import io.entrollm.model.ModelSource;
@@ -46,6 +47,13 @@ final class ParetoCommand implements Callable<Integer> {
     @Option(names = "--gguf", paramLabel = "FILE", split = ",", description = "Other tools' files of the same model (e.g. llama.cpp's Q4_K_M), comma-separated or repeated.")
     List<Path> ggufs = new ArrayList<>();
 
+    @Option(names = "--calibration", paramLabel = "FILE|DIR", description = "For tX settings (per-layer bits for a target): the text whose activations "
+            + "weigh each layer's error (not --text).")
+    Path calibration;
+
+    @Option(names = "--calibration-tokens", defaultValue = "8192", description = "At most this many tokens of --calibration. Default: ${DEFAULT-VALUE}.")
+    int calibrationTokens;
+
     @Option(names = "--max-chars", defaultValue = "0", description = "Cut each document to N characters (0 = whole). Default: ${DEFAULT-VALUE}.")
     int maxChars;
 
@@ -82,6 +90,10 @@ final class ParetoCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(cli, "--chart must end in .png or .svg: " + chart);
         }
         for (Path g : ggufs) if (!Files.isRegularFile(g)) throw new java.nio.file.NoSuchFileException(g.toString());
+        if (calibration != null && !Files.exists(calibration)) throw new java.nio.file.NoSuchFileException(calibration.toString());
+        if (calibration != null && calibration.toAbsolutePath().normalize().equals(text.toAbsolutePath().normalize())) {
+            throw new picocli.CommandLine.ParameterException(cli, "--calibration must not be the --text it is scored on");
+        }
         PrintWriter out = cli.getOut(), err = cli.getErr();
         long params;
         try (ModelSource s = ModelSources.openHuggingFace(model)) {
@@ -96,8 +108,11 @@ final class ParetoCommand implements Callable<Integer> {
                 Path entro = dir.resolve(s.slug() + ".entro");
                 err.printf("pareto: compressing %s%n", s.label());
                 err.flush();
+                CompressOptions o = Double.isNaN(s.targetBits()) ? s.options()
+                        : s.options().withTensorChoices(TargetBits.plan(model, s.options(), s.targetBits(), s.targetGranularities(), calibration,
+                                calibrationTokens, err).choices());
                 try (ModelSource src = ModelSources.openHuggingFace(model)) {
-                    EntroCompressor.compress(src, entro, s.options(), null);
+                    EntroCompressor.compress(src, entro, o, null);
                 }
                 rows.add(row("entrollm", s.label(), entro, params, perplexity(entro, err, s.label()), reference));
             }

@@ -15,8 +15,14 @@ import java.util.Locale;
  * {@code tensor}, {@code channel} or {@code group:G}; flags {@code asym}, {@code sym}, {@code mixed} (default),
  * {@code auto}, {@code search} (--scale-search), {@code f16} (--scale-dtype f16), {@code emb} (--include-embeddings),
  * {@code embN} (--embedding-bits N). Examples: {@code 8:tensor}, {@code 4:group:128:f16}, {@code 4:tensor:search:emb8}.
+ * {@code tX} in place of the bits (e.g. {@code t3.5:tensor:search:emb8}) chooses each layer's bits for X bits a weight
+ * (--target-bits X, with pareto's --calibration text when given); with it, flags {@code gN} let a layer take group:N
+ * as well as the setting's granularity (--target-granularities).
+ *
+ * @param targetBits          the --target-bits of the setting, or NaN
+ * @param targetGranularities the granularities a layer may get with a target
  */
-record ParetoSetting(String label, CompressOptions options) {
+record ParetoSetting(String label, CompressOptions options, double targetBits, List<Granularity> targetGranularities) {
 
     static List<ParetoSetting> parseList(String list) {
         List<ParetoSetting> out = new ArrayList<>();
@@ -35,10 +41,17 @@ record ParetoSetting(String label, CompressOptions options) {
     private static ParetoSetting parseUnchecked(String text) {
         String[] p = text.toLowerCase(Locale.ROOT).split(":");
         int bits;
+        double target = Double.NaN;
         try {
-            bits = Integer.parseInt(p[0]);
+            if (p[0].startsWith("t")) {
+                target = Double.parseDouble(p[0].substring(1));
+                if (!(target > 0 && target <= 9)) throw new IllegalArgumentException("setting '" + text + "': target bits must be in (0, 9]");
+                bits = (int) Math.max(2, Math.min(8, Math.round(target)));   // the layers' widths come from the allocation
+            } else {
+                bits = Integer.parseInt(p[0]);
+            }
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("setting '" + text + "': starts with the bits (2..8), e.g. 4:group:128");
+            throw new IllegalArgumentException("setting '" + text + "': starts with the bits (2..8) or tX (a target, e.g. t3.5), e.g. 4:group:128");
         }
         if (p.length < 2) throw new IllegalArgumentException("setting '" + text + "': needs a granularity (tensor, channel or group:G)");
         int next = 2;
@@ -51,6 +64,7 @@ record ParetoSetting(String label, CompressOptions options) {
         QuantScheme scheme = QuantScheme.MIXED;
         boolean search = false, f16 = false, embeddings = false;
         int embeddingBits = 0;
+        List<Granularity> extra = new ArrayList<>();
         for (int i = next; i < p.length; i++) {
             switch (p[i]) {
                 case "asym", "sym", "mixed", "auto" -> scheme = QuantScheme.parse(p[i]);
@@ -58,16 +72,22 @@ record ParetoSetting(String label, CompressOptions options) {
                 case "f16" -> f16 = true;
                 case "emb" -> embeddings = true;
                 default -> {
-                    if (!p[i].matches("emb[2-8]")) {
-                        throw new IllegalArgumentException("setting '" + text + "': unknown flag '" + p[i] + "' (asym, sym, mixed, auto, search, f16, emb, emb2..emb8)");
+                    if (p[i].matches("g[1-9][0-9]*") && !Double.isNaN(target)) {
+                        extra.add(Granularity.group(Integer.parseInt(p[i].substring(1))));
+                    } else if (p[i].matches("emb[2-8]")) {
+                        embeddingBits = p[i].charAt(3) - '0';
+                    } else {
+                        throw new IllegalArgumentException("setting '" + text + "': unknown flag '" + p[i]
+                                + "' (asym, sym, mixed, auto, search, f16, emb, emb2..emb8; gN with a tX target)");
                     }
-                    embeddingBits = p[i].charAt(3) - '0';
                 }
             }
         }
         CompressOptions o = new CompressOptions(bits, scheme, Granularity.parse(granularity), Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH),
                 HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, embeddings, CompressOptions.Encoding.HUFFMAN, f16 ? DType.F16 : DType.F32, search, embeddingBits);
-        return new ParetoSetting(text, o);
+        List<Granularity> granularities = new ArrayList<>(List.of(o.granularity()));
+        granularities.addAll(extra);
+        return new ParetoSetting(text, o, target, List.copyOf(granularities));
     }
 
     /** A file name for the setting's .entro. */

@@ -55,6 +55,47 @@ class CompressCommandTest {
         assertThat(java.nio.file.Files.readString(f32.resolve("config.json"))).contains("\"float32\"").doesNotContain("bfloat16");
     }
 
+    /**
+     * --target-bits with a calibration text: widths differ per layer, the layers' coded size stays within
+     * the target, the file runs; a target below the narrowest setting and a calibration without a target
+     * are refused before anything is written.
+     */
+    @Test
+    void targetBitsChooseEachLayersWidth() throws IOException {
+        Path out = tmp.resolve("t.entro"), json = tmp.resolve("t.json");
+        CliRun c = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString(), "--target-bits", "3.5",
+                "--calibration", TestModels.repoRoot().resolve("test-models/eval/moby-dick.txt").toString(), "--calibration-tokens", "300",
+                "--json", json.toString());
+        assertEquals(0, c.exitCode(), c.err());
+        assertThat(c.err()).contains("[target-bits]").contains("weighted by the activations of moby-dick.txt");
+        assertThat(c.out()).contains("per-layer bits (target 3.50)");
+        JsonNode report = new ObjectMapper().readTree(json.toFile());
+        long weights = 0, bits = 0;
+        for (JsonNode t : report.get("tensors")) {
+            if (!t.has("coded_bits")) continue;
+            weights += t.get("weights").asLong();
+            bits += t.get("coded_bits").asLong() + t.get("overhead_bits").asLong();
+        }
+        // the allocation counts symbols, chunk index and scales; the file adds each tensor's code lengths
+        assertThat((double) bits / weights).isLessThanOrEqualTo(3.5 + 0.01);
+        java.util.Set<Integer> widths = new java.util.TreeSet<>();
+        try (io.entrollm.container.EntroFile f = io.entrollm.container.EntroFile.open(out)) {
+            for (io.entrollm.container.EntroEntry e : f.entries()) if (e instanceof io.entrollm.container.EntroEntry.Coded coded) widths.add(coded.bits());
+        }
+        assertThat(widths.size()).as("widths " + widths).isGreaterThan(1);
+        CliRun r = CliRun.of("run", out.toString(), "--prompt", "The", "--max-tokens", "4");
+        assertEquals(0, r.exitCode(), r.err());
+
+        Path none = tmp.resolve("none.entro");
+        CliRun low = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", none.toString(), "--target-bits", "1");
+        assertThat(low.exitCode()).isNotZero();
+        assertThat(low.err()).contains("--target-bits 1.00 is below the smallest setting");
+        CliRun alone = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", none.toString(), "--calibration", "x.txt");
+        assertThat(alone.exitCode()).isNotZero();
+        assertThat(alone.err()).contains("--calibration applies to --target-bits");
+        assertFalse(Files.exists(none));
+    }
+
     @Test
     void packedBaselineCompressesToExactlyFourBitsAndRuns() {
         Path out = tmp.resolve("p.entro");

@@ -56,6 +56,22 @@ class ParetoCommandTest {
         assertThat(r.out()).contains("bits/param").contains("front");
     }
 
+    /** tX settings ask for per-layer widths at X bits a weight; a calibration text may not be the scored text. */
+    @Test
+    void targetSettingsAndTheirCalibration() {
+        ParetoSetting t = ParetoSetting.parse("t3.5:tensor:search:emb8");
+        assertEquals(3.5, t.targetBits());
+        assertThat(t.options().scaleSearch()).isTrue();
+        assertEquals(8, t.options().embeddingBits());
+        assertThat(Double.isNaN(ParetoSetting.parse("4:tensor").targetBits())).isTrue();
+        assertThat(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ParetoSetting.parse("tx:tensor")).getMessage())
+                .contains("tX (a target");
+        Path text = TestModels.repoRoot().resolve("test-models/eval/moby-dick.txt");
+        CliRun r = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--text", text.toString(), "--calibration", text.toString(), "--settings", "t4:tensor");
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("--calibration must not be the --text it is scored on");
+    }
+
     @Test
     void aBadSettingIsRefusedBeforeAnyWork() {
         CliRun r = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--text", "nowhere.txt", "--settings", "4:tensor,4:blocks");

@@ -13,10 +13,11 @@ import io.entrollm.quant.QuantScheme;
  * @param scaleDtype         F32, or F16 (half the bytes per group; the symbols are computed for the rounded scales)
  * @param scaleSearch        choose each group's scale (and zero) to minimise its squared error, not to span its range
  * @param embeddingBits      0, or the bits of the token embedding and LM head, quantized then whatever {@code includeEmbeddings} says
+ * @param tensorChoices      bits and granularity of named tensors, overriding the rest (a per-tensor allocation, {@code compress --target-bits})
  */
 public record CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
                               boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype, boolean scaleSearch,
-                              int embeddingBits) {
+                              int embeddingBits, java.util.Map<String, io.entrollm.quant.QuantChoice> tensorChoices) {
 
     /**
      * How quantized symbols are stored: Huffman-coded (EntroLLM), or packed as the baseline; or KEEP_GGML:
@@ -36,6 +37,18 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
             throw new IllegalArgumentException("--scale-dtype must be f32 or f16, is " + scaleDtype);
         }
         if (embeddingBits != 0 && (embeddingBits < 2 || embeddingBits > 8)) throw new IllegalArgumentException("--embedding-bits must be 2..8, is " + embeddingBits);
+        tensorChoices = java.util.Map.copyOf(tensorChoices);
+        for (java.util.Map.Entry<String, io.entrollm.quant.QuantChoice> e : tensorChoices.entrySet()) {
+            if (maxCodeLength < e.getValue().bits()) {
+                throw new IllegalArgumentException("--max-code-length " + maxCodeLength + " is below the " + e.getValue().bits() + " bits of tensor '" + e.getKey() + "'");
+            }
+        }
+    }
+
+    /** Without per-tensor bits. */
+    public CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
+                           boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype, boolean scaleSearch, int embeddingBits) {
+        this(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, embeddingBits, java.util.Map.of());
     }
 
     /** Without separate embedding bits. */
@@ -47,12 +60,27 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
     /** Whether the token embedding and LM head are quantized. */
     public boolean quantizesEmbeddings() { return includeEmbeddings || embeddingBits > 0; }
 
-    /** The bits of a tensor: {@code embeddingBits} for the embedding and head when set, else {@code bits}. */
-    public int bitsOf(String tensorName) { return embeddingBits > 0 && TensorSelection.isEmbeddingOrHead(tensorName) ? embeddingBits : bits; }
+    /** The bits of a tensor: its own from {@code tensorChoices}, else {@code embeddingBits} for the embedding and head when set, else {@code bits}. */
+    public int bitsOf(String tensorName) {
+        io.entrollm.quant.QuantChoice own = tensorChoices.get(tensorName);
+        if (own != null) return own.bits();
+        return embeddingBits > 0 && TensorSelection.isEmbeddingOrHead(tensorName) ? embeddingBits : bits;
+    }
+
+    /** The granularity of a tensor: its own from {@code tensorChoices}, else {@code granularity}. */
+    public Granularity granularityOf(String tensorName) {
+        io.entrollm.quant.QuantChoice own = tensorChoices.get(tensorName);
+        return own != null ? own.granularity() : granularity;
+    }
+
+    /** The same settings with these tensors quantized as chosen. */
+    public CompressOptions withTensorChoices(java.util.Map<String, io.entrollm.quant.QuantChoice> perTensor) {
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, embeddingBits, perTensor);
+    }
 
     /** The same settings with the embedding and head at {@code b} bits (0: as the rest, when included). */
     public CompressOptions withEmbeddingBits(int b) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, b);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, b, tensorChoices);
     }
 
     /** With float32 scales. */
@@ -63,17 +91,17 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
 
     /** The same settings with scales (and zero points) stored as {@code dtype}. */
     public CompressOptions withScaleDtype(io.entrollm.tensor.DType dtype) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, dtype, scaleSearch, embeddingBits);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, dtype, scaleSearch, embeddingBits, tensorChoices);
     }
 
     /** The same settings with the scale search on or off. */
     public CompressOptions withScaleSearch(boolean search) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, search, embeddingBits);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, search, embeddingBits, tensorChoices);
     }
 
     /** The same settings with another encoding. */
     public CompressOptions withEncoding(Encoding e) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e, scaleDtype, scaleSearch, embeddingBits);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e, scaleDtype, scaleSearch, embeddingBits, tensorChoices);
     }
 
     public static CompressOptions defaults(int bits, QuantScheme scheme, Granularity granularity) {

@@ -143,7 +143,7 @@ public final class EntroCompressor {
         if (!TensorSelection.quantize(t, o.quantizesEmbeddings())) return new Encoded(t, null, null, 0, 0);
         float[] w = TensorReader.toFloats(t);
         int bits = o.bitsOf(t.name());
-        QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, bits, o.scheme(), o.granularity(), o.scaleDtype() == DType.F16,
+        QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, bits, o.scheme(), o.granularityOf(t.name()), o.scaleDtype() == DType.F16,
                 o.scaleSearch());
         SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << bits);
         HuffmanStream stream = o.encoding() == CompressOptions.Encoding.PACKED ? null

@@ -44,6 +44,23 @@ public final class LlamaWeights implements AutoCloseable {
         this.arena = arena;
     }
 
+    /**
+     * These weights with every decoder-layer matrix seen through {@code wrap}, given the name of the
+     * tensor it comes from (calibration observes their inputs this way). The view owns nothing: close
+     * this object, not the view.
+     */
+    public LlamaWeights viewLayerMatrices(LlamaLayout layout, java.util.function.BiFunction<String, Linear, Linear> wrap) {
+        Layer[] wrapped = new Layer[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            Layer a = layers[l];
+            LlamaLayout.Layer n = layout.layers[l];
+            wrapped[l] = new Layer(a.attnNorm(), wrap.apply(n.wq().tensor(), a.wq()), a.bq(), wrap.apply(n.wk().tensor(), a.wk()), a.bk(),
+                    wrap.apply(n.wv().tensor(), a.wv()), a.bv(), wrap.apply(n.wo().tensor(), a.wo()), a.bo(), a.ffnNorm(),
+                    wrap.apply(n.wGate().tensor(), a.wGate()), wrap.apply(n.wUp().tensor(), a.wUp()), wrap.apply(n.wDown().tensor(), a.wDown()));
+        }
+        return new LlamaWeights(config, embedding, wrapped, finalNorm, lmHead, null);
+    }
+
     /** Float32 copies of every weight (the reference forward pass's input). */
     public static LlamaWeights load(ModelSource source) {
         LlamaLayout layout = LlamaLayout.of(source);

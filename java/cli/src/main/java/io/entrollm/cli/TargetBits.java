@@ -1,0 +1,79 @@
+package io.entrollm.cli;
+
+import io.entrollm.calibration.ActivationStats;
+import io.entrollm.calibration.BitAllocation;
+import io.entrollm.container.CompressOptions;
+import io.entrollm.container.TensorSelection;
+import io.entrollm.infer.LanguageModel;
+import io.entrollm.tensor.DType;
+import io.entrollm.tensor.Tensor;
+import io.entrollm.tensor.TensorReader;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code --target-bits} (compress and pareto): a width per tensor for the layers the compressor
+ * quantizes at {@code --bits}, by {@link BitAllocation}, weighted by a calibration text's activations
+ * when one is given ({@link ActivationStats}).
+ */
+final class TargetBits {
+    private TargetBits() {}
+
+    /** The widths a tensor may get. */
+    static final int[] WIDTHS = {2, 3, 4, 5, 6, 8};
+    /** Tokens per forward pass while collecting statistics. */
+    private static final int WINDOW = 256;
+
+    /**
+     * Per-tensor widths and granularities for {@code model} compressed with {@code o} at {@code targetBits}
+     * a weight over the tensors it quantizes at {@code --bits} (embedding and head keep their own setting).
+     *
+     * @param granularities the granularities a tensor may get (where its rows allow)
+     *
+     * @param calibration a text (or a folder of *.txt) the model reads to weigh its layers, or null
+     * @param calibrationTokens at most this many tokens of it
+     */
+    static BitAllocation.Result plan(Path model, CompressOptions o, double targetBits, List<io.entrollm.quant.Granularity> granularities, Path calibration,
+                                     int calibrationTokens, PrintWriter err)
+            throws java.io.IOException {
+        if (!(targetBits > 0 && targetBits <= 9)) throw new IllegalArgumentException("--target-bits must be in (0, 9], is " + targetBits);
+        if (calibrationTokens < 1) throw new IllegalArgumentException("--calibration-tokens must be positive");
+        if (o.encoding() == CompressOptions.Encoding.KEEP_GGML) throw new IllegalArgumentException("--target-bits does not apply to --keep-quantization");
+        try (LanguageModel lm = LanguageModel.load(model)) {
+            List<String> names = lm.source().tensors().stream().filter(t -> TensorSelection.quantize(t, false)).map(Tensor::name).toList();
+            if (names.isEmpty()) throw new IllegalArgumentException(model + ": no tensor to quantize");
+            Map<String, double[]> meanSquares = Map.of();
+            if (calibration != null) {
+                int[] all = PerplexityCommand.tokens(lm, model, calibration, 0);
+                int[] tokens = java.util.Arrays.copyOf(all, Math.min(all.length, calibrationTokens));
+                try (Progress bar = Progress.start("calibrate", "tokens", tokens.length, err)) {
+                    meanSquares = ActivationStats.collect(lm.source(), tokens, WINDOW, 0, bar::stepTo);
+                }
+            }
+            BitAllocation.Settings s = new BitAllocation.Settings(o.scheme(), o.scaleDtype() == DType.F16, o.scaleSearch(), o.maxCodeLength(),
+                    o.chunkSymbols(), o.encoding() == CompressOptions.Encoding.HUFFMAN);
+            BitAllocation.Result r;
+            try (Progress bar = Progress.start("allocate", "tensors", names.size(), err)) {
+                r = BitAllocation.allocate(BitAllocation.inputs(names, n -> lm.source().shape(n).orElseThrow(), n -> TensorReader.toFloats(lm.source().tensor(n))),
+                        targetBits, BitAllocation.choices(WIDTHS, granularities), s, meanSquares, bar::stepTo);
+            }
+            err.println(summary(r, calibration));
+            return r;
+        }
+    }
+
+    /** One line: how many tensors got each choice, and the size reached. */
+    static String summary(BitAllocation.Result r, Path calibration) {
+        Map<String, Integer> count = new TreeMap<>();
+        r.choices().values().forEach(c -> count.merge(c.toString(), 1, Integer::sum));
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "[target-bits] %.3f bits a weight over %d tensors (", r.bitsPerWeight(), r.choices().size()));
+        count.forEach((choice, n) -> b.append(n).append(" at ").append(choice).append(", "));
+        b.setLength(b.length() - 2);
+        return b.append(calibration == null ? "; weighted by squared error only)" : "; weighted by the activations of " + calibration.getFileName() + ")").toString();
+    }
+}
