@@ -140,6 +140,11 @@ public final class BitAllocation {
         if (meanSquares != null && meanSquares.length != cols) {
             throw new IllegalArgumentException("tensor '" + in.name() + "': " + meanSquares.length + " input statistics for " + cols + " columns");
         }
+        // the tensor's output energy under the same weighting: errors are compared relative to it, so a layer
+        // whose outputs are large is not favoured over one whose outputs are small (the residual stream adds them)
+        double energy = 0;
+        for (int i = 0; i < w.length; i++) energy += (double) w[i] * w[i] * (meanSquares == null ? 1 : meanSquares[i % cols]);
+        energy = Math.max(energy, Double.MIN_NORMAL);
         List<Point> out = new ArrayList<>();
         for (QuantChoice c : candidates) {
             if (c.granularity().kind() == Granularity.Kind.GROUP && cols % c.granularity().groupSize() != 0) continue;
@@ -150,7 +155,7 @@ public final class BitAllocation {
                 double d = (double) w[i] - r[i];
                 error += d * d * (meanSquares == null ? 1 : meanSquares[i % cols]);
             }
-            out.add(new Point(c, error, sizeBits(q, s)));
+            out.add(new Point(c, error / energy, sizeBits(q, s)));
         }
         if (out.isEmpty()) throw new IllegalArgumentException("tensor '" + in.name() + "': no candidate fits its rows of " + cols);
         return out;
