@@ -21,9 +21,12 @@ import java.util.function.Function;
  * where a layer is sensitive, made concrete. Each tensor is quantized with every candidate choice (a
  * width and a granularity; a group size that does not divide the tensor's rows is skipped for it); its
  * cost at a choice is
- * the squared output error the quantization causes, {@code sum_ij (w_ij - q_ij)^2 E[x_j^2]} with the
- * input statistics of a calibration text ({@link ActivationStats}; plain squared error without one),
- * and its size the bits the file spends on it (Huffman-coded symbols with the length limit the
+ * the output error the quantization causes relative to the tensor's output, {@code sum_ij (w_ij -
+ * q_ij)^2 E[x_j^2] / sum_ij w_ij^2 E[x_j^2]} with the input statistics of a calibration text
+ * ({@link ActivationStats}; E[x_j^2] = 1 without one): relative, because the residual stream adds
+ * every layer's output, and absolute errors would favour layers whose outputs are small (on sotu-tiny
+ * that cost 4.5% of perplexity at 3.5 bits where relative errors cost 1.2%). Its size is the bits
+ * the file spends on it (Huffman-coded symbols with the length limit the
  * compressor uses, the chunk index, scales and zeros; or packed symbols). Starting from the narrowest
  * width everywhere, the allocation repeatedly widens the tensor whose next width removes the most
  * error per added bit, while the total stays within {@code targetBits} a weight (a greedy knapsack over
