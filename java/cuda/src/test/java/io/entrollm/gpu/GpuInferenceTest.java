@@ -117,13 +117,13 @@ class GpuInferenceTest {
 
     /**
      * On a GPU: the whole moby-dick-100k set against transformers' perplexity. On the CUDA simulator
-     * (about 50x slower than the CPU path on this kernel mix) the first 20,000 characters against the
+     * (about 50x slower than the CPU path on this kernel mix) the first 10,000 characters against the
      * CPU path's perplexity on the same tokens, which CPU tests check against the reference.
      */
     @Test
     void perplexityOnTheGpuMatchesTheReference() throws IOException {
         JsonNode ref = reference.get("eval_sets").get("moby-dick-100k");
-        int chars = ctx.simulated() ? 20_000 : 100_000;
+        int chars = ctx.simulated() ? 10_000 : 100_000;
         try (LanguageModel lm = LanguageModel.load(TestModels.sotuTiny()); LanguageModel.Session s = GpuSessions.open(lm, 0)) {
             int[] stream = EvalText.tokens(TestModels.repoRoot().resolve("test-models/eval/moby-dick.txt"), lm.tokenizer(), 1, chars);
             Perplexity.Result r = s.perplexity(stream, 256, null);
