@@ -26,11 +26,10 @@ import java.util.List;
  * streams). Embedding, final norm and head are turned into forms once in every mode. Coded .entro
  * tensors are decoded on the GPU, never on the host.
  *
- * <p>Matmuls: float32 weights through cuBLAS SGEMM; up to {@link GemvLauncher#TOKENS_PER_PASS} tokens
- * (generation) through the GEMV kernels of cuda-kernels/gemv.cu, which read the form and dequantize on
- * the fly (0.5 byte a weight for uint4); longer batches (prompts, perplexity windows) through cuBLAS
- * GemmEx on f16 copies of one weight matrix at a time with activations split into two f16 halves,
- * f32 accumulation. Norms, RoPE, attention and SwiGLU through cuda-kernels/llama_ops.cu; the KV cache
+ * <p>Matmuls ({@link Matmuls}): generation through the GEMV kernels of cuda-kernels/gemv.cu, which
+ * read the form and dequantize on the fly (0.5 byte a weight for uint4); prompts and perplexity windows
+ * through cuBLAS GemmEx on f16 copies of one weight matrix at a time; float32 weights through SGEMM.
+ * Norms, RoPE, attention and SwiGLU through cuda-kernels/llama_ops.cu; the KV cache
  * on the GPU in f16, each pass's keys and values appended to it at the position read on the GPU. Mirrors {@code LlamaCpu} step by
  * step. {@link #lastTraffic()} gives the bytes the last pass moved in GPU memory.
  *
@@ -61,11 +60,8 @@ public final class LlamaGpu implements CausalLm {
     private int capacity;
     private int scratchTokens;
     private DeviceBuffer x, xb, q, att, o, gate, up, tokenIds, kNew, vNew, logits;
-    /** The prompt path's f16 copies: activations (hi + lo) and one slice of a weight matrix (null until a batch needs them). */
-    private DeviceBuffer xHi, xLo, w16;
-    /** Weights of the largest decoder-layer matrix: the size of the f16 weight slice (the head goes through in slices of it). */
-    private final long f16Elements;
     private final GemvLauncher gemv;
+    private final Matmuls matmuls;
     private final GpuTraffic.Counter traffic = new GpuTraffic.Counter();
     private GpuTraffic lastTraffic = new GpuTraffic(0, 0, 0, 0);
     /** A generated token's pass, captured at its first use (see {@link #setGraphs}); freed when a buffer it names is replaced. */
@@ -94,7 +90,9 @@ public final class LlamaGpu implements CausalLm {
         for (LlamaLayout.Layer L : layout.layers) {
             for (LlamaLayout.WeightRef r : new LlamaLayout.WeightRef[] {L.wq(), L.wk(), L.wv(), L.wo(), L.wGate(), L.wUp(), L.wDown()}) largest = Math.max(largest, r.elements());
         }
-        this.f16Elements = Math.max(largest, layout.lmHead.cols());
+        // the f16 slice holds the largest layer matrix, and at least one row of the head
+        this.matmuls = new Matmuls(ctx, blas, gemv, stream, Math.max(largest, layout.lmHead.cols()),
+                Math.max(c.hiddenSize(), Math.max(c.qDim(), c.intermediateSize())));
         blas.setStream(stream);
     }
 
@@ -249,12 +247,7 @@ public final class LlamaGpu implements CausalLm {
         tokenIds = DeviceBuffer.allocate(ctx, 4 * (t + 1), "token ids and position");
         kNew = DeviceBuffer.allocate(ctx, 4 * t * c.kvDim(), "new keys");
         vNew = DeviceBuffer.allocate(ctx, 4 * t * c.kvDim(), "new values");
-        if (tokens > GemvLauncher.TOKENS_PER_PASS) {
-            long in = Math.max(c.hiddenSize(), Math.max(c.qDim(), c.intermediateSize()));
-            xHi = DeviceBuffer.allocate(ctx, 2 * t * in, "activations as f16 (high part)");
-            xLo = DeviceBuffer.allocate(ctx, 2 * t * in, "activations as f16 (low part)");
-            w16 = DeviceBuffer.allocate(ctx, 2 * f16Elements, "weights as f16 (prompt path)");
-        }
+        matmuls.ensure(tokens);
         scratchTokens = tokens;
     }
 
@@ -317,7 +310,7 @@ public final class LlamaGpu implements CausalLm {
             GpuWeight table = weight(layout.embedding);
             if (table.form() == GpuWeight.Form.F32) ops.embed(table.f32(), tokenIds.whole(), x.whole(), T, dim, stream);
             else gemv.embed(table, c.vocabSize(), dim, tokenIds.whole(), x.whole(), T, stream);
-            traffic.weights += (long) T * viewBytes(table, dim);
+            traffic.weights += (long) T * Matmuls.viewBytes(table, dim);
         }
         layers.runLayers(c.numLayers(), T, stream, l -> layer(l, T, pos0, positions));
         DeviceSlice last = x.slice(4L * (T - logitRows) * dim, 4L * logitRows * dim);
@@ -369,57 +362,16 @@ public final class LlamaGpu implements CausalLm {
         traffic.activations += 2 * 4L * rows * dim;
     }
 
-    /** Bytes of {@code elements} weights of {@code w} with their share of its scales. */
-    private static long viewBytes(GpuWeight w, long elements) {
-        return (long) Math.ceil((double) w.bytes() * elements / w.elements());
-    }
-
     /**
      * What the last forward pass read and wrote in GPU memory, by the kernels' accounting (see
      * {@link GpuTraffic}); after a generated token, one token's traffic.
      */
     public GpuTraffic lastTraffic() { return lastTraffic; }
 
-    /**
-     * {@code out = in W^T (+ bias)} from W's GPU form: float32 through cuBLAS SGEMM; otherwise up to
-     * {@link GemvLauncher#TOKENS_PER_PASS} tokens (generation) through the GEMV kernels, which read the
-     * form itself, and longer batches (prompts, perplexity windows) through cuBLAS GemmEx on f16: W's
-     * rows converted to f16 a slice at a time (at most {@link #f16Elements} weights), the activations
-     * split into two f16 halves (hi + lo) so that they keep about 22 bits, f32 accumulation.
-     */
+    /** {@code out = in W^T (+ bias)} from W's GPU form ({@link Matmuls}). */
     private void linear(LlamaLayout.WeightRef ref, LlamaLayout.WeightRef bias, DeviceSlice in, DeviceSlice out, int outDim, int inDim, int tokens) {
-        GpuWeight w = weight(ref);
-        long view = viewBytes(w, ref.elements());
-        traffic.activations += 4L * tokens * (inDim + outDim);
-        FormDecoder.Coded coded = LlamaTensorNames.layerOf(ref.tensor()) >= 0 ? layers.fused(ref.tensor(), tokens) : null;
-        if (coded != null) {
-            gemv.huffman(coded.params(), ref.rowOffset(), outDim, inDim, in, out, tokens, stream);
-            traffic.weights += (long) Math.ceil((double) coded.bytes() * ref.elements() / coded.params().nSymbols());
-        } else if (w.form() == GpuWeight.Form.F32) {
-            traffic.weights += view;
-            blas.linear(w.f32().buffer().slice(w.f32().offset() + 4 * ref.rowOffset() * ref.cols(), 4 * ref.elements()), in, Blas.R_32F, out, Blas.R_32F,
-                    outDim, inDim, tokens);
-        } else if (tokens <= GemvLauncher.TOKENS_PER_PASS) {
-            gemv.gemv(w, ref.rowOffset(), outDim, inDim, in, out, tokens, stream);
-            traffic.weights += view * ((tokens + GemvLauncher.TOKENS_PER_PASS - 1) / GemvLauncher.TOKENS_PER_PASS);
-        } else {
-            // the form read once and written as f16, which both GEMMs read; the halves written and read, the second GEMM's C read
-            traffic.weights += view + 3 * 2L * ref.elements();
-            traffic.activations += 2 * 2 * 2L * tokens * inDim + 4L * tokens * outDim;
-            long n = (long) tokens * inDim;
-            gemv.splitF16(in, xHi.slice(0, 2 * n), xLo.slice(0, 2 * n), n, stream);
-            int sliceRows = (int) Math.max(1, Math.min(outDim, f16Elements / inDim));
-            for (int r0 = 0; r0 < outDim; r0 += sliceRows) {
-                int rows = Math.min(sliceRows, outDim - r0);
-                gemv.toF16(w, ref.rowOffset() + r0, rows, inDim, w16.slice(0, 2L * rows * inDim), stream);
-                // column-major: Y^T[r0 .. r0 + rows) (ld outDim) = W16 (rows x in, transposed) * X^T (in x tokens)
-                DeviceSlice y = out.buffer().slice(out.offset() + 4L * r0, out.bytes() - 4L * r0);
-                blas.gemmEx(Blas.OP_T, Blas.OP_N, rows, tokens, inDim, 1f, w16.whole(), Blas.R_16F, inDim, xHi.whole(), Blas.R_16F, inDim, 0f,
-                        y, Blas.R_32F, outDim);
-                blas.gemmEx(Blas.OP_T, Blas.OP_N, rows, tokens, inDim, 1f, w16.whole(), Blas.R_16F, inDim, xLo.whole(), Blas.R_16F, inDim, 1f,
-                        y, Blas.R_32F, outDim);
-            }
-        }
+        FormDecoder.Coded fused = LlamaTensorNames.layerOf(ref.tensor()) >= 0 ? layers.fused(ref.tensor(), tokens) : null;
+        matmuls.linear(weight(ref), fused, ref.rowOffset(), outDim, inDim, in, out, tokens, traffic);
         if (bias != null) {
             ops.addBias(out, vector(bias), tokens, outDim, stream);
             traffic.weights += 4L * outDim;
@@ -428,8 +380,8 @@ public final class LlamaGpu implements CausalLm {
     }
 
     private void closeScratch() {
-        for (DeviceBuffer b : new DeviceBuffer[] {x, xb, q, att, o, gate, up, tokenIds, kNew, vNew, xHi, xLo, w16}) if (b != null) b.close();
-        xHi = xLo = w16 = null;
+        for (DeviceBuffer b : new DeviceBuffer[] {x, xb, q, att, o, gate, up, tokenIds, kNew, vNew}) if (b != null) b.close();
+        matmuls.close();
         scratchTokens = 0;
     }
 
