@@ -76,7 +76,7 @@ final class CompressCommand implements Callable<Integer> {
     Double targetBits;
 
     @Option(names = "--target-granularities", split = ",", paramLabel = "G", description = "With --target-bits: the granularities a layer may get "
-            + "besides its bits (tensor, channel, group:G; a group size is used where it divides the layer's rows). Default: --granularity.")
+            + "besides its bits (tensor, channel, group:G; a group size is used where it divides the layer's row length). Default: --granularity.")
     List<String> targetGranularities;
 
     @Option(names = "--calibration", paramLabel = "FILE|DIR", description = "With --target-bits: a text the model reads first, so that each "

@@ -33,7 +33,7 @@ final class TargetBits {
      * Per-tensor widths and granularities for {@code model} compressed with {@code o} at {@code targetBits}
      * a weight over the tensors it quantizes at {@code --bits} (embedding and head keep their own setting).
      *
-     * @param granularities the granularities a tensor may get (where its rows allow)
+     * @param granularities the granularities a tensor may get (group sizes where they divide its row length)
      *
      * @param calibration a text (or a folder of *.txt) the model reads to weigh its layers, or null
      * @param calibrationTokens at most this many tokens of it

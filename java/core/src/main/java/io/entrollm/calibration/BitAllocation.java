@@ -19,7 +19,7 @@ import java.util.function.Function;
 /**
  * A bit width (and granularity) per tensor for a target size: the EntroLLM idea that bits should go
  * where a layer is sensitive, made concrete. Each tensor is quantized with every candidate choice (a
- * width and a granularity; a group size that does not divide the tensor's rows is skipped for it); its
+ * width and a granularity; a group size that does not divide the tensor's row length is skipped for it); its
  * cost at a choice is
  * the output error the quantization causes relative to the tensor's output, {@code sum_ij (w_ij -
  * q_ij)^2 E[x_j^2] / sum_ij w_ij^2 E[x_j^2]} with the input statistics of a calibration text
@@ -160,7 +160,7 @@ public final class BitAllocation {
             }
             out.add(new Point(c, error / energy, sizeBits(q, s)));
         }
-        if (out.isEmpty()) throw new IllegalArgumentException("tensor '" + in.name() + "': no candidate fits its rows of " + cols);
+        if (out.isEmpty()) throw new IllegalArgumentException("tensor '" + in.name() + "': no candidate fits its row length of " + cols);
         return out;
     }
 
