@@ -106,7 +106,8 @@ final class CompressCommand implements Callable<Integer> {
         if (targetGranularities != null && targetBits == null) throw new IllegalArgumentException("--target-granularities applies to --target-bits");
         List<Granularity> granularities = targetGranularities == null ? List.of(base.granularity()) : targetGranularities.stream().map(Granularity::parse).toList();
         CompressOptions options = targetBits == null ? base
-                : base.withTensorChoices(TargetBits.plan(model, base, targetBits, granularities, calibration, calibrationTokens, spec.commandLine().getErr()).choices());
+                : base.withTensorChoices(TargetBits.plan(model, base, targetBits, granularities,
+                        TargetBits.calibrate(model, calibration, calibrationTokens, spec.commandLine().getErr()), spec.commandLine().getErr()).choices());
         CompressReport report;
         // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before
         // the .entro is put in place, and is put in place right after it

@@ -104,13 +104,14 @@ final class ParetoCommand implements Callable<Integer> {
             List<ParetoRow> rows = new ArrayList<>();
             double reference = perplexity(model, err, "source");
             rows.add(row("source", "as stored", model, params, reference, reference));
+            TargetBits.Calibration calibrated = null;   // the calibration text is read once, for the first tX setting
             for (ParetoSetting s : ours) {
                 Path entro = dir.resolve(s.slug() + ".entro");
                 err.printf("pareto: compressing %s%n", s.label());
                 err.flush();
+                if (!Double.isNaN(s.targetBits()) && calibrated == null) calibrated = TargetBits.calibrate(model, calibration, calibrationTokens, err);
                 CompressOptions o = Double.isNaN(s.targetBits()) ? s.options()
-                        : s.options().withTensorChoices(TargetBits.plan(model, s.options(), s.targetBits(), s.targetGranularities(), calibration,
-                                calibrationTokens, err).choices());
+                        : s.options().withTensorChoices(TargetBits.plan(model, s.options(), s.targetBits(), s.targetGranularities(), calibrated, err).choices());
                 try (ModelSource src = ModelSources.openHuggingFace(model)) {
                     EntroCompressor.compress(src, entro, o, null);
                 }

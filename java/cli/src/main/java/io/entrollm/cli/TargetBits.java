@@ -30,39 +30,54 @@ final class TargetBits {
     private static final int WINDOW = 256;
 
     /**
+     * What the layers of a model saw of a calibration text (per tensor, the mean square of each input
+     * column), or nothing: then every column weighs the same.
+     *
+     * @param text the calibration text, or null
+     */
+    record Calibration(Path text, Map<String, double[]> meanSquares) {
+        static final Calibration NONE = new Calibration(null, Map.of());
+    }
+
+    /**
+     * Runs at most {@code calibrationTokens} tokens of {@code text} (a file or a folder of *.txt) through
+     * {@code model}; {@link Calibration#NONE} when {@code text} is null. Once per model and text: every
+     * target planned for the model can share it.
+     */
+    static Calibration calibrate(Path model, Path text, int calibrationTokens, PrintWriter err) throws java.io.IOException {
+        if (calibrationTokens < 1) throw new IllegalArgumentException("--calibration-tokens must be positive");
+        if (text == null) return Calibration.NONE;
+        try (LanguageModel lm = LanguageModel.load(model)) {
+            int[] all = PerplexityCommand.tokens(lm, model, text, 0);
+            int[] tokens = java.util.Arrays.copyOf(all, Math.min(all.length, calibrationTokens));
+            try (Progress bar = Progress.start("calibrate", "tokens", tokens.length, err)) {
+                return new Calibration(text, ActivationStats.collect(lm.source(), tokens, WINDOW, 0, bar::stepTo));
+            }
+        }
+    }
+
+    /**
      * Per-tensor widths and granularities for {@code model} compressed with {@code o} at {@code targetBits}
      * a weight over the tensors it quantizes at {@code --bits} (embedding and head keep their own setting).
      *
      * @param granularities the granularities a tensor may get (group sizes where they divide its row length)
-     *
-     * @param calibration a text (or a folder of *.txt) the model reads to weigh its layers, or null
-     * @param calibrationTokens at most this many tokens of it
+     * @param calibration   the layers' input statistics ({@link #calibrate})
      */
-    static BitAllocation.Result plan(Path model, CompressOptions o, double targetBits, List<io.entrollm.quant.Granularity> granularities, Path calibration,
-                                     int calibrationTokens, PrintWriter err)
-            throws java.io.IOException {
+    static BitAllocation.Result plan(Path model, CompressOptions o, double targetBits, List<io.entrollm.quant.Granularity> granularities,
+                                     Calibration calibration, PrintWriter err) throws java.io.IOException {
         if (!(targetBits > 0 && targetBits <= 9)) throw new IllegalArgumentException("--target-bits must be in (0, 9], is " + targetBits);
-        if (calibrationTokens < 1) throw new IllegalArgumentException("--calibration-tokens must be positive");
         if (o.encoding() == CompressOptions.Encoding.KEEP_GGML) throw new IllegalArgumentException("--target-bits does not apply to --keep-quantization");
         try (LanguageModel lm = LanguageModel.load(model)) {
             List<String> names = lm.source().tensors().stream().filter(t -> TensorSelection.quantize(t, false)).map(Tensor::name).toList();
             if (names.isEmpty()) throw new IllegalArgumentException(model + ": no tensor to quantize");
-            Map<String, double[]> meanSquares = Map.of();
-            if (calibration != null) {
-                int[] all = PerplexityCommand.tokens(lm, model, calibration, 0);
-                int[] tokens = java.util.Arrays.copyOf(all, Math.min(all.length, calibrationTokens));
-                try (Progress bar = Progress.start("calibrate", "tokens", tokens.length, err)) {
-                    meanSquares = ActivationStats.collect(lm.source(), tokens, WINDOW, 0, bar::stepTo);
-                }
-            }
             BitAllocation.Settings s = new BitAllocation.Settings(o.scheme(), o.scaleDtype() == DType.F16, o.scaleSearch(), o.maxCodeLength(),
                     o.chunkSymbols(), o.encoding() == CompressOptions.Encoding.HUFFMAN);
             BitAllocation.Result r;
             try (Progress bar = Progress.start("allocate", "tensors", names.size(), err)) {
                 r = BitAllocation.allocate(BitAllocation.inputs(names, n -> lm.source().shape(n).orElseThrow(), n -> TensorReader.toFloats(lm.source().tensor(n))),
-                        targetBits, BitAllocation.choices(WIDTHS, granularities), s, meanSquares, bar::stepTo);
+                        targetBits, BitAllocation.choices(WIDTHS, granularities), s, calibration.meanSquares(), bar::stepTo);
             }
-            err.println(summary(r, calibration));
+            err.println(summary(r, calibration.text()));
             return r;
         }
     }

@@ -36,6 +36,25 @@ public final class LlamaLayout {
         this.lmHead = lmHead;
     }
 
+    /** The seven matrices of a layer (views of fused tensors as the matmuls see them). */
+    public static WeightRef[] matrices(Layer L) {
+        return new WeightRef[] {L.wq(), L.wk(), L.wv(), L.wo(), L.wGate(), L.wUp(), L.wDown()};
+    }
+
+    /** The most weights of one decoder-layer matrix (as a matmul sees it). */
+    public long largestLayerMatrix() {
+        long largest = 0;
+        for (Layer L : layers) for (WeightRef r : matrices(L)) largest = Math.max(largest, r.elements());
+        return largest;
+    }
+
+    /** The widest input of any decoder-layer matmul (hidden size, attention width or MLP width). */
+    public int widestLayerInput() {
+        long widest = 0;
+        for (Layer L : layers) for (WeightRef r : matrices(L)) widest = Math.max(widest, r.cols());
+        return Math.toIntExact(widest);
+    }
+
     /** Resolves and shape-checks every weight of {@code source} (Hugging Face names). */
     public static LlamaLayout of(ModelSource source) {
         ModelConfig c = source.config().orElseThrow(() -> new FormatException(source.path(), source.whyNoConfig().orElse("no model config")));

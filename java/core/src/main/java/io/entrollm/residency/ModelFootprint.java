@@ -58,15 +58,9 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         ModelConfig c = layout.config;
         List<WeightBlock> blocks = WeightBlock.layers(source, layout);
         Map<String, Long> scratchByRole = new LinkedHashMap<>();
-        long largestMatrix = 0;
         for (WeightBlock b : blocks) {
-            for (WeightBlock.Stored s : b.tensors()) {
-                String role = io.entrollm.model.LlamaTensorNames.roleOf(s.name());
-                scratchByRole.merge(role, s.residentScratchBytes(), Math::max);
-                if (!s.vector()) largestMatrix = Math.max(largestMatrix, s.elements());
-            }
+            for (WeightBlock.Stored s : b.tensors()) scratchByRole.merge(io.entrollm.model.LlamaTensorNames.roleOf(s.name()), s.residentScratchBytes(), Math::max);
         }
-        long largestIn = Math.max(c.hiddenSize(), Math.max(c.qDim(), c.intermediateSize()));
         List<String> otherNames = List.copyOf(new LinkedHashSet<>(List.of(layout.embedding.tensor(), layout.finalNorm.tensor(), layout.lmHead.tensor())));
         WeightBlock others = WeightBlock.of(source, -1, otherNames);
         long otherBytes = others.formBytes();
@@ -77,9 +71,17 @@ public record ModelFootprint(List<Long> layerCodedBytes, List<Long> layerDecoded
         // all), and the prompt path's f16 copies: one weight matrix (the head in slices of that size), the
         // batch's activations as two halves
         long activations = 4L * batchTokens * (3L * c.hiddenSize() + 2L * c.qDim() + 2L * c.intermediateSize() + c.vocabSize())
-                + 2L * largestMatrix + 2L * 2 * batchTokens * largestIn;
+                + 2L * f16SliceElements(layout) + 2L * 2 * batchTokens * layout.widestLayerInput();
         return new ModelFootprint(blocks.stream().map(WeightBlock::bytes).toList(), blocks.stream().map(WeightBlock::formBytes).toList(),
                 sum(scratchByRole), otherBytes, headRead, kv, activations);
+    }
+
+    /**
+     * Weights of the one f16 weight slice LlamaGpu's prompt path converts at a time: the largest layer
+     * matrix (as a matmul sees it), and at least one row of the head, which goes through in slices.
+     */
+    public static long f16SliceElements(LlamaLayout layout) {
+        return Math.max(layout.largestLayerMatrix(), layout.lmHead.cols());
     }
 
     private static long sum(Map<String, Long> m) { return m.values().stream().mapToLong(Long::longValue).sum(); }

@@ -61,9 +61,6 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
                     .orElseThrow(() -> new IllegalArgumentException("tensor '" + name + "' has no " + kind + " piece"));
         }
 
-        /** Bytes it decodes to as float32 (what the f32 decode kernels write). */
-        public long decodedBytes() { return 4 * elements; }
-
         /**
          * Whether its symbols lie two a byte in its form: a packed tensor of 2..4 bits always; a coded one
          * when its chunks start on whole bytes too (an even chunk size), else one symbol a byte.
@@ -103,8 +100,6 @@ public record WeightBlock(int layer, List<Stored> tensors, long bytes) {
             return vector() && rawDtype != DType.F32 ? 4 * elements : 0;
         }
     }
-
-    public long decodedBytes() { return tensors.stream().mapToLong(Stored::decodedBytes).sum(); }
 
     /** GPU bytes of every tensor's form ({@link Stored#formBytes()}): what the decoded mode holds for this block. */
     public long formBytes() { return tensors.stream().mapToLong(Stored::formBytes).sum(); }

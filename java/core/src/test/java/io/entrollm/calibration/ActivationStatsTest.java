@@ -24,7 +24,7 @@ class ActivationStatsTest {
             LlamaLayout layout = LlamaLayout.of(lm.source());
             assertEquals(7 * layout.layers.length, s.size());
             for (LlamaLayout.Layer L : layout.layers) {
-                for (LlamaLayout.WeightRef r : new LlamaLayout.WeightRef[] {L.wq(), L.wk(), L.wv(), L.wo(), L.wGate(), L.wUp(), L.wDown()}) {
+                for (LlamaLayout.WeightRef r : LlamaLayout.matrices(L)) {
                     double[] m = s.get(r.tensor());
                     assertEquals(r.cols(), m.length, r.tensor());
                     for (double v : m) assertThat(v).isGreaterThanOrEqualTo(0).isFinite();

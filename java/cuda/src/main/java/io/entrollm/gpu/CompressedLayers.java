@@ -77,9 +77,8 @@ final class CompressedLayers implements LayerWeights {
 
     @Override
     public FormDecoder.Coded fused(String name, int tokens) {
-        if (!fusedPass(tokens)) return null;
-        int layer = LlamaTensorNames.layerOf(name);
-        return layer >= 0 && layer < plans.size() ? plans.get(layer).coded().get(name) : null;
+        FormDecoder.Planned plan = fusedPass(tokens) ? WeightBlocks.plan(plans, name) : null;
+        return plan == null ? null : plan.coded().get(name);
     }
 
     @Override
@@ -108,7 +107,7 @@ final class CompressedLayers implements LayerWeights {
 
     /** A generation pass of the fused mode decodes nothing ahead (its matmuls read the coded weights: counted as weights). */
     @Override
-    public long decodeTrafficPerPass(int tokens) { return fusedPass(tokens) ? WeightBlocks.vectorTraffic(blocks) : WeightBlocks.decodeTraffic(blocks); }
+    public long decodeTrafficPerPass(int tokens) { return WeightBlocks.decodeTraffic(blocks, !fusedPass(tokens)); }
 
     @Override
     public long residentBytes() {

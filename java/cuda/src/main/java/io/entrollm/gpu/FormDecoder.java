@@ -124,7 +124,7 @@ final class FormDecoder {
             }
             weights.put(s.name(), w);
         }
-        return new Planned(Map.copyOf(weights), Map.copyOf(codedTensors), new LayerDecode(huffman, HuffmanDecodeLauncher.BATCH_SYMBOLS_KERNEL, coded, codedOut, codedForms,
+        return new Planned(Map.copyOf(weights), Map.copyOf(codedTensors), new LayerDecode(huffman, coded, codedOut, codedForms,
                 maxTableBits, others));
     }
 

@@ -75,11 +75,11 @@ final class GemvLauncher {
             Cuda.check(JCudaDriver.cuFuncSetAttribute(f, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, shared),
                     "cuFuncSetAttribute(max dynamic shared memory = " + shared + ")");
         }
-        java.nio.ByteBuffer view = java.nio.ByteBuffer.allocate(GpuWeight.WEIGHT_PARAMS_BYTES).order(java.nio.ByteOrder.nativeOrder());
-        view.putLong(24, first).putInt(40, rows).putInt(44, cols);
+        // the kernel reads only the view's first element, rows and columns: the weights come from p
+        byte[] view = GpuWeight.paramsImage(0, 0, 0, first, 1, rows, cols, 0, 0, 0, 0);
         long blocks = (lastChunk - firstChunk + FUSED_THREADS) / FUSED_THREADS;
         Cuda.check(JCudaDriver.cuLaunchKernel(f, (int) blocks, 1, 1, FUSED_THREADS, 1, 1, shared, s.handle(),
-                Pointer.to(Pointer.to(p.toBytes()), Pointer.to(view.array()), Pointer.to(x.pointer()), Pointer.to(y.pointer()),
+                Pointer.to(Pointer.to(p.toBytes()), Pointer.to(view), Pointer.to(x.pointer()), Pointer.to(y.pointer()),
                         Pointer.to(new int[] {tokens}), Pointer.to(new int[] {Math.toIntExact(firstChunk)})), null),
                 "cuLaunchKernel(entro_gemv_huffman, grid " + blocks + ", shared " + shared + ")");
     }

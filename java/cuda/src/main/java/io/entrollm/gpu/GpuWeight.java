@@ -52,9 +52,14 @@ public record GpuWeight(Form form, DeviceSlice data, long scales, long zeros, lo
         if (firstRow < 0 || rows < 0 || cols <= 0 || (firstRow + rows) * (long) cols > elements) {
             throw new IllegalArgumentException("rows [" + firstRow + ", +" + rows + ") x " + cols + " outside a tensor of " + elements + " elements");
         }
+        return paramsImage(data.address(), scales, zeros, firstRow * cols, form.packed() ? groupSize : 1, rows, cols, form.id, bits, scheme, sign);
+    }
+
+    /** The bytes of {@code entro::WeightParams}, field by field in the header's order (the one place that knows its layout). */
+    static byte[] paramsImage(long data, long scales, long zeros, long first, long groupSize, int rows, int cols, int form, int bits, int scheme, int sign) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(WEIGHT_PARAMS_BYTES).order(java.nio.ByteOrder.nativeOrder());
-        b.putLong(0, data.address()).putLong(8, scales).putLong(16, zeros).putLong(24, firstRow * cols).putLong(32, form.packed() ? groupSize : 1)
-                .putInt(40, rows).putInt(44, cols).putInt(48, form.id).putInt(52, bits).putInt(56, scheme).putInt(60, sign);
+        b.putLong(0, data).putLong(8, scales).putLong(16, zeros).putLong(24, first).putLong(32, groupSize)
+                .putInt(40, rows).putInt(44, cols).putInt(48, form).putInt(52, bits).putInt(56, scheme).putInt(60, sign);
         return b.array();
     }
 

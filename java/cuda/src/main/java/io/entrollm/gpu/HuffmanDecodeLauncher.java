@@ -61,11 +61,11 @@ final class HuffmanDecodeLauncher {
         return b.array();
     }
 
-    /** Launches the batched decode of {@code count} entries (already in device memory) over {@code gridBlocks} blocks through {@code kernel}. */
-    void launchBatch(String kernel, DeviceBuffer entries, int count, int gridBlocks, int maxTableBits, CudaStream stream) {
+    /** Launches the batched decode into symbols of {@code count} entries (already in device memory) over {@code gridBlocks} blocks. */
+    void launchBatch(DeviceBuffer entries, int count, int gridBlocks, int maxTableBits, CudaStream stream) {
         if (count == 0 || gridBlocks == 0) return;
         if (entries.bytes() < (long) count * BATCH_ENTRY_BYTES) throw new IllegalArgumentException(count + " batch entries in " + entries.bytes() + " bytes");
-        CUfunction f = ctx.function(MODULE, kernel);
+        CUfunction f = ctx.function(MODULE, BATCH_SYMBOLS_KERNEL);
         int shared = sharedBytes(maxTableBits);
         if (shared > DEFAULT_SHARED_LIMIT) {
             Cuda.check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, shared),
@@ -73,7 +73,7 @@ final class HuffmanDecodeLauncher {
         }
         Pointer params = Pointer.to(Pointer.to(entries.pointer()), Pointer.to(new int[] {count}));
         Cuda.check(JCudaDriver.cuLaunchKernel(f, gridBlocks, 1, 1, THREADS_PER_BLOCK, 1, 1, shared, stream.handle(), params, null),
-                "cuLaunchKernel(" + kernel + ", " + count + " tensors, grid " + gridBlocks + ", shared " + shared + ")");
+                "cuLaunchKernel(" + BATCH_SYMBOLS_KERNEL + ", " + count + " tensors, grid " + gridBlocks + ", shared " + shared + ")");
     }
 
     void launch(OutputType type, DecodeParams p, DeviceBuffer out, CudaStream stream) {

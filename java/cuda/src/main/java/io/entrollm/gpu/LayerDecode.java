@@ -4,24 +4,21 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * One layer's decode, planned once ({@link BlockDecoder#plan}): its Huffman-coded tensors as one
- * batched launch (entries uploaded at planning), its packed and unquantized tensors as one launch each.
- * {@link #launch} enqueues them all on a stream; it allocates nothing.
+ * One layer's decode into its tensors' forms, planned once ({@link FormDecoder#plan}): its
+ * Huffman-coded tensors as one batched launch into symbols (entries uploaded at planning), and a launch
+ * or device copy for each other part that is not read in place. {@link #launch} enqueues them all on a
+ * stream; it allocates nothing.
  */
 final class LayerDecode implements AutoCloseable {
     private final HuffmanDecodeLauncher huffman;
-    private final String kernel;
     private final DeviceBuffer entries;
     private final int count, gridBlocks, maxTableBits;
     private final List<Consumer<CudaStream>> others;
 
-    /**
-     * @param kernel the batched kernel ({@link HuffmanDecodeLauncher#BATCH_SYMBOLS_KERNEL}: each entry's symbol form in {@code forms})
-     */
-    LayerDecode(HuffmanDecodeLauncher huffman, String kernel, List<DecodeParams> coded, List<Long> outs, List<Integer> forms, int maxTableBits,
+    /** @param forms each coded tensor's symbol form (entro::WeightForm) at {@code outs} */
+    LayerDecode(HuffmanDecodeLauncher huffman, List<DecodeParams> coded, List<Long> outs, List<Integer> forms, int maxTableBits,
                 List<Consumer<CudaStream>> others) {
         this.huffman = huffman;
-        this.kernel = kernel;
         this.count = coded.size();
         this.maxTableBits = maxTableBits;
         this.others = List.copyOf(others);
@@ -39,8 +36,8 @@ final class LayerDecode implements AutoCloseable {
 
     /** Enqueues the layer's decode on {@code stream}. */
     void launch(CudaStream stream) {
-        if (count > 0) huffman.launchBatch(kernel, entries, count, gridBlocks, maxTableBits, stream);
-        for (Consumer<CudaStream> launch : others) launch.accept(stream);
+        if (count > 0) huffman.launchBatch(entries, count, gridBlocks, maxTableBits, stream);
+        launchOthers(stream);
     }
 
     @Override

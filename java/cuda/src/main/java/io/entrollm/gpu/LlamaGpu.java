@@ -86,13 +86,7 @@ public final class LlamaGpu implements CausalLm {
         this.invFreq = invFreq;
         this.ops = new LlamaOpsLauncher(ctx);
         this.gemv = new GemvLauncher(ctx);
-        long largest = 1;
-        for (LlamaLayout.Layer L : layout.layers) {
-            for (LlamaLayout.WeightRef r : new LlamaLayout.WeightRef[] {L.wq(), L.wk(), L.wv(), L.wo(), L.wGate(), L.wUp(), L.wDown()}) largest = Math.max(largest, r.elements());
-        }
-        // the f16 slice holds the largest layer matrix, and at least one row of the head
-        this.matmuls = new Matmuls(ctx, blas, gemv, stream, Math.max(largest, layout.lmHead.cols()),
-                Math.max(c.hiddenSize(), Math.max(c.qDim(), c.intermediateSize())));
+        this.matmuls = new Matmuls(ctx, blas, gemv, stream, io.entrollm.residency.ModelFootprint.f16SliceElements(layout), layout.widestLayerInput());
         blas.setStream(stream);
     }
 
@@ -160,7 +154,8 @@ public final class LlamaGpu implements CausalLm {
 
     /** A float32 vector (a norm's or a bias's weights, or a row range of a fused one). */
     private DeviceSlice vector(LlamaLayout.WeightRef r) {
-        return weight(r).f32().buffer().slice(weight(r).f32().offset() + 4 * r.rowOffset() * r.cols(), 4 * r.elements());
+        DeviceSlice all = weight(r).f32();
+        return all.buffer().slice(all.offset() + 4 * r.rowOffset() * r.cols(), 4 * r.elements());
     }
 
     public ResidencyMode mode() { return mode; }
@@ -370,7 +365,7 @@ public final class LlamaGpu implements CausalLm {
 
     /** {@code out = in W^T (+ bias)} from W's GPU form ({@link Matmuls}). */
     private void linear(LlamaLayout.WeightRef ref, LlamaLayout.WeightRef bias, DeviceSlice in, DeviceSlice out, int outDim, int inDim, int tokens) {
-        FormDecoder.Coded fused = LlamaTensorNames.layerOf(ref.tensor()) >= 0 ? layers.fused(ref.tensor(), tokens) : null;
+        FormDecoder.Coded fused = layers.fused(ref.tensor(), tokens);   // null but for a fused mode's layer tensors
         matmuls.linear(weight(ref), fused, ref.rowOffset(), outDim, inDim, in, out, tokens, traffic);
         if (bias != null) {
             ops.addBias(out, vector(bias), tokens, outDim, stream);

@@ -189,7 +189,7 @@ final class StreamedLayers implements LayerWeights {
 
     /** Each block copied in (written), then as in the compressed mode: coded pieces read, symbols written, vectors widened. */
     @Override
-    public long decodeTrafficPerPass(int tokens) { return blocks.stream().mapToLong(WeightBlock::bytes).sum() + WeightBlocks.decodeTraffic(blocks); }
+    public long decodeTrafficPerPass(int tokens) { return blocks.stream().mapToLong(WeightBlock::bytes).sum() + WeightBlocks.decodeTraffic(blocks, true); }
 
     @Override
     public long residentBytes() {

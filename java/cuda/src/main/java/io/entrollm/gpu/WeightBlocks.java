@@ -37,14 +37,14 @@ final class WeightBlocks {
 
     /**
      * GPU memory bytes one pass's decode of {@code blocks} reads and writes when the blocks are read in
-     * place: coded tensors' bitstream, chunk index and table read and symbols written; f16/bf16 vectors
-     * read and widened.
+     * place: f16/bf16 vectors read and widened, and, with {@code coded}, coded tensors' bitstream, chunk
+     * index and table read and symbols written.
      */
-    static long decodeTraffic(List<WeightBlock> blocks) {
+    static long decodeTraffic(List<WeightBlock> blocks, boolean coded) {
         long bytes = 0;
         for (WeightBlock b : blocks) {
             for (WeightBlock.Stored s : b.tensors()) {
-                if (s.residentScratchBytes() == 0) continue;
+                if (s.residentScratchBytes() == 0 || (!coded && !s.vector())) continue;
                 bytes += s.residentScratchBytes();
                 for (WeightBlock.Piece p : s.pieces()) if (p.kind() != WeightBlock.PieceKind.PARAMS) bytes += p.bytes();
             }
@@ -52,19 +52,16 @@ final class WeightBlocks {
         return bytes;
     }
 
-    /** GPU memory bytes one pass's widening of f16/bf16 vectors reads and writes. */
-    static long vectorTraffic(List<WeightBlock> blocks) {
-        long bytes = 0;
-        for (WeightBlock b : blocks) {
-            for (WeightBlock.Stored s : b.tensors()) if (s.vector() && s.residentScratchBytes() > 0) bytes += s.residentScratchBytes() + s.piece(WeightBlock.PieceKind.RAW).bytes();
-        }
-        return bytes;
+    /** The plan of the layer decoder-layer tensor {@code name} belongs to, or null. */
+    static FormDecoder.Planned plan(List<FormDecoder.Planned> plans, String name) {
+        int layer = LlamaTensorNames.layerOf(name);
+        return layer >= 0 && layer < plans.size() ? plans.get(layer) : null;
     }
 
     /** Decoder-layer tensor {@code name} in its GPU form, from its layer's plan. */
     static GpuWeight weight(List<FormDecoder.Planned> plans, String name) {
-        int layer = LlamaTensorNames.layerOf(name);
-        GpuWeight w = layer >= 0 && layer < plans.size() ? plans.get(layer).weights().get(name) : null;
+        FormDecoder.Planned plan = plan(plans, name);
+        GpuWeight w = plan == null ? null : plan.weights().get(name);
         if (w == null) throw new IllegalArgumentException("no weights for '" + name + "'");
         return w;
     }

@@ -97,8 +97,7 @@ class GpuInferenceTest {
              CpuCausalLm cpu = new CpuCausalLm(LlamaWeights.load(lm.source()))) {
             for (JsonNode p : reference.get("prompts")) {
                 int[] ids = io.entrollm.testing.Fixtures.ints(p.get("ids"));
-                // the prompt twice: longer than a GEMV batch, so through the f16 GEMMs
-                int[] prompt = java.util.stream.IntStream.concat(java.util.Arrays.stream(ids), java.util.Arrays.stream(ids)).toArray();
+                int[] prompt = twice(ids);
                 assertThat(prompt.length).isGreaterThan(GemvLauncher.TOKENS_PER_PASS);
                 gpu.startSequence(prompt.length);
                 cpu.startSequence(prompt.length);
@@ -139,6 +138,11 @@ class GpuInferenceTest {
                 assertThat(Math.abs(r.perplexity() / ref.get("ppl").asDouble() - 1)).isLessThan(PPL_REL_TOLERANCE);
             }
         }
+    }
+
+    /** A reference prompt twice over: longer than a GEMV batch, so its matmuls go through the f16 GEMMs. */
+    static int[] twice(int[] ids) {
+        return java.util.stream.IntStream.concat(java.util.Arrays.stream(ids), java.util.Arrays.stream(ids)).toArray();
     }
 
     /** A model file of sotu-tiny per format: the bf16 safetensors as shipped, or a uint4 .entro (Huffman or packed). */
@@ -266,7 +270,7 @@ class GpuInferenceTest {
             io.entrollm.residency.ModelFootprint fp = io.entrollm.residency.ModelFootprint.of(lm.source(), 64);
             for (JsonNode p : reference.get("prompts")) {
                 int[] ids = io.entrollm.testing.Fixtures.ints(p.get("ids"));
-                int[] prompt = java.util.stream.IntStream.concat(java.util.Arrays.stream(ids), java.util.Arrays.stream(ids)).toArray();
+                int[] prompt = twice(ids);
                 compressed.startSequence(prompt.length + 8);
                 fused.startSequence(prompt.length + 8);
                 assertThat(io.entrollm.testing.Fixtures.relL2(fused.forward(prompt, 0, prompt.length), compressed.forward(prompt, 0, prompt.length))).isLessThan(1e-6);
