@@ -30,7 +30,22 @@ public final class HuffmanDecoder {
 
     /** Thrown when the coded data is inconsistent. */
     public static final class CorruptStreamException extends RuntimeException {
-        public CorruptStreamException(String message) { super(message); }
+        private final int chunk;
+        private final String detail;
+
+        public CorruptStreamException(String message) { this(-1, message); }
+
+        /** A fault of chunk {@code chunk}; the message reads "chunk N detail". */
+        public CorruptStreamException(int chunk, String detail) {
+            super(chunk < 0 ? detail : "chunk " + chunk + " " + detail);
+            this.chunk = chunk;
+            this.detail = detail;
+        }
+
+        /** The same fault with its chunk counted from {@code firstChunk}: a stream cut from a longer one reports the longer one's numbers. */
+        public CorruptStreamException renumbered(int firstChunk) {
+            return chunk < 0 ? this : new CorruptStreamException(chunk + firstChunk, detail);
+        }
     }
 
     /** Decodes on all cores. */
@@ -86,7 +101,7 @@ public final class HuffmanDecoder {
         for (int c = 0; c < offsets.length; c++) {
             long start = offsets[c], end = stream.chunkEndBit(c);
             if (start < 0 || end < start || end > stream.totalBits() || (c == 0 && start != 0)) {
-                throw new CorruptStreamException("chunk " + c + " has bit range [" + start + ", " + end + ") outside the stream");
+                throw new CorruptStreamException(c, "has bit range [" + start + ", " + end + ") outside the stream");
             }
         }
         if (stream.symbolCount() == 0) return null;
@@ -125,7 +140,7 @@ public final class HuffmanDecoder {
 
     private static void finish(HuffmanStream s, int c, long endBit) {
         long start = s.chunkBitOffsets()[c], end = s.chunkEndBit(c);
-        if (endBit != end) throw new CorruptStreamException("chunk " + c + " decodes " + (endBit - start) + " bits but spans " + (end - start));
+        if (endBit != end) throw new CorruptStreamException(c, "decodes " + (endBit - start) + " bits but spans " + (end - start));
     }
 
     /** The 64 bits of the stream starting at bit {@code pos}, left-aligned (all 64 meaningful; reads three words). */
@@ -306,7 +321,7 @@ public final class HuffmanDecoder {
         int[] words = stream.words();
         long start = stream.chunkBitOffsets()[c], end = stream.chunkEndBit(c);
         if (start < 0 || end < start || end > stream.totalBits()) {
-            throw new CorruptStreamException("chunk " + c + " has bit range [" + start + ", " + end + ") outside the stream");
+            throw new CorruptStreamException(c, "has bit range [" + start + ", " + end + ") outside the stream");
         }
         int first = c * stream.chunkSymbols();
         int last = (int) Math.min(stream.symbolCount(), (long) first + stream.chunkSymbols());
@@ -325,7 +340,7 @@ public final class HuffmanDecoder {
             int entry = table[(int) (buf >>> shift)] & 0xFFFF;
             int len = entry & 0xFF;
             if (entry == 0 || len > budget) {
-                throw new CorruptStreamException("chunk " + c + (entry == 0 ? " holds an invalid code" : " ran out of bits")
+                throw new CorruptStreamException(c, (entry == 0 ? "holds an invalid code" : "ran out of bits")
                         + " at symbol " + (i - first));
             }
             out[i] = (byte) (entry >>> 8);
@@ -333,7 +348,7 @@ public final class HuffmanDecoder {
             avail -= len;
             budget -= len;
         }
-        if (budget != 0) throw new CorruptStreamException("chunk " + c + " decodes " + (end - start - budget) + " bits but spans " + (end - start));
+        if (budget != 0) throw new CorruptStreamException(c, "decodes " + (end - start - budget) + " bits but spans " + (end - start));
     }
 
     /** Word {@code w} as unsigned, or 0 past the end of the array (a chunk may start at the stream's last bit). */

@@ -147,16 +147,55 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
          */
         public void decodeInto(byte[] out, int[] words) { decodeChecked(stream(words), out, bits, file, name); }
 
+        /** Bit where chunk {@code c} starts ({@code totalBits} for {@code c == chunks()}). */
+        public long chunkStartBit(int c) { return c == chunks() ? totalBits : chunkIndex.getAtIndex(TensorReader.I64, c); }
+
+        /** Words {@link #decodeChunks} needs for chunks {@code [firstChunk, endChunk)}. */
+        public int chunkWords(int firstChunk, int endChunk) {
+            return HuffmanStream.wordCount(chunkStartBit(endChunk) - chunkStartBit(firstChunk));
+        }
+
+        /**
+         * Decodes chunks {@code [firstChunk, endChunk)} on all cores into {@code out[0, ...)} (their symbols, from
+         * symbol {@code firstChunk * chunkSymbols} of the tensor), with {@code words} (at least {@link #chunkWords}
+         * long) as the buffer for their bits: a large tensor decodes a piece at a time through small buffers.
+         * Errors name the tensor's own chunk numbers.
+         */
+        public void decodeChunks(int firstChunk, int endChunk, byte[] out, int[] words) {
+            long base = chunkStartBit(firstChunk), bits = chunkStartBit(endChunk) - base;
+            int count = HuffmanStream.wordCount(bits);
+            // the piece's bits shifted to start at bit 0 of words[0] (a stream's first chunk starts at bit 0);
+            // words past the bitstream read as zero
+            long streamWords = bitstream.byteSize() / 4;
+            int skip = (int) (base & 31);
+            long w = base >>> 5;
+            long next = w < streamWords ? bitstream.getAtIndex(TensorReader.I32, w) & 0xFFFFFFFFL : 0;
+            for (int i = 0; i < count; i++, w++) {
+                long cur = next;
+                next = w + 1 < streamWords ? bitstream.getAtIndex(TensorReader.I32, w + 1) & 0xFFFFFFFFL : 0;
+                words[i] = (int) ((cur << 32 | next) >>> (32 - skip));
+            }
+            long[] offsets = new long[endChunk - firstChunk];
+            for (int c = firstChunk; c < endChunk; c++) offsets[c - firstChunk] = chunkStartBit(c) - base;
+            long symbols = Math.min(elementCount(), (long) endChunk * chunkSymbols) - (long) firstChunk * chunkSymbols;
+            decodeChecked(new HuffmanStream(codebook, symbols, chunkSymbols, offsets, words, bits), firstChunk, out, bits(), file, name);
+        }
+
         /**
          * Decodes {@code stream} into {@code out} on all cores and checks every symbol is below 2^bits; a corrupt stream or
          * symbol is a {@link FormatException} naming {@code file} and tensor {@code name}. Every Huffman-coded tensor
          * of a .entro file (ours and GGML blocks kept as they are) is decoded through here.
          */
         public static void decodeChecked(HuffmanStream stream, byte[] out, int bits, Path file, String name) {
+            decodeChecked(stream, 0, out, bits, file, name);
+        }
+
+        /** As above, for a stream holding a tensor's chunks from {@code firstChunk} on (errors count chunks from there). */
+        private static void decodeChecked(HuffmanStream stream, int firstChunk, byte[] out, int bits, Path file, String name) {
             try {
                 HuffmanDecoder.decodeInto(stream, out);
             } catch (HuffmanDecoder.CorruptStreamException e) {
-                throw FormatException.forTensor(file, name, "corrupt bitstream: " + e.getMessage());
+                throw FormatException.forTensor(file, name, "corrupt bitstream: " + e.renumbered(firstChunk).getMessage());
             }
             int limit = 1 << bits;
             for (int i = 0, n = Math.toIntExact(stream.symbolCount()); i < n; i++) {

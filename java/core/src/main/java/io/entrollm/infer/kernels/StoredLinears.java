@@ -24,11 +24,19 @@ import java.util.Map;
 public final class StoredLinears {
     private final Arena arena;
     private final Map<String, Backing> backings = new HashMap<>();
-    // decode buffers shared by every tensor (symbols, bitstream words): the heap stays the size of the largest tensor
+    // decode buffers shared by every tensor (symbols, bitstream words): the heap holds one piece (see decoded)
     private byte[] scratch = new byte[0];
     private int[] words = new int[0];
 
-    public StoredLinears(Arena arena) { this.arena = arena; }
+    private final int pieceSymbols;
+
+    public StoredLinears(Arena arena) { this(arena, PIECE_SYMBOLS); }
+
+    /** With coded tensors decoded about {@code pieceSymbols} symbols at a time (tests use small pieces). */
+    StoredLinears(Arena arena, int pieceSymbols) {
+        this.arena = arena;
+        this.pieceSymbols = pieceSymbols;
+    }
 
     /** The form a tensor is computed from, shared by its row views. */
     private sealed interface Backing {
@@ -109,18 +117,39 @@ public final class StoredLinears {
                         : new Symbols(place.apply(p.packed()), nibbles, cols, p, p.scales(), p.zeros());
             }
             case StoredTensor.Coded c -> {
-                // decoded once, on all cores, into a buffer shared by every tensor; then the bitstream's pages are let go
-                int n = Math.toIntExact(c.elementCount()), w = Math.toIntExact(c.bitstream().byteSize() / 4);
-                if (scratch.length < n) scratch = new byte[n];
-                if (words.length < w) words = new int[w];
-                c.decodeInto(scratch, words);
                 boolean nibbles = c.bits() <= 4 && cols % 2 == 0;
-                MemorySegment packed = nibbles ? nibbles(scratch, n) : bytes(scratch, n);
+                MemorySegment packed = decoded(c, nibbles);
                 PageRelease.release(c.bitstream());
                 yield new Symbols(packed, nibbles, cols, c, c.scales(), c.zeros());
             }
         };
     }
+
+    /**
+     * A coded tensor decoded once (on all cores) into packed symbols in the arena, a piece of chunks at a time
+     * through buffers shared by every tensor: the heap holds one piece, not the largest tensor's symbols.
+     */
+    private MemorySegment decoded(StoredTensor.Coded c, boolean nibbles) {
+        long n = c.elementCount();
+        MemorySegment packed = arena.allocate(Math.max(1, nibbles ? (n + 1) / 2 : n), 64);
+        // an even number of chunks per piece, so every piece but the last starts on a whole byte of nibbles
+        int perPiece = Math.max(2, (pieceSymbols / c.chunkSymbols()) & ~1);
+        for (int first = 0; first < c.chunks(); first += perPiece) {
+            int end = Math.min(c.chunks(), first + perPiece);
+            long from = (long) first * c.chunkSymbols();
+            int count = Math.toIntExact(Math.min(n, (long) end * c.chunkSymbols()) - from);
+            if (scratch.length < count) scratch = new byte[count];
+            int need = c.chunkWords(first, end);
+            if (words.length < need) words = new int[need];
+            c.decodeChunks(first, end, scratch, words);
+            if (nibbles) packNibbles(scratch, count, packed, from / 2);
+            else MemorySegment.copy(scratch, 0, packed, ValueLayout.JAVA_BYTE, from, count);
+        }
+        return packed;
+    }
+
+    // symbols per decoded piece: small next to a layer's matrices, enough chunks for every core
+    private static final int PIECE_SYMBOLS = 4 << 20;
 
     private MemorySegment floats(float[] values) {
         MemorySegment m = arena.allocate(4L * values.length, 64);
@@ -134,11 +163,9 @@ public final class StoredLinears {
         return m;
     }
 
-    /** The first n symbols, two per byte, low nibble first ({@link SymbolPacking}'s layout), straight into the arena. */
-    private MemorySegment nibbles(byte[] symbols, int n) {
-        MemorySegment m = arena.allocate(Math.max(1, (n + 1) / 2), 64);
-        for (int i = 0; i + 1 < n; i += 2) m.set(ValueLayout.JAVA_BYTE, i >> 1, (byte) ((symbols[i] & 0x0F) | (symbols[i + 1] & 0x0F) << 4));
-        if ((n & 1) != 0) m.set(ValueLayout.JAVA_BYTE, n >> 1, (byte) (symbols[n - 1] & 0x0F));
-        return m;
+    /** {@code symbols[0, n)} two per byte, low nibble first, into {@code out} from byte {@code at}. */
+    private static void packNibbles(byte[] symbols, int n, MemorySegment out, long at) {
+        for (int i = 0; i + 1 < n; i += 2) out.set(ValueLayout.JAVA_BYTE, at + (i >> 1), (byte) ((symbols[i] & 0x0F) | (symbols[i + 1] & 0x0F) << 4));
+        if ((n & 1) != 0) out.set(ValueLayout.JAVA_BYTE, at + (n >> 1), (byte) (symbols[n - 1] & 0x0F));
     }
 }

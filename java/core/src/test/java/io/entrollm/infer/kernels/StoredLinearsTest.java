@@ -13,9 +13,20 @@ import io.entrollm.tensor.TensorReader;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import io.entrollm.container.CompressOptions;
+import io.entrollm.container.EntroCompressor;
+import io.entrollm.model.ModelSource;
+import io.entrollm.model.ModelSources;
+import io.entrollm.model.StoredTensor;
+import io.entrollm.testing.TestModels;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Random;
@@ -108,6 +119,34 @@ class StoredLinearsTest {
             SymbolLinear m = new SymbolLinear(segmentOf(stored), nibbles, rows - first, cols, first, bits, q.scheme(), q.sign(), q.groupSize(),
                     q.scales(), q.zeros());
             check(m, ref, cols, first, tokens, seed, bits + " bits " + q.scheme() + " " + g + (nibbles ? " nibbles" : " bytes"));
+        }
+    }
+
+    /** Coded tensors decoded in pieces of two 100-symbol chunks give the rows of the one-piece decode, nibbles and bytes. */
+    @Test
+    void codedTensorsDecodedInPiecesEqualOnePiece(@TempDir Path dir) throws IOException {
+        for (int bits : new int[] {3, 6}) {
+            Path file = dir.resolve("u" + bits + ".entro");
+            CompressOptions o = new CompressOptions(bits, QuantScheme.ASYM, Granularity.CHANNEL, 12, 100, false, CompressOptions.Encoding.HUFFMAN);
+            try (ModelSource src = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
+                EntroCompressor.compress(src, file, o, null);
+            }
+            int checked = 0;
+            try (ModelSource src = ModelSources.open(file); Arena arena = Arena.ofConfined()) {
+                for (String name : src.tensorNames()) {
+                    if (!(src.stored(name) instanceof StoredTensor.Coded c) || c.shape().length != 2) continue;
+                    int rows = (int) c.shape()[0], cols = (int) c.shape()[1];
+                    Linear pieces = new StoredLinears(arena, 200).of(c, 0, rows), whole = new StoredLinears(arena, Integer.MAX_VALUE).of(c, 0, rows);
+                    float[] a = new float[cols], b = new float[cols];
+                    for (int row = 0; row < rows; row++) {
+                        pieces.row(row, a, 0);
+                        whole.row(row, b, 0);
+                        assertThat(a).as("%s row %d, %d bits", name, row, bits).isEqualTo(b);
+                    }
+                    checked++;
+                }
+            }
+            assertThat(checked).as("coded matrices at %d bits", bits).isGreaterThan(0);
         }
     }
 
