@@ -3,6 +3,7 @@ package io.entrollm.infer.kernels;
 import io.entrollm.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -40,7 +41,7 @@ public final class GgmlLinear extends RowBlocked {
 
     @Override
     Object prepare(float[] x, int tokens) {
-        if (dtype != DType.Q4_1) return null;
+        if (dtype == DType.Q8_0) return null;
         float[] sums = new float[tokens * blocksPerRow];
         for (int t = 0; t < tokens; t++) {
             for (int blk = 0; blk < blocksPerRow; blk++) {
@@ -63,6 +64,7 @@ public final class GgmlLinear extends RowBlocked {
         if (!Lanes.VECTOR || QK % Lanes.L != 0) scalarRow(rowBase, x, t0, count, dots);
         else if (dtype == DType.Q8_0 && count == 1) q8RowOneToken(rowBase, x, t0, dots);
         else if (dtype == DType.Q8_0) q8Row(rowBase, x, t0, count, dots);
+        else if (count == 1 && Lanes.L == QK / 2) q4RowOneToken(rowBase, x, (float[]) prepared, t0, dots);
         else q4Row(rowBase, x, (float[]) prepared, t0, count, dots);
     }
 
@@ -157,6 +159,49 @@ public final class GgmlLinear extends RowBlocked {
             }
         }
         addLanes(dots, count, acc0, acc1, acc2, acc3);
+    }
+
+    /**
+     * Generation (one token) on Q4_0/Q4_1 with 16 float lanes (one block's 16 bytes of nibbles = one load): per
+     * block the raw nibbles times x (one byte-to-int widening, nibbles split on ints, no per-weight offset or
+     * scale), then one FMA by the block's scale; the offset (-8 d, or Q4_1's m) multiplies the block's sum of x.
+     * Two blocks interleaved, so consecutive blocks' FMAs do not wait for each other.
+     */
+    private void q4RowOneToken(long rowBase, float[] x, float[] blockSums, int t0, float[] dots) {
+        int blockBytes = dtype.blockBytes(), qsAt = dtype == DType.Q4_1 ? 4 : 2, xBase = t0 * cols, sumBase = t0 * blocksPerRow;
+        FloatVector a0 = FloatVector.zero(Lanes.F), a1 = a0;
+        float scaledSums = 0;                       // sum over blocks of d x (block sum of x)
+        int blk = 0;
+        for (; blk + 1 < blocksPerRow; blk += 2) {
+            long b0 = rowBase + (long) blk * blockBytes, b1 = b0 + blockBytes;
+            float d0 = Float.float16ToFloat(data.get(I16, b0)), d1 = Float.float16ToFloat(data.get(I16, b1));
+            scaledSums += d0 * blockSums[sumBase + blk] + d1 * blockSums[sumBase + blk + 1];
+            a0 = nibbleBlock(b0 + qsAt, x, xBase + blk * QK, d0, a0);
+            a1 = nibbleBlock(b1 + qsAt, x, xBase + (blk + 1) * QK, d1, a1);
+        }
+        if (blk < blocksPerRow) {
+            long b0 = rowBase + (long) blk * blockBytes;
+            float d0 = Float.float16ToFloat(data.get(I16, b0));
+            scaledSums += d0 * blockSums[sumBase + blk];
+            a0 = nibbleBlock(b0 + qsAt, x, xBase + blk * QK, d0, a0);
+        }
+        float offsets = dtype == DType.Q4_1 ? minsTimesSums(rowBase, blockSums, sumBase) : -8 * scaledSums;
+        dots[0] += a0.add(a1).reduceLanes(VectorOperators.ADD) + offsets;
+    }
+
+    /** Q4_1: sum over the row's blocks of m x (block sum of x). */
+    private float minsTimesSums(long rowBase, float[] blockSums, int sumBase) {
+        float s = 0;
+        for (int blk = 0; blk < blocksPerRow; blk++) s += Float.float16ToFloat(data.get(I16, rowBase + (long) blk * 20 + 2)) * blockSums[sumBase + blk];
+        return s;
+    }
+
+    /** {@code acc + d * sum_j q_j x[x0 + j]} over one block's 32 nibbles at byte {@code qs} (16 lanes: one load). */
+    private FloatVector nibbleBlock(long qs, float[] x, int x0, float d, FloatVector acc) {
+        IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B, data, qs, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Lanes.I, 0);
+        FloatVector p = ((FloatVector) v.and(0x0F).convertShape(VectorOperators.I2F, Lanes.F, 0)).mul(FloatVector.fromArray(Lanes.F, x, x0));
+        p = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).convertShape(VectorOperators.I2F, Lanes.F, 0)).fma(FloatVector.fromArray(Lanes.F, x, x0 + QK / 2), p);
+        return p.fma(FloatVector.broadcast(Lanes.F, d), acc);
     }
 
     private static void addLanes(float[] dots, int count, FloatVector acc0, FloatVector acc1, FloatVector acc2, FloatVector acc3) {

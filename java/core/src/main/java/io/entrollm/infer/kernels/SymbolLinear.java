@@ -4,6 +4,7 @@ import io.entrollm.quant.AppliedScheme;
 import io.entrollm.quant.Quantizer;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -33,6 +34,8 @@ public final class SymbolLinear extends RowBlocked {
     private final long groupSize;
     private final int segment;
     private final float[] a, b;
+    // b for symbols taken as stored, not recentred: b - center a (the one-token nibble kernel)
+    private final float[] bRaw;
     private final int center;
     // the reference form, for rows read whole (embedding lookups): bit-exact with Quantizer.dequantize
     private final AppliedScheme scheme;
@@ -61,6 +64,7 @@ public final class SymbolLinear extends RowBlocked {
         this.zeros = zeros;
         this.a = new float[scales.length];
         this.b = new float[scales.length];
+        this.bRaw = new float[scales.length];
         int offset = (1 << (bits - 1)) - 1;
         for (int g = 0; g < scales.length; g++) {
             float s = scales[g];
@@ -69,6 +73,7 @@ public final class SymbolLinear extends RowBlocked {
                 case SYM -> { a[g] = s; b[g] = (center - offset) * s; }
                 case UNSIGNED -> { a[g] = sign * s; b[g] = sign * center * s; }
             }
+            bRaw[g] = b[g] - center * a[g];
         }
     }
 
@@ -98,6 +103,10 @@ public final class SymbolLinear extends RowBlocked {
     void dotRow(int row, float[] x, Object prepared, int t0, int count, float[] dots) {
         Prepared p = (Prepared) prepared;
         int segs = cols / segment;
+        if (count == 1 && Lanes.VECTOR) {
+            dots[0] = nibbles ? nibbleRowOneToken(row, p, t0) : byteRowOneToken(row, x, p, t0);
+            return;
+        }
         java.util.Arrays.fill(dots, 0, count, 0f);
         for (int j = 0; j < segs; j++) {
             int g = group(row, j);
@@ -110,10 +119,6 @@ public final class SymbolLinear extends RowBlocked {
 
     /** dots[k] += ag * sum_i q'_i x[t0+k][i] over segment j of an 8-bit-storage row. */
     private void byteSegment(int row, int j, float[] x, int t0, int count, float ag, float[] dots) {
-        if (count == 1 && Lanes.VECTOR) {
-            byteSegmentOneToken(row, j, x, t0, ag, dots);
-            return;
-        }
         long base = (long) (firstRow + row) * cols + (long) j * segment;
         int x0 = j * segment, i = 0;
         if (Lanes.VECTOR) {
@@ -141,10 +146,6 @@ public final class SymbolLinear extends RowBlocked {
 
     /** The same for 4-bit storage: byte k of the segment holds symbols 2k (low nibble) and 2k+1 (high). */
     private void nibbleSegment(int row, int j, Prepared p, int t0, int count, float ag, float[] dots) {
-        if (count == 1 && Lanes.VECTOR) {
-            nibbleSegmentOneToken(row, j, p, t0, ag, dots);
-            return;
-        }
         float[] even = p.halves.even(), odd = p.halves.odd();
         int half = cols / 2, pairs = segment / 2;
         long base = ((long) (firstRow + row) * cols + (long) j * segment) / 2;
@@ -175,56 +176,79 @@ public final class SymbolLinear extends RowBlocked {
     }
 
     /**
-     * Generation (one token): four accumulators (low and high nibbles of two consecutive loads), so the
-     * multiply-adds do not form one dependency chain per row (which left the core waiting on FMA latency).
+     * Generation (one token), 4-bit storage: per segment the raw nibbles (0..15, widened to ints once, split
+     * on ints) times the even/odd halves of x in two vector partials, then one FMA by the group's a into the
+     * row's accumulator; the recentring and b go with the segment's sum of x ({@code bRaw}). No
+     * horizontal sum per segment (with group:128 that sum was most of the time).
      */
-    private void nibbleSegmentOneToken(int row, int j, Prepared p, int t0, float ag, float[] dots) {
+    private float nibbleRowOneToken(int row, Prepared p, int t0) {
         float[] even = p.halves.even(), odd = p.halves.odd();
-        int half = cols / 2, pairs = segment / 2, step = Lanes.L;
-        long base = ((long) (firstRow + row) * cols + (long) j * segment) / 2;
-        int x0 = t0 * half + j * pairs, k0 = 0;
-        FloatVector a0 = FloatVector.zero(Lanes.F), a1 = a0, a2 = a0, a3 = a0;
-        for (int bound = pairs - pairs % (2 * step); k0 < bound; k0 += 2 * step) {
-            ByteVector q = ByteVector.fromMemorySegment(Lanes.B, symbols, base + k0, ByteOrder.LITTLE_ENDIAN);
-            ByteVector r = ByteVector.fromMemorySegment(Lanes.B, symbols, base + k0 + step, ByteOrder.LITTLE_ENDIAN);
-            a0 = nibbles(q.and((byte) 0x0F)).fma(FloatVector.fromArray(Lanes.F, even, x0 + k0), a0);
-            a1 = nibbles(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(Lanes.F, odd, x0 + k0), a1);
-            a2 = nibbles(r.and((byte) 0x0F)).fma(FloatVector.fromArray(Lanes.F, even, x0 + k0 + step), a2);
-            a3 = nibbles(r.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(Lanes.F, odd, x0 + k0 + step), a3);
+        int half = cols / 2, pairs = segment / 2, segs = cols / segment, step = Lanes.L, g0 = group(row, 0);
+        long rowBase = (long) (firstRow + row) * half;
+        FloatVector acc = FloatVector.zero(Lanes.F);
+        float scalar = 0;                           // tails (pairs not a multiple of L) and the b terms
+        for (int j = 0; j < segs; j++) {
+            int g = g0 + j;                         // consecutive segments are consecutive groups (see the class comment)
+            long base = rowBase + (long) j * pairs;
+            int x0 = t0 * half + j * pairs, k0 = 0;
+            FloatVector p0 = FloatVector.zero(Lanes.F), p1 = p0;
+            for (int bound = pairs - pairs % (2 * step); k0 < bound; k0 += 2 * step) {
+                p0 = nibblePairs(base + k0, even, odd, x0 + k0, p0);
+                p1 = nibblePairs(base + k0 + step, even, odd, x0 + k0 + step, p1);
+            }
+            if (k0 + step <= pairs) {
+                p0 = nibblePairs(base + k0, even, odd, x0 + k0, p0);
+                k0 += step;
+            }
+            float tail = 0;
+            for (; k0 < pairs; k0++) {
+                int q = symbols.get(ValueLayout.JAVA_BYTE, base + k0) & 0xFF;
+                tail += (q & 0x0F) * even[x0 + k0] + (q >>> 4) * odd[x0 + k0];
+            }
+            acc = p0.add(p1).fma(FloatVector.broadcast(Lanes.F, a[g]), acc);
+            scalar += a[g] * tail + bRaw[g] * p.segmentSums[t0 * segs + j];
         }
-        float sum = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
-        for (; k0 < pairs; k0++) {
-            int q = symbols.get(ValueLayout.JAVA_BYTE, base + k0) & 0xFF;
-            sum += ((q & 0x0F) - 8) * even[x0 + k0] + ((q >>> 4) - 8) * odd[x0 + k0];
-        }
-        dots[0] += ag * sum;
+        return acc.reduceLanes(VectorOperators.ADD) + scalar;
     }
 
-    /** Generation (one token) over 8-bit storage: four accumulators over consecutive loads. */
-    private void byteSegmentOneToken(int row, int j, float[] x, int t0, float ag, float[] dots) {
-        long base = (long) (firstRow + row) * cols + (long) j * segment;
-        int x0 = t0 * cols + j * segment, i = 0, step = Lanes.L;
-        FloatVector a0 = FloatVector.zero(Lanes.F), a1 = a0, a2 = a0, a3 = a0;
-        for (int bound = segment - segment % (4 * step); i < bound; i += 4 * step) {
-            a0 = signedBytes(base + i).fma(FloatVector.fromArray(Lanes.F, x, x0 + i), a0);
-            a1 = signedBytes(base + i + step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + step), a1);
-            a2 = signedBytes(base + i + 2 * step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + 2 * step), a2);
-            a3 = signedBytes(base + i + 3 * step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + 3 * step), a3);
+    /** {@code sum + lo * even[at..] + hi * odd[at..]} for the L bytes of nibbles at {@code symbolAt}. */
+    private FloatVector nibblePairs(long symbolAt, float[] even, float[] odd, int at, FloatVector sum) {
+        IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B, symbols, symbolAt, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Lanes.I, 0);
+        sum = ((FloatVector) v.and(0x0F).convertShape(VectorOperators.I2F, Lanes.F, 0)).fma(FloatVector.fromArray(Lanes.F, even, at), sum);
+        return ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).convertShape(VectorOperators.I2F, Lanes.F, 0)).fma(FloatVector.fromArray(Lanes.F, odd, at), sum);
+    }
+
+    /** Generation (one token), 8-bit storage: as {@link #nibbleRowOneToken}, with q - 128 from a flip of the top bit. */
+    private float byteRowOneToken(int row, float[] x, Prepared p, int t0) {
+        int segs = cols / segment, step = Lanes.L, g0 = group(row, 0);
+        long rowBase = (long) (firstRow + row) * cols;
+        FloatVector acc = FloatVector.zero(Lanes.F);
+        float scalar = 0;
+        for (int j = 0; j < segs; j++) {
+            int g = g0 + j;
+            long base = rowBase + (long) j * segment;
+            int x0 = t0 * cols + j * segment, i = 0;
+            FloatVector p0 = FloatVector.zero(Lanes.F), p1 = p0;
+            for (int bound = segment - segment % (2 * step); i < bound; i += 2 * step) {
+                p0 = signedBytes(base + i).fma(FloatVector.fromArray(Lanes.F, x, x0 + i), p0);
+                p1 = signedBytes(base + i + step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + step), p1);
+            }
+            if (i + step <= segment) {
+                p0 = signedBytes(base + i).fma(FloatVector.fromArray(Lanes.F, x, x0 + i), p0);
+                i += step;
+            }
+            float tail = 0;
+            for (; i < segment; i++) tail += ((symbols.get(ValueLayout.JAVA_BYTE, base + i) & 0xFF) - 128) * x[x0 + i];
+            acc = p0.add(p1).fma(FloatVector.broadcast(Lanes.F, a[g]), acc);
+            scalar += a[g] * tail + b[g] * p.segmentSums[t0 * segs + j];
         }
-        float sum = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
-        for (; i < segment; i++) sum += ((symbols.get(ValueLayout.JAVA_BYTE, base + i) & 0xFF) - 128) * x[x0 + i];
-        dots[0] += ag * sum;
+        return acc.reduceLanes(VectorOperators.ADD) + scalar;
     }
 
     /** L stored bytes at {@code at} recentred to q - 128 (a flip of the top bit), as floats. */
     private FloatVector signedBytes(long at) {
         return (FloatVector) ByteVector.fromMemorySegment(Lanes.B, symbols, at, ByteOrder.LITTLE_ENDIAN)
                 .lanewise(VectorOperators.XOR, (byte) 0x80).convertShape(VectorOperators.B2F, Lanes.F, 0);
-    }
-
-    /** Nibble values (0..15 in byte lanes) recentred to q - 8, as floats. */
-    private static FloatVector nibbles(ByteVector q) {
-        return (FloatVector) q.sub((byte) 8).convertShape(VectorOperators.B2F, Lanes.F, 0);
     }
 
     @Override
