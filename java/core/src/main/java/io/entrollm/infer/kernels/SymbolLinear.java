@@ -248,7 +248,7 @@ public final class SymbolLinear extends RowBlocked {
     /**
      * L stored bytes at {@code at} recentred to q - 128 (a flip of the top bit), as floats. Static, with the
      * segment passed in: under C2's 35-byte limit for inlining at any call site (as an instance method it was
-     * 36 bytes and stayed a call per load, half the speed).
+     * 36 bytes and stayed a call per load).
      */
     private static FloatVector signedBytes(MemorySegment symbols, long at) {
         return (FloatVector) ByteVector.fromMemorySegment(Lanes.B, symbols, at, ByteOrder.LITTLE_ENDIAN)
