@@ -28,7 +28,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One generated token's matrix-vector product on the CPU, one thread, for each stored form the engine
+ * One generated token's matrix-vector product (and a 4-token tile of a prompt) on the CPU, one thread, for each stored form the engine
  * computes from: llama.cpp's Q8_0 / Q4_0 blocks as stored, and EntroLLM symbols (8-bit, 4-bit per tensor,
  * 4-bit group:128). The matrix (32768 x 2048, 32-71 MB) is larger than this machine's 32 MiB L3, so the
  * weights come from memory as in a real pass. Scores are milliseconds per product; BENCHMARKS.md divides
@@ -45,6 +45,10 @@ public class LinearKernelBenchmark {
 
     @Param({"Q8_0", "Q4_0", "u8", "u4", "u4-g128"})
     public String form;
+
+    /** 1: a generated token; 4: one tile of a prompt (the kernels convert each weight once for the tile). */
+    @Param({"1", "4"})
+    public int tokens;
 
     private Arena arena;
     private Workers workers;
@@ -64,9 +68,9 @@ public class LinearKernelBenchmark {
             case "u4-g128" -> symbols(true, 128, r);
             default -> throw new IllegalArgumentException(form);
         };
-        x = new float[COLS];
-        out = new float[ROWS];
-        for (int i = 0; i < COLS; i++) x[i] = (float) r.nextGaussian();
+        x = new float[tokens * COLS];
+        out = new float[tokens * ROWS];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         System.out.printf("%n%s: %d bytes of weights%n", form, matrix.bytes());
     }
 
@@ -97,7 +101,7 @@ public class LinearKernelBenchmark {
 
     @Benchmark
     public float product() {
-        matrix.apply(x, 1, null, out, workers);
+        matrix.apply(x, tokens, null, out, workers);
         return out[0];
     }
 

@@ -10,9 +10,12 @@ import io.entrollm.tensor.TensorReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Weight matrices computed from their stored form: f32/f16/bf16, GGML blocks and packed symbols as
@@ -30,6 +33,7 @@ public final class StoredLinears {
 
     private final int pieceSymbols;
 
+    /** @param arena a shared arena: the kernels read it from every worker, and loading writes it from all cores */
     public StoredLinears(Arena arena) { this(arena, PIECE_SYMBOLS); }
 
     /** With coded tensors decoded about {@code pieceSymbols} symbols at a time (tests use small pieces). */
@@ -163,9 +167,27 @@ public final class StoredLinears {
         return m;
     }
 
-    /** {@code symbols[0, n)} two per byte, low nibble first, into {@code out} from byte {@code at}. */
-    private static void packNibbles(byte[] symbols, int n, MemorySegment out, long at) {
-        for (int i = 0; i + 1 < n; i += 2) out.set(ValueLayout.JAVA_BYTE, at + (i >> 1), (byte) ((symbols[i] & 0x0F) | (symbols[i + 1] & 0x0F) << 4));
-        if ((n & 1) != 0) out.set(ValueLayout.JAVA_BYTE, at + (n >> 1), (byte) (symbols[n - 1] & 0x0F));
+    /**
+     * {@code symbols[0, n)} two per byte, low nibble first, into {@code out} from byte {@code at}: on all cores,
+     * eight symbols a step (one long in, one int out). Serial and a byte at a time it was a third of the
+     * decode-once time of a 1.7 B model.
+     */
+    static void packNibbles(byte[] symbols, int n, MemorySegment out, long at) {
+        int pieces = Math.max(1, n >>> 16);
+        IntStream.range(0, pieces).parallel().forEach(p -> {
+            // pieces start at multiples of 8 symbols, so no byte takes its nibbles from two pieces
+            int from = (int) ((long) n * p / pieces) & ~7, to = p + 1 == pieces ? n : (int) ((long) n * (p + 1) / pieces) & ~7;
+            int i = from;
+            for (; i + 8 <= to; i += 8) {
+                long y = (long) LONG_LE.get(symbols, i) & 0x0F0F0F0F0F0F0F0FL;
+                long z = y | y >>> 4;                   // byte 2k: symbol 2k | symbol 2k+1 << 4
+                out.set(INT_LE, at + (i >> 1), (int) (z & 0xFF | z >>> 8 & 0xFF00 | z >>> 16 & 0xFF0000 | z >>> 24 & 0xFF000000L));
+            }
+            for (; i + 1 < to; i += 2) out.set(ValueLayout.JAVA_BYTE, at + (i >> 1), (byte) ((symbols[i] & 0x0F) | (symbols[i + 1] & 0x0F) << 4));
+            if (i < to) out.set(ValueLayout.JAVA_BYTE, at + (i >> 1), (byte) (symbols[i] & 0x0F));
+        });
     }
+
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 }

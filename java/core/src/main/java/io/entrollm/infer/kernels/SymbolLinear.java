@@ -108,6 +108,14 @@ public final class SymbolLinear extends RowBlocked {
             return;
         }
         java.util.Arrays.fill(dots, 0, count, 0f);
+        if (Lanes.VECTOR && nibbles) {
+            nibbleRowTile(row, p, t0, count, dots);
+            return;
+        }
+        if (Lanes.VECTOR) {
+            byteRowTile(row, x, p, t0, count, dots);
+            return;
+        }
         for (int j = 0; j < segs; j++) {
             int g = group(row, j);
             float ag = a[g], bg = b[g];
@@ -117,28 +125,91 @@ public final class SymbolLinear extends RowBlocked {
         }
     }
 
-    /** dots[k] += ag * sum_i q'_i x[t0+k][i] over segment j of an 8-bit-storage row. */
+    /**
+     * A tile of 2-4 tokens over a 4-bit-storage row: as {@link #nibbleRowOneToken}, each nibble vector
+     * converted once for all the tile's tokens, each token's partial folded into its accumulator with one
+     * FMA by the group's a per segment; one horizontal sum per token per row.
+     */
+    private void nibbleRowTile(int row, Prepared p, int t0, int count, float[] dots) {
+        float[] even = p.halves.even(), odd = p.halves.odd();
+        int half = cols / 2, pairs = segment / 2, segs = cols / segment, step = Lanes.L, g0 = group(row, 0);
+        long rowBase = (long) (firstRow + row) * half;
+        int e0 = t0 * half, e1 = e0 + half, e2 = e1 + half, e3 = e2 + half;   // token k's halves start at e_k
+        FloatVector acc0 = FloatVector.zero(Lanes.F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int j = 0; j < segs; j++) {
+            int g = g0 + j, at = j * pairs, k0 = 0;
+            long base = rowBase + at;
+            FloatVector q0 = FloatVector.zero(Lanes.F), q1 = q0, q2 = q0, q3 = q0;
+            for (int bound = pairs - pairs % step; k0 < bound; k0 += step) {
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(Lanes.B, symbols, base + k0, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, Lanes.I, 0);
+                FloatVector lo = (FloatVector) v.and(0x0F).convertShape(VectorOperators.I2F, Lanes.F, 0);
+                FloatVector hi = (FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).convertShape(VectorOperators.I2F, Lanes.F, 0);
+                int i = at + k0;
+                q0 = hi.fma(FloatVector.fromArray(Lanes.F, odd, e0 + i), lo.fma(FloatVector.fromArray(Lanes.F, even, e0 + i), q0));
+                if (count > 1) q1 = hi.fma(FloatVector.fromArray(Lanes.F, odd, e1 + i), lo.fma(FloatVector.fromArray(Lanes.F, even, e1 + i), q1));
+                if (count > 2) q2 = hi.fma(FloatVector.fromArray(Lanes.F, odd, e2 + i), lo.fma(FloatVector.fromArray(Lanes.F, even, e2 + i), q2));
+                if (count > 3) q3 = hi.fma(FloatVector.fromArray(Lanes.F, odd, e3 + i), lo.fma(FloatVector.fromArray(Lanes.F, even, e3 + i), q3));
+            }
+            for (; k0 < pairs; k0++) {
+                int q = symbols.get(ValueLayout.JAVA_BYTE, base + k0) & 0xFF, i = at + k0;
+                for (int k = 0; k < count; k++) dots[k] += a[g] * ((q & 0x0F) * even[e0 + k * half + i] + (q >>> 4) * odd[e0 + k * half + i]);
+            }
+            FloatVector av = FloatVector.broadcast(Lanes.F, a[g]);
+            acc0 = q0.fma(av, acc0);
+            if (count > 1) acc1 = q1.fma(av, acc1);
+            if (count > 2) acc2 = q2.fma(av, acc2);
+            if (count > 3) acc3 = q3.fma(av, acc3);
+            for (int k = 0; k < count; k++) dots[k] += bRaw[g] * p.segmentSums[(t0 + k) * segs + j];
+        }
+        addLanes(dots, count, acc0, acc1, acc2, acc3);
+    }
+
+    /** The same over 8-bit storage, q - 128 from a flip of the top bit. */
+    private void byteRowTile(int row, float[] x, Prepared p, int t0, int count, float[] dots) {
+        int segs = cols / segment, step = Lanes.L, g0 = group(row, 0);
+        long rowBase = (long) (firstRow + row) * cols;
+        int x0 = t0 * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector acc0 = FloatVector.zero(Lanes.F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int j = 0; j < segs; j++) {
+            int g = g0 + j, at = j * segment, i = 0;
+            long base = rowBase + at;
+            FloatVector q0 = FloatVector.zero(Lanes.F), q1 = q0, q2 = q0, q3 = q0;
+            for (int bound = segment - segment % step; i < bound; i += step) {
+                FloatVector w = signedBytes(symbols, base + i);
+                q0 = w.fma(FloatVector.fromArray(Lanes.F, x, x0 + at + i), q0);
+                if (count > 1) q1 = w.fma(FloatVector.fromArray(Lanes.F, x, x1 + at + i), q1);
+                if (count > 2) q2 = w.fma(FloatVector.fromArray(Lanes.F, x, x2 + at + i), q2);
+                if (count > 3) q3 = w.fma(FloatVector.fromArray(Lanes.F, x, x3 + at + i), q3);
+            }
+            for (; i < segment; i++) {
+                float w = a[g] * ((symbols.get(ValueLayout.JAVA_BYTE, base + i) & 0xFF) - 128);
+                for (int k = 0; k < count; k++) dots[k] += w * x[x0 + k * cols + at + i];
+            }
+            FloatVector av = FloatVector.broadcast(Lanes.F, a[g]);
+            acc0 = q0.fma(av, acc0);
+            if (count > 1) acc1 = q1.fma(av, acc1);
+            if (count > 2) acc2 = q2.fma(av, acc2);
+            if (count > 3) acc3 = q3.fma(av, acc3);
+            for (int k = 0; k < count; k++) dots[k] += b[g] * p.segmentSums[(t0 + k) * segs + j];
+        }
+        addLanes(dots, count, acc0, acc1, acc2, acc3);
+    }
+
+    private static void addLanes(float[] dots, int count, FloatVector acc0, FloatVector acc1, FloatVector acc2, FloatVector acc3) {
+        dots[0] += acc0.reduceLanes(VectorOperators.ADD);
+        if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
+        if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
+        if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * dots[k] += ag * sum_i q'_i x[t0+k][i] over segment j of an 8-bit-storage row: the scalar form, for machines
+     * whose float vectors have fewer than 8 lanes (the vector kernels are the row methods above and below).
+     */
     private void byteSegment(int row, int j, float[] x, int t0, int count, float ag, float[] dots) {
         long base = (long) (firstRow + row) * cols + (long) j * segment;
-        int x0 = j * segment, i = 0;
-        if (Lanes.VECTOR) {
-            FloatVector av = FloatVector.broadcast(Lanes.F, ag);
-            FloatVector acc0 = FloatVector.zero(Lanes.F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-            for (int bound = segment - segment % Lanes.L; i < bound; i += Lanes.L) {
-                ByteVector q = ByteVector.fromMemorySegment(Lanes.B, symbols, base + i, ByteOrder.LITTLE_ENDIAN)
-                        .lanewise(VectorOperators.XOR, (byte) 0x80);   // q - 128 as a signed byte
-                FloatVector w = ((FloatVector) q.convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(av);
-                acc0 = w.fma(FloatVector.fromArray(Lanes.F, x, t0 * cols + x0 + i), acc0);
-                if (count > 1) acc1 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 1) * cols + x0 + i), acc1);
-                if (count > 2) acc2 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 2) * cols + x0 + i), acc2);
-                if (count > 3) acc3 = w.fma(FloatVector.fromArray(Lanes.F, x, (t0 + 3) * cols + x0 + i), acc3);
-            }
-            dots[0] += acc0.reduceLanes(VectorOperators.ADD);
-            if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
-            if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
-            if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < segment; i++) {
+        int x0 = j * segment;
+        for (int i = 0; i < segment; i++) {
             float w = ag * ((symbols.get(ValueLayout.JAVA_BYTE, base + i) & 0xFF) - 128);
             for (int k = 0; k < count; k++) dots[k] += w * x[(t0 + k) * cols + x0 + i];
         }
@@ -149,26 +220,8 @@ public final class SymbolLinear extends RowBlocked {
         float[] even = p.halves.even(), odd = p.halves.odd();
         int half = cols / 2, pairs = segment / 2;
         long base = ((long) (firstRow + row) * cols + (long) j * segment) / 2;
-        int x0 = j * pairs, k0 = 0;
-        if (Lanes.VECTOR) {
-            FloatVector av = FloatVector.broadcast(Lanes.F, ag);
-            FloatVector acc0 = FloatVector.zero(Lanes.F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-            for (int bound = pairs - pairs % Lanes.L; k0 < bound; k0 += Lanes.L) {
-                ByteVector q = ByteVector.fromMemorySegment(Lanes.B, symbols, base + k0, ByteOrder.LITTLE_ENDIAN);
-                FloatVector lo = ((FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(av);
-                FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, Lanes.F, 0)).mul(av);
-                int at = x0 + k0;
-                acc0 = hi.fma(FloatVector.fromArray(Lanes.F, odd, t0 * half + at), lo.fma(FloatVector.fromArray(Lanes.F, even, t0 * half + at), acc0));
-                if (count > 1) acc1 = hi.fma(FloatVector.fromArray(Lanes.F, odd, (t0 + 1) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, even, (t0 + 1) * half + at), acc1));
-                if (count > 2) acc2 = hi.fma(FloatVector.fromArray(Lanes.F, odd, (t0 + 2) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, even, (t0 + 2) * half + at), acc2));
-                if (count > 3) acc3 = hi.fma(FloatVector.fromArray(Lanes.F, odd, (t0 + 3) * half + at), lo.fma(FloatVector.fromArray(Lanes.F, even, (t0 + 3) * half + at), acc3));
-            }
-            dots[0] += acc0.reduceLanes(VectorOperators.ADD);
-            if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
-            if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
-            if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
-        }
-        for (; k0 < pairs; k0++) {
+        int x0 = j * pairs;
+        for (int k0 = 0; k0 < pairs; k0++) {
             int q = symbols.get(ValueLayout.JAVA_BYTE, base + k0) & 0xFF;
             float lo = ag * ((q & 0x0F) - 8), hi = ag * ((q >>> 4) - 8);
             for (int k = 0; k < count; k++) dots[k] += lo * even[(t0 + k) * half + x0 + k0] + hi * odd[(t0 + k) * half + x0 + k0];

@@ -122,7 +122,10 @@ class StoredLinearsTest {
         }
     }
 
-    /** Coded tensors decoded in pieces of two 100-symbol chunks give the rows of the one-piece decode, nibbles and bytes. */
+    /**
+     * Coded tensors decoded in pieces of two 100-symbol chunks give the rows of the one-piece decode and of the
+     * reference dequantization, bit for bit, nibbles and bytes.
+     */
     @Test
     void codedTensorsDecodedInPiecesEqualOnePiece(@TempDir Path dir) throws IOException {
         for (int bits : new int[] {3, 6}) {
@@ -132,22 +135,36 @@ class StoredLinearsTest {
                 EntroCompressor.compress(src, file, o, null);
             }
             int checked = 0;
-            try (ModelSource src = ModelSources.open(file); Arena arena = Arena.ofConfined()) {
+            try (ModelSource src = ModelSources.open(file); Arena arena = Arena.ofShared()) {
                 for (String name : src.tensorNames()) {
                     if (!(src.stored(name) instanceof StoredTensor.Coded c) || c.shape().length != 2) continue;
                     int rows = (int) c.shape()[0], cols = (int) c.shape()[1];
                     Linear pieces = new StoredLinears(arena, 200).of(c, 0, rows), whole = new StoredLinears(arena, Integer.MAX_VALUE).of(c, 0, rows);
-                    float[] a = new float[cols], b = new float[cols];
+                    float[] a = new float[cols], b = new float[cols], reference = c.dequantize();
                     for (int row = 0; row < rows; row++) {
                         pieces.row(row, a, 0);
                         whole.row(row, b, 0);
-                        assertThat(a).as("%s row %d, %d bits", name, row, bits).isEqualTo(b);
+                        assertThat(a).as("%s row %d, %d bits", name, row, bits).isEqualTo(b)
+                                .isEqualTo(java.util.Arrays.copyOfRange(reference, row * cols, (row + 1) * cols));
                     }
                     checked++;
                 }
             }
             assertThat(checked).as("coded matrices at %d bits", bits).isGreaterThan(0);
         }
+    }
+
+    /** Nibble packing (eight symbols a step, pieces on all cores) equals SymbolPacking's, at odd lengths and offsets. */
+    @Property(tries = 60)
+    void nibblePackingEqualsTheReference(@ForAll @IntRange(min = 0, max = 300_000) int n, @ForAll @IntRange(min = 0, max = 3) int at,
+                                         @ForAll long seed) {
+        byte[] symbols = new byte[n];
+        Random r = new Random(seed);
+        for (int i = 0; i < n; i++) symbols[i] = (byte) r.nextInt(16);
+        byte[] expected = SymbolPacking.pack(symbols, 4);
+        MemorySegment out = MemorySegment.ofArray(new byte[at + expected.length]);
+        StoredLinears.packNibbles(symbols, n, out, at);
+        assertThat(out.asSlice(at).toArray(ValueLayout.JAVA_BYTE)).isEqualTo(expected);
     }
 
     @Property(tries = 60)
