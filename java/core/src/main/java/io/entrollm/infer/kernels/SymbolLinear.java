@@ -245,7 +245,7 @@ public final class SymbolLinear extends RowBlocked {
             long base = rowBase + (long) j * pairs;
             int x0 = t0 * half + j * pairs, k0 = 0;
             FloatVector p0 = FloatVector.zero(Lanes.F), p1 = p0;
-            for (int bound = pairs - pairs % (2 * step); k0 < bound; k0 += 2 * step) {
+            for (; k0 + 2 * step <= pairs; k0 += 2 * step) {
                 p0 = nibblePairs(base + k0, even, odd, x0 + k0, p0);
                 p1 = nibblePairs(base + k0 + step, even, odd, x0 + k0 + step, p1);
             }
@@ -281,18 +281,18 @@ public final class SymbolLinear extends RowBlocked {
             int g = g0 + j;
             long base = rowBase + (long) j * segment;
             int x0 = t0 * cols + j * segment, i = 0;
-            FloatVector p0 = FloatVector.zero(Lanes.F), p1 = p0;
-            for (int bound = segment - segment % (2 * step); i < bound; i += 2 * step) {
+            FloatVector p0 = FloatVector.zero(Lanes.F), p1 = p0, p2 = p0, p3 = p0;
+            for (; i + 4 * step <= segment; i += 4 * step) {
                 p0 = signedBytes(symbols, base + i).fma(FloatVector.fromArray(Lanes.F, x, x0 + i), p0);
                 p1 = signedBytes(symbols, base + i + step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + step), p1);
+                p2 = signedBytes(symbols, base + i + 2 * step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + 2 * step), p2);
+                p3 = signedBytes(symbols, base + i + 3 * step).fma(FloatVector.fromArray(Lanes.F, x, x0 + i + 3 * step), p3);
             }
-            if (i + step <= segment) {
-                p0 = signedBytes(symbols, base + i).fma(FloatVector.fromArray(Lanes.F, x, x0 + i), p0);
-                i += step;
-            }
+            for (; i + step <= segment; i += step) p0 = signedBytes(symbols, base + i).fma(FloatVector.fromArray(Lanes.F, x, x0 + i), p0);
+            p0 = p0.add(p1).add(p2.add(p3));
             float tail = 0;
             for (; i < segment; i++) tail += ((symbols.get(ValueLayout.JAVA_BYTE, base + i) & 0xFF) - 128) * x[x0 + i];
-            acc = p0.add(p1).fma(FloatVector.broadcast(Lanes.F, a[g]), acc);
+            acc = p0.fma(FloatVector.broadcast(Lanes.F, a[g]), acc);
             scalar += a[g] * tail + b[g] * p.segmentSums[t0 * segs + j];
         }
         return acc.reduceLanes(VectorOperators.ADD) + scalar;
