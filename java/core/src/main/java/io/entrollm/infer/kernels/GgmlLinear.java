@@ -192,7 +192,8 @@ public final class GgmlLinear extends RowBlocked {
     /** Q4_1: sum over the row's blocks of m x (block sum of x). */
     private float minsTimesSums(long rowBase, float[] blockSums, int sumBase) {
         float s = 0;
-        for (int blk = 0; blk < blocksPerRow; blk++) s += Float.float16ToFloat(data.get(I16, rowBase + (long) blk * 20 + 2)) * blockSums[sumBase + blk];
+        int blockBytes = dtype.blockBytes();
+        for (int blk = 0; blk < blocksPerRow; blk++) s += Float.float16ToFloat(data.get(I16, rowBase + (long) blk * blockBytes + 2)) * blockSums[sumBase + blk];
         return s;
     }
 
@@ -202,13 +203,6 @@ public final class GgmlLinear extends RowBlocked {
         FloatVector p = ((FloatVector) v.and(0x0F).convertShape(VectorOperators.I2F, Lanes.F, 0)).mul(FloatVector.fromArray(Lanes.F, x, x0));
         p = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).convertShape(VectorOperators.I2F, Lanes.F, 0)).fma(FloatVector.fromArray(Lanes.F, x, x0 + QK / 2), p);
         return p.fma(FloatVector.broadcast(Lanes.F, d), acc);
-    }
-
-    private static void addLanes(float[] dots, int count, FloatVector acc0, FloatVector acc1, FloatVector acc2, FloatVector acc3) {
-        dots[0] += acc0.reduceLanes(VectorOperators.ADD);
-        if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
-        if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
-        if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
     }
 
     /** Weight j of a block (before the scale), its symbol as the format defines it. */

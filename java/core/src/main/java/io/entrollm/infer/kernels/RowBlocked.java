@@ -2,6 +2,8 @@ package io.entrollm.infer.kernels;
 
 import io.entrollm.infer.Linear;
 import io.entrollm.infer.Workers;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The parallel structure all stored-form kernels share: output rows in blocks spread over the workers;
@@ -47,5 +49,13 @@ abstract class RowBlocked implements Linear {
                 }
             }
         });
+    }
+
+    /** {@code dots[k] +=} the lane sum of token k's accumulator, for the {@code count} tokens of a tile. */
+    static void addLanes(float[] dots, int count, FloatVector acc0, FloatVector acc1, FloatVector acc2, FloatVector acc3) {
+        dots[0] += acc0.reduceLanes(VectorOperators.ADD);
+        if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
+        if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
+        if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
     }
 }

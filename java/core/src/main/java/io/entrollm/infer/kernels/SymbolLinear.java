@@ -34,7 +34,7 @@ public final class SymbolLinear extends RowBlocked {
     private final long groupSize;
     private final int segment;
     private final float[] a, b;
-    // b for symbols taken as stored, not recentred: b - center a (the one-token nibble kernel)
+    // b for symbols taken as stored, not recentred: b - center a (the vector nibble kernels)
     private final float[] bRaw;
     private final int center;
     // the reference form, for rows read whole (embedding lookups): bit-exact with Quantizer.dequantize
@@ -193,13 +193,6 @@ public final class SymbolLinear extends RowBlocked {
             for (int k = 0; k < count; k++) dots[k] += b[g] * p.segmentSums[(t0 + k) * segs + j];
         }
         addLanes(dots, count, acc0, acc1, acc2, acc3);
-    }
-
-    private static void addLanes(float[] dots, int count, FloatVector acc0, FloatVector acc1, FloatVector acc2, FloatVector acc3) {
-        dots[0] += acc0.reduceLanes(VectorOperators.ADD);
-        if (count > 1) dots[1] += acc1.reduceLanes(VectorOperators.ADD);
-        if (count > 2) dots[2] += acc2.reduceLanes(VectorOperators.ADD);
-        if (count > 3) dots[3] += acc3.reduceLanes(VectorOperators.ADD);
     }
 
     /**
