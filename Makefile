@@ -54,7 +54,7 @@ help:
 	@echo "make demo       run the main job on the bundled model test-models/sotu-tiny"
 	@echo "make bench      the GPU benchmark suite (bench infer + bench decode) into target/bench/ (BENCH_SYNTH=..., BENCH_ARGS=...)"
 	@echo "make bench-jetson  the edge profile: 3 GiB budget, compressed + streamed modes (JETSON_BUDGET=...)"
-	@echo "make bench-cpu  JMH benchmarks of the CPU Huffman codec (JMH_ARGS=... passes options)"
+	@echo "make bench-cpu  JMH benchmarks of the CPU Huffman codec and matrix kernels (JMH_ARGS=... passes options)"
 	@echo "make clean      remove build outputs"
 
 ifeq ($(strip $(NVCC)),)
@@ -175,7 +175,7 @@ gpu-test-bundle: dist
 	tar -C target/dist -czf $(CARRY)/entrollm-gpu-tests.tgz entrollm-gpu-tests
 	@echo "gpu-test-bundle: $(CARRY)/entrollm-gpu-tests.tgz ($$(du -h $(CARRY)/entrollm-gpu-tests.tgz | cut -f1))"
 
-# JMH micro-benchmarks of the CPU codec (not a test; results go to docs/BENCHMARKS.md).
+# JMH micro-benchmarks of the CPU codec and matrix kernels (not a test; results go to docs/BENCHMARKS.md).
 JMH_ARGS ?=
 bench-cpu: jars
 	$(JAVA_HOME)/bin/java --add-modules jdk.incubator.vector -cp 'java/bench/target/lib/*:java/bench/target/classes' org.openjdk.jmh.Main $(JMH_ARGS)
