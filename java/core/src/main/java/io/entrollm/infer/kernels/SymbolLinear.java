@@ -237,15 +237,16 @@ public final class SymbolLinear extends RowBlocked {
             int g = g0 + j;                         // consecutive segments are consecutive groups (see the class comment)
             long base = rowBase + (long) j * pairs;
             int x0 = t0 * half + j * pairs, k0 = 0;
-            FloatVector p0 = FloatVector.zero(Lanes.F), p1 = p0;
-            for (; k0 + 2 * step <= pairs; k0 += 2 * step) {
+            FloatVector p0 = FloatVector.zero(Lanes.F), p1 = p0, p2 = p0, p3 = p0;
+            for (; k0 + 4 * step <= pairs; k0 += 4 * step) {
                 p0 = nibblePairs(base + k0, even, odd, x0 + k0, p0);
                 p1 = nibblePairs(base + k0 + step, even, odd, x0 + k0 + step, p1);
+                p2 = nibblePairs(base + k0 + 2 * step, even, odd, x0 + k0 + 2 * step, p2);
+                p3 = nibblePairs(base + k0 + 3 * step, even, odd, x0 + k0 + 3 * step, p3);
             }
-            if (k0 + step <= pairs) {
-                p0 = nibblePairs(base + k0, even, odd, x0 + k0, p0);
-                k0 += step;
-            }
+            for (; k0 + step <= pairs; k0 += step) p0 = nibblePairs(base + k0, even, odd, x0 + k0, p0);
+            p0 = p0.add(p2);
+            p1 = p1.add(p3);
             float tail = 0;
             for (; k0 < pairs; k0++) {
                 int q = symbols.get(ValueLayout.JAVA_BYTE, base + k0) & 0xFF;
