@@ -119,15 +119,8 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
         public int maxCodeLength() { return codebook.maxLength(); }
 
         /** The stream as the CPU decoder reads it (copies of the chunk index and the words). */
-        public HuffmanStream stream() { return stream(bitstream.toArray(TensorReader.I32)); }
-
-        /**
-         * The same, with the words copied into {@code words} (at least {@code bitstream.byteSize() / 4} long; a
-         * buffer reused across tensors): words past the stream's end are never read by a valid stream.
-         */
-        public HuffmanStream stream(int[] words) {
-            MemorySegment.copy(bitstream, TensorReader.I32, 0, words, 0, Math.toIntExact(bitstream.byteSize() / 4));
-            return new HuffmanStream(codebook, elementCount(), chunkSymbols, chunkIndex.toArray(TensorReader.I64), words, totalBits);
+        public HuffmanStream stream() {
+            return new HuffmanStream(codebook, elementCount(), chunkSymbols, chunkIndex.toArray(TensorReader.I64), bitstream.toArray(TensorReader.I32), totalBits);
         }
 
         /** Decoded on all cores; a corrupt stream is a {@link FormatException} naming the file and tensor. */
@@ -138,14 +131,8 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
             return symbols;
         }
 
-        /** Decodes into {@code out[0, elementCount)} on all cores. */
-        public void decodeInto(byte[] out) { decodeInto(out, bitstream.toArray(TensorReader.I32)); }
-
-        /**
-         * Decodes into {@code out[0, elementCount)} on all cores, with {@code words} as the buffer for the
-         * bitstream (see {@link #stream(int[])}): buffers reused across tensors keep the heap small.
-         */
-        public void decodeInto(byte[] out, int[] words) { decodeChecked(stream(words), out, bits, file, name); }
+        /** Decodes into {@code out[0, elementCount)} on all cores (a large tensor with small buffers: {@link #decodeChunks}). */
+        public void decodeInto(byte[] out) { decodeChecked(stream(), out, bits, file, name); }
 
         /** Bit where chunk {@code c} starts ({@code totalBits} for {@code c == chunks()}). */
         public long chunkStartBit(int c) { return c == chunks() ? totalBits : chunkIndex.getAtIndex(TensorReader.I64, c); }
