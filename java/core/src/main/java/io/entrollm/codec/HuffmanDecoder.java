@@ -3,6 +3,7 @@ package io.entrollm.codec;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
@@ -10,21 +11,25 @@ import java.util.stream.IntStream;
  * where the next begins is reported as corruption, never decoded into wrong symbols silently.
  *
  * <p>How it is fast (the techniques of Huff0's {@code HUF_decompress4X}, on our unchanged format):
- * one thread decodes {@value #LANES} chunks in lockstep, so the out-of-order core overlaps four
- * independent lookup-shift-lookup chains; one 64-bit window (three words, no refill branch) serves
- * four lookups; where codes are short a 2-symbol table decodes two symbols per lookup
- * ({@link DecodeTables}); four decoded symbols leave in one store. Validation moves to chunk ends: a
- * complete prefix code has no invalid codes, so each chunk need only consume exactly its bits (a
- * corrupt chunk cannot). The 1-symbol codebook, the one incomplete code, and chunks whose worst-case
- * reads could pass the end of the word array (a corrupt chunk reads further than a valid one) take
- * {@link #decodeChunkChecked}, the reference decoder, which checks every symbol.
+ * one task decodes a group of {@value #GROUP} chunks in lockstep, so the out-of-order core overlaps
+ * independent lookup-shift-lookup chains; the group's words are first copied as big-endian bytes, so
+ * that one unaligned 8-byte load is a 64-bit window that serves four lookups (no refill branch);
+ * where codes are short a multi-symbol table decodes up to six symbols per lookup with one store
+ * ({@link DecodeTables}); otherwise four lookups' symbols leave in one 4-byte store. Validation moves
+ * to chunk ends: a complete prefix code has no invalid codes, so each chunk need only consume exactly
+ * its bits (a corrupt chunk cannot). The 1-symbol codebook, the one incomplete code, and chunks whose
+ * worst-case reads could pass the end of the word array (a corrupt chunk reads further than a valid
+ * one) take {@link #decodeChunkChecked}, the reference decoder, which checks every symbol.
  */
 public final class HuffmanDecoder {
-    /** Chunks one thread decodes in lockstep. */
-    static final int LANES = 4;
+    /** Chunks one task decodes: eight in lockstep with the 1-symbol table, two sets of four with the multi-symbol table. */
+    static final int GROUP = 8;
     /** Several decoded symbols written by one store (the JIT makes these plain unaligned stores). */
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    /** A 64-bit window: eight bytes of the big-endian copy of the stream. */
+    private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private HuffmanDecoder() {}
 
@@ -70,10 +75,10 @@ public final class HuffmanDecoder {
         for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out);
     }
 
-    /** One thread, with the 2-symbol table forced on or off: tests reach every decoder path. */
-    static void decodeSingleThread(HuffmanStream stream, byte[] out, boolean pairs) {
+    /** One thread, with the multi-symbol table forced on or off: tests reach every decoder path. */
+    static void decodeSingleThread(HuffmanStream stream, byte[] out, boolean multi) {
         if (prepare(stream, out) == null) return;
-        DecodeTables tables = DecodeTables.of(stream.codebook(), pairs);
+        DecodeTables tables = DecodeTables.of(stream.codebook(), multi);
         for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out);
     }
 
@@ -85,7 +90,7 @@ public final class HuffmanDecoder {
         for (int c = 0; c < stream.chunkCount(); c++) decodeChunkChecked(stream, c, table, tableBits, out);
     }
 
-    private static int groups(HuffmanStream s) { return (s.chunkCount() + LANES - 1) / LANES; }
+    private static int groups(HuffmanStream s) { return (s.chunkCount() + GROUP - 1) / GROUP; }
 
     /** The chunk index and stream size are checked once, before any symbol is decoded; null: nothing to decode. */
     private static DecodeTables prepare(HuffmanStream stream, byte[] out) {
@@ -108,23 +113,55 @@ public final class HuffmanDecoder {
         return DecodeTables.of(stream.codebook(), stream.totalBits(), stream.symbolCount());
     }
 
+    /**
+     * The chunks of one group: the words they can read copied as big-endian bytes (so that one 8-byte
+     * load is a 64-bit window), then the lockstep decoders over full chunks, single lanes for the rest,
+     * and the checked decoder for chunks the fast paths may not take.
+     */
     private static void decodeGroup(HuffmanStream s, DecodeTables t, int group, byte[] out) {
-        int first = group * LANES, last = Math.min(s.chunkCount(), first + LANES);
-        boolean lockstep = t.complete() && last - first == LANES;
-        for (int c = first; c < last && lockstep; c++) lockstep = chunkSymbols(s, c) == s.chunkSymbols() && fastPathSafe(s, t, c);
-        if (lockstep) {
-            if (t.pairs() != null) decodeFourPairs(s, t, first, out);
-            else decodeFourSingles(s, t, first, out);
-            return;
-        }
+        int first = group * GROUP, last = Math.min(s.chunkCount(), first + GROUP), n = s.chunkSymbols();
+        long[] offsets = s.chunkBitOffsets();
+        int fromWord = (int) (offsets[first] >>> 5);
+        boolean[] fast = new boolean[last - first];
+        long worstEnd = -1;
         for (int c = first; c < last; c++) {
-            if (t.complete() && fastPathSafe(s, t, c)) {
-                long end = decodeLane(s.words(), t, s.chunkBitOffsets()[c], c * s.chunkSymbols(), chunkSymbols(s, c), out);
-                finish(s, c, end);
+            fast[c - first] = t.complete() && fastPathSafe(s, t, c) && worstEnd(s, t, c) - 32L * fromWord < MAX_COPY_BITS;
+            if (fast[c - first]) worstEnd = Math.max(worstEnd, worstEnd(s, t, c));
+        }
+        byte[] bytes = worstEnd < 0 ? null : bigEndianBytes(s.words(), fromWord, (int) (worstEnd >>> 5) + 3);
+        long base = 32L * fromWord;
+        long[] p = new long[GROUP];
+        int[] o = new int[GROUP];
+        int c = first;
+        if (t.multi() != null) {
+            for (; c + 4 <= last && lockstep(s, fast, first, c, 4); c += 4) {
+                for (int l = 0; l < 4; l++) {
+                    p[l] = offsets[c + l] - base;
+                    o[l] = (c + l) * n;
+                }
+                decodeFourMulti(bytes, t.multi(), 64 - t.tableBits(), p, o, n, out);
+                for (int l = 0; l < 4; l++) finish(s, c + l, base + decodeLane(bytes, t, p[l], o[l], (c + l + 1) * n - o[l], out));
+            }
+        } else if (c + GROUP <= last && lockstep(s, fast, first, c, GROUP)) {
+            for (int l = 0; l < GROUP; l++) p[l] = offsets[c + l] - base;
+            decodeEightSingles(bytes, t.single(), 64 - t.tableBits(), p, c * n, n, out);
+            int done = n & ~3;
+            for (int l = 0; l < GROUP; l++) finish(s, c + l, base + decodeLane(bytes, t, p[l], (c + l) * n + done, n - done, out));
+            c += GROUP;
+        }
+        for (; c < last; c++) {
+            if (fast[c - first]) {
+                finish(s, c, base + decodeLane(bytes, t, offsets[c] - base, c * n, chunkSymbols(s, c), out));
             } else {
                 decodeChunkChecked(s, c, t.reference(), t.tableBits(), out);
             }
         }
+    }
+
+    /** Whether chunks {@code [c, c + lanes)} are all full and may all take the fast path. */
+    private static boolean lockstep(HuffmanStream s, boolean[] fast, int first, int c, int lanes) {
+        for (int l = c; l < c + lanes; l++) if (!fast[l - first] || chunkSymbols(s, l) != s.chunkSymbols()) return false;
+        return true;
     }
 
     private static int chunkSymbols(HuffmanStream s, int c) {
@@ -132,10 +169,14 @@ public final class HuffmanDecoder {
         return (int) Math.min(s.chunkSymbols(), s.symbolCount() - first);
     }
 
-    /** Whether every window a chunk can read, valid or corrupt, lies inside the word array (each symbol takes at most tableBits). */
+    /** The furthest bit a chunk's reads can reach, valid or corrupt: each lookup takes at most tableBits and yields at least one symbol. */
+    private static long worstEnd(HuffmanStream s, DecodeTables t, int c) {
+        return s.chunkBitOffsets()[c] + (long) chunkSymbols(s, c) * t.tableBits();
+    }
+
+    /** Whether every window a chunk can read lies inside the word array. */
     private static boolean fastPathSafe(HuffmanStream s, DecodeTables t, int c) {
-        long worstEnd = s.chunkBitOffsets()[c] + (long) chunkSymbols(s, c) * t.tableBits();
-        return (worstEnd >>> 5) + 2 < s.words().length;
+        return (worstEnd(s, t, c) >>> 5) + 2 < s.words().length;
     }
 
     private static void finish(HuffmanStream s, int c, long endBit) {
@@ -143,169 +184,174 @@ public final class HuffmanDecoder {
         if (endBit != end) throw new CorruptStreamException(c, "decodes " + (endBit - start) + " bits but spans " + (end - start));
     }
 
-    /** The 64 bits of the stream starting at bit {@code pos}, left-aligned (all 64 meaningful; reads three words). */
-    private static long window64(int[] words, long pos) {
-        int w = (int) (pos >>> 5), skip = (int) (pos & 31);
-        long hi = (long) words[w] << 32 | (words[w + 1] & 0xFFFFFFFFL);
-        return hi << skip | (words[w + 2] & 0xFFFFFFFFL) >>> (32 - skip);  // skip 0: a long shift by 32 gives 0
+    /** Chunks whose reads would need a larger copy than this (32 MiB; 4096-symbol chunks need under 64 KiB a group) take the checked decoder. */
+    private static final long MAX_COPY_BITS = 1L << 28;
+    /** Per-thread copy buffers, kept up to this size (a group of 4096-symbol chunks needs under 64 KiB). */
+    private static final int KEPT_BUFFER_BYTES = 1 << 20;
+    private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[0]);
+
+    /**
+     * Words {@code [from, to)} as big-endian bytes followed by 8 zero bytes, in a per-thread buffer:
+     * bit {@code b} of the copy is bit {@code 32 * from + b} of the stream.
+     */
+    private static byte[] bigEndianBytes(int[] words, int from, int to) {
+        int size = (to - from) * 4 + 8;
+        byte[] buffer = BUFFERS.get();
+        if (buffer.length < size) {
+            buffer = new byte[Math.max(size, Math.min(KEPT_BUFFER_BYTES, 2 * buffer.length))];
+            if (buffer.length <= KEPT_BUFFER_BYTES) BUFFERS.set(buffer);
+        }
+        int count = to - from;
+        for (int i = 0; i < count; i++) INT_BE.set(buffer, 4 * i, words[from + i]);   // C2 vectorizes this loop (~40 GB/s)
+        Arrays.fill(buffer, size - 8, size, (byte) 0);
+        return buffer;
     }
 
-    /** The 64 bits of the stream starting at bit {@code pos}, left-aligned (at least 33 of them meaningful). */
-    private static long window(int[] words, long pos) {
-        int w = (int) (pos >>> 5);
-        return ((long) words[w] << 32 | (words[w + 1] & 0xFFFFFFFFL)) << (pos & 31);
+    /** The 64 bits of the stream starting at bit {@code pos} of {@code bytes}, left-aligned (at least 57 meaningful). */
+    private static long window(byte[] bytes, long pos) {
+        return (long) LONG_BE.get(bytes, (int) (pos >>> 3)) << (pos & 7);
     }
 
-    /** Four full chunks in lockstep, one symbol per lookup, four lookups per 64-bit window (codes are at most 16 bits). */
-    private static void decodeFourSingles(HuffmanStream s, DecodeTables t, int c, byte[] out) {
-        int[] words = s.words(), table = t.single();
-        int shift = 64 - t.tableBits(), n = s.chunkSymbols();
-        long[] offsets = s.chunkBitOffsets();
-        long p0 = offsets[c], p1 = offsets[c + 1], p2 = offsets[c + 2], p3 = offsets[c + 3];
-        int o0 = c * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n, k = 0;
+    /** The symbols of four single-table entries as one little-endian int (each entry holds its symbol in bytes 1-3). */
+    private static int fourSymbols(int a, int b, int c, int d) {
+        return (a >>> 8 & 0xFF) | (b & 0xFF00) | (c & 0xFF0000) | (d & 0xFF000000);
+    }
+
+    /**
+     * Eight full chunks in lockstep, one symbol per lookup, four lookups per 64-bit window (codes are at
+     * most 16 bits and a window holds at least 57). {@code p} holds the lanes' bit positions in {@code
+     * bytes}; it is updated to where each lane stopped (at the chunk's last few symbols).
+     */
+    private static void decodeEightSingles(byte[] bytes, int[] table, int shift, long[] p, int at, int n, byte[] out) {
+        long p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3], p4 = p[4], p5 = p[5], p6 = p[6], p7 = p[7];
+        int o0 = at + 0 * n, o1 = at + 1 * n, o2 = at + 2 * n, o3 = at + 3 * n, o4 = at + 4 * n, o5 = at + 5 * n, o6 = at + 6 * n, o7 = at + 7 * n, k = 0;
         for (; k < n - 3; k += 4) {
-            long w0 = window64(words, p0), w1 = window64(words, p1), w2 = window64(words, p2), w3 = window64(words, p3);
+            long w0 = window(bytes, p0);
+            long w1 = window(bytes, p1);
+            long w2 = window(bytes, p2);
+            long w3 = window(bytes, p3);
+            long w4 = window(bytes, p4);
+            long w5 = window(bytes, p5);
+            long w6 = window(bytes, p6);
+            long w7 = window(bytes, p7);
             int a0 = table[(int) (w0 >>> shift)], a1 = table[(int) (w1 >>> shift)];
             int a2 = table[(int) (w2 >>> shift)], a3 = table[(int) (w3 >>> shift)];
-            w0 <<= a0;   // the entry's low 6 bits are the code length
-            w1 <<= a1;
-            w2 <<= a2;
-            w3 <<= a3;
+            int a4 = table[(int) (w4 >>> shift)], a5 = table[(int) (w5 >>> shift)];
+            int a6 = table[(int) (w6 >>> shift)], a7 = table[(int) (w7 >>> shift)];
+            w0 <<= a0; w1 <<= a1; w2 <<= a2; w3 <<= a3; w4 <<= a4; w5 <<= a5; w6 <<= a6; w7 <<= a7;   // the entry's low 6 bits are the code length
             int b0 = table[(int) (w0 >>> shift)], b1 = table[(int) (w1 >>> shift)];
             int b2 = table[(int) (w2 >>> shift)], b3 = table[(int) (w3 >>> shift)];
-            w0 <<= b0;
-            w1 <<= b1;
-            w2 <<= b2;
-            w3 <<= b3;
+            int b4 = table[(int) (w4 >>> shift)], b5 = table[(int) (w5 >>> shift)];
+            int b6 = table[(int) (w6 >>> shift)], b7 = table[(int) (w7 >>> shift)];
+            w0 <<= b0; w1 <<= b1; w2 <<= b2; w3 <<= b3; w4 <<= b4; w5 <<= b5; w6 <<= b6; w7 <<= b7;   // the entry's low 6 bits are the code length
             int c0 = table[(int) (w0 >>> shift)], c1 = table[(int) (w1 >>> shift)];
             int c2 = table[(int) (w2 >>> shift)], c3 = table[(int) (w3 >>> shift)];
-            w0 <<= c0;
-            w1 <<= c1;
-            w2 <<= c2;
-            w3 <<= c3;
+            int c4 = table[(int) (w4 >>> shift)], c5 = table[(int) (w5 >>> shift)];
+            int c6 = table[(int) (w6 >>> shift)], c7 = table[(int) (w7 >>> shift)];
+            w0 <<= c0; w1 <<= c1; w2 <<= c2; w3 <<= c3; w4 <<= c4; w5 <<= c5; w6 <<= c6; w7 <<= c7;   // the entry's low 6 bits are the code length
             int d0 = table[(int) (w0 >>> shift)], d1 = table[(int) (w1 >>> shift)];
             int d2 = table[(int) (w2 >>> shift)], d3 = table[(int) (w3 >>> shift)];
-            INT_LE.set(out, o0 + k, packFour(a0, b0, c0, d0));
-            INT_LE.set(out, o1 + k, packFour(a1, b1, c1, d1));
-            INT_LE.set(out, o2 + k, packFour(a2, b2, c2, d2));
-            INT_LE.set(out, o3 + k, packFour(a3, b3, c3, d3));
-            p0 += (a0 & 0xFF) + (b0 & 0xFF) + (c0 & 0xFF) + (d0 & 0xFF);
-            p1 += (a1 & 0xFF) + (b1 & 0xFF) + (c1 & 0xFF) + (d1 & 0xFF);
-            p2 += (a2 & 0xFF) + (b2 & 0xFF) + (c2 & 0xFF) + (d2 & 0xFF);
-            p3 += (a3 & 0xFF) + (b3 & 0xFF) + (c3 & 0xFF) + (d3 & 0xFF);
+            int d4 = table[(int) (w4 >>> shift)], d5 = table[(int) (w5 >>> shift)];
+            int d6 = table[(int) (w6 >>> shift)], d7 = table[(int) (w7 >>> shift)];
+            INT_LE.set(out, o0 + k, fourSymbols(a0, b0, c0, d0));
+            INT_LE.set(out, o1 + k, fourSymbols(a1, b1, c1, d1));
+            INT_LE.set(out, o2 + k, fourSymbols(a2, b2, c2, d2));
+            INT_LE.set(out, o3 + k, fourSymbols(a3, b3, c3, d3));
+            INT_LE.set(out, o4 + k, fourSymbols(a4, b4, c4, d4));
+            INT_LE.set(out, o5 + k, fourSymbols(a5, b5, c5, d5));
+            INT_LE.set(out, o6 + k, fourSymbols(a6, b6, c6, d6));
+            INT_LE.set(out, o7 + k, fourSymbols(a7, b7, c7, d7));
+            p0 += (a0 + b0 + c0 + d0) & 0xFF;
+            p1 += (a1 + b1 + c1 + d1) & 0xFF;
+            p2 += (a2 + b2 + c2 + d2) & 0xFF;
+            p3 += (a3 + b3 + c3 + d3) & 0xFF;
+            p4 += (a4 + b4 + c4 + d4) & 0xFF;
+            p5 += (a5 + b5 + c5 + d5) & 0xFF;
+            p6 += (a6 + b6 + c6 + d6) & 0xFF;
+            p7 += (a7 + b7 + c7 + d7) & 0xFF;
         }
-        p0 = decodeLane(words, t, p0, o0 + k, n - k, out);
-        p1 = decodeLane(words, t, p1, o1 + k, n - k, out);
-        p2 = decodeLane(words, t, p2, o2 + k, n - k, out);
-        p3 = decodeLane(words, t, p3, o3 + k, n - k, out);
-        finishFour(s, c, p0, p1, p2, p3);
-    }
-
-    /** The symbols (bits 8-15) of four table entries as one little-endian int. */
-    private static int packFour(int a, int b, int c, int d) {
-        return (a >>> 8 & 0xFF) | (b & 0xFF00) | (c & 0xFF00) << 8 | (d & 0xFF00) << 16;
+        p[0] = p0; p[1] = p1; p[2] = p2; p[3] = p3; p[4] = p4; p[5] = p5; p[6] = p6; p[7] = p7;
     }
 
     /**
-     * Four full chunks in lockstep, up to two symbols per lookup and four lookups per 64-bit window (up
-     * to 8 symbols); each lane finishes alone once one has fewer than 8 left.
+     * Four full chunks in lockstep with the multi-symbol table: four lookups per 64-bit window, each
+     * writing up to {@value DecodeTables#MULTI_CAP} symbols with one 8-byte store (bytes past the count
+     * are overwritten by the next store). Runs while every lane has more than 32 symbols left, so no
+     * store passes its chunk; {@code p} and {@code o} are updated to where each lane stopped.
      */
-    private static void decodeFourPairs(HuffmanStream s, DecodeTables t, int c, byte[] out) {
-        int[] words = s.words(), pairs = t.pairs();
-        int shift = 64 - t.tableBits(), n = s.chunkSymbols();
-        long[] offsets = s.chunkBitOffsets();
-        long p0 = offsets[c], p1 = offsets[c + 1], p2 = offsets[c + 2], p3 = offsets[c + 3];
-        int o0 = c * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-        int e0 = o0 + n - 7, e1 = o1 + n - 7, e2 = o2 + n - 7, e3 = o3 + n - 7;   // while 8 or more remain
-        // two bytes are written per lookup: the second is overwritten when only one symbol was decoded
+    private static void decodeFourMulti(byte[] bytes, long[] multi, int shift, long[] p, int[] o, int n, byte[] out) {
+        long p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
+        int o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3];
+        int e0 = o0 + n - 32, e1 = o1 + n - 32, e2 = o2 + n - 32, e3 = o3 + n - 32;
         while (o0 < e0 && o1 < e1 && o2 < e2 && o3 < e3) {
-            long w0 = window64(words, p0), w1 = window64(words, p1), w2 = window64(words, p2), w3 = window64(words, p3);
-            int x0 = pairs[(int) (w0 >>> shift)], x1 = pairs[(int) (w1 >>> shift)], x2 = pairs[(int) (w2 >>> shift)], x3 = pairs[(int) (w3 >>> shift)];
-            w0 <<= x0;
-            w1 <<= x1;
-            w2 <<= x2;
-            w3 <<= x3;
-            int y0 = pairs[(int) (w0 >>> shift)], y1 = pairs[(int) (w1 >>> shift)], y2 = pairs[(int) (w2 >>> shift)], y3 = pairs[(int) (w3 >>> shift)];
-            w0 <<= y0;
-            w1 <<= y1;
-            w2 <<= y2;
-            w3 <<= y3;
-            int z0 = pairs[(int) (w0 >>> shift)], z1 = pairs[(int) (w1 >>> shift)], z2 = pairs[(int) (w2 >>> shift)], z3 = pairs[(int) (w3 >>> shift)];
-            w0 <<= z0;
-            w1 <<= z1;
-            w2 <<= z2;
-            w3 <<= z3;
-            int u0 = pairs[(int) (w0 >>> shift)], u1 = pairs[(int) (w1 >>> shift)], u2 = pairs[(int) (w2 >>> shift)], u3 = pairs[(int) (w3 >>> shift)];
-            SHORT_LE.set(out, o0, (short) (x0 >>> 8));
-            o0 += x0 >>> 24;
-            SHORT_LE.set(out, o0, (short) (y0 >>> 8));
-            o0 += y0 >>> 24;
-            SHORT_LE.set(out, o0, (short) (z0 >>> 8));
-            o0 += z0 >>> 24;
-            SHORT_LE.set(out, o0, (short) (u0 >>> 8));
-            o0 += u0 >>> 24;
-            SHORT_LE.set(out, o1, (short) (x1 >>> 8));
-            o1 += x1 >>> 24;
-            SHORT_LE.set(out, o1, (short) (y1 >>> 8));
-            o1 += y1 >>> 24;
-            SHORT_LE.set(out, o1, (short) (z1 >>> 8));
-            o1 += z1 >>> 24;
-            SHORT_LE.set(out, o1, (short) (u1 >>> 8));
-            o1 += u1 >>> 24;
-            SHORT_LE.set(out, o2, (short) (x2 >>> 8));
-            o2 += x2 >>> 24;
-            SHORT_LE.set(out, o2, (short) (y2 >>> 8));
-            o2 += y2 >>> 24;
-            SHORT_LE.set(out, o2, (short) (z2 >>> 8));
-            o2 += z2 >>> 24;
-            SHORT_LE.set(out, o2, (short) (u2 >>> 8));
-            o2 += u2 >>> 24;
-            SHORT_LE.set(out, o3, (short) (x3 >>> 8));
-            o3 += x3 >>> 24;
-            SHORT_LE.set(out, o3, (short) (y3 >>> 8));
-            o3 += y3 >>> 24;
-            SHORT_LE.set(out, o3, (short) (z3 >>> 8));
-            o3 += z3 >>> 24;
-            SHORT_LE.set(out, o3, (short) (u3 >>> 8));
-            o3 += u3 >>> 24;
-            p0 += (x0 & 0xFF) + (y0 & 0xFF) + (z0 & 0xFF) + (u0 & 0xFF);
-            p1 += (x1 & 0xFF) + (y1 & 0xFF) + (z1 & 0xFF) + (u1 & 0xFF);
-            p2 += (x2 & 0xFF) + (y2 & 0xFF) + (z2 & 0xFF) + (u2 & 0xFF);
-            p3 += (x3 & 0xFF) + (y3 & 0xFF) + (z3 & 0xFF) + (u3 & 0xFF);
+            long w0 = window(bytes, p0), w1 = window(bytes, p1), w2 = window(bytes, p2), w3 = window(bytes, p3);
+            long x0 = multi[(int) (w0 >>> shift)], x1 = multi[(int) (w1 >>> shift)], x2 = multi[(int) (w2 >>> shift)], x3 = multi[(int) (w3 >>> shift)];
+            LONG_LE.set(out, o0, x0 >>> 8);
+            o0 += (int) (x0 >>> 56);
+            LONG_LE.set(out, o1, x1 >>> 8);
+            o1 += (int) (x1 >>> 56);
+            LONG_LE.set(out, o2, x2 >>> 8);
+            o2 += (int) (x2 >>> 56);
+            LONG_LE.set(out, o3, x3 >>> 8);
+            o3 += (int) (x3 >>> 56);
+            w0 <<= x0; w1 <<= x1; w2 <<= x2; w3 <<= x3;
+            long y0 = multi[(int) (w0 >>> shift)], y1 = multi[(int) (w1 >>> shift)], y2 = multi[(int) (w2 >>> shift)], y3 = multi[(int) (w3 >>> shift)];
+            LONG_LE.set(out, o0, y0 >>> 8);
+            o0 += (int) (y0 >>> 56);
+            LONG_LE.set(out, o1, y1 >>> 8);
+            o1 += (int) (y1 >>> 56);
+            LONG_LE.set(out, o2, y2 >>> 8);
+            o2 += (int) (y2 >>> 56);
+            LONG_LE.set(out, o3, y3 >>> 8);
+            o3 += (int) (y3 >>> 56);
+            w0 <<= y0; w1 <<= y1; w2 <<= y2; w3 <<= y3;
+            long z0 = multi[(int) (w0 >>> shift)], z1 = multi[(int) (w1 >>> shift)], z2 = multi[(int) (w2 >>> shift)], z3 = multi[(int) (w3 >>> shift)];
+            LONG_LE.set(out, o0, z0 >>> 8);
+            o0 += (int) (z0 >>> 56);
+            LONG_LE.set(out, o1, z1 >>> 8);
+            o1 += (int) (z1 >>> 56);
+            LONG_LE.set(out, o2, z2 >>> 8);
+            o2 += (int) (z2 >>> 56);
+            LONG_LE.set(out, o3, z3 >>> 8);
+            o3 += (int) (z3 >>> 56);
+            w0 <<= z0; w1 <<= z1; w2 <<= z2; w3 <<= z3;
+            long u0 = multi[(int) (w0 >>> shift)], u1 = multi[(int) (w1 >>> shift)], u2 = multi[(int) (w2 >>> shift)], u3 = multi[(int) (w3 >>> shift)];
+            LONG_LE.set(out, o0, u0 >>> 8);
+            o0 += (int) (u0 >>> 56);
+            LONG_LE.set(out, o1, u1 >>> 8);
+            o1 += (int) (u1 >>> 56);
+            LONG_LE.set(out, o2, u2 >>> 8);
+            o2 += (int) (u2 >>> 56);
+            LONG_LE.set(out, o3, u3 >>> 8);
+            o3 += (int) (u3 >>> 56);
+            p0 += (x0 + y0 + z0 + u0) & 0xFF;
+            p1 += (x1 + y1 + z1 + u1) & 0xFF;
+            p2 += (x2 + y2 + z2 + u2) & 0xFF;
+            p3 += (x3 + y3 + z3 + u3) & 0xFF;
         }
-        p0 = decodeLane(words, t, p0, o0, e0 + 7 - o0, out);
-        p1 = decodeLane(words, t, p1, o1, e1 + 7 - o1, out);
-        p2 = decodeLane(words, t, p2, o2, e2 + 7 - o2, out);
-        p3 = decodeLane(words, t, p3, o3, e3 + 7 - o3, out);
-        finishFour(s, c, p0, p1, p2, p3);
-    }
-
-    private static void finishFour(HuffmanStream s, int c, long p0, long p1, long p2, long p3) {
-        finish(s, c, p0);
-        finish(s, c + 1, p1);
-        finish(s, c + 2, p2);
-        finish(s, c + 3, p3);
+        p[0] = p0; p[1] = p1; p[2] = p2; p[3] = p3;
+        o[0] = o0; o[1] = o1; o[2] = o2; o[3] = o3;
     }
 
     /**
-     * One lane alone: {@code count} symbols from bit {@code pos} into {@code out[at..]}, pairs while at
-     * least two remain. Returns the end bit. The caller ensured a complete code and reads inside the
-     * word array.
+     * One lane alone: {@code count} symbols from bit {@code pos} of {@code bytes} into {@code out[at..]},
+     * several a lookup while at least 8 output bytes remain. Returns the end bit. The caller ensured a
+     * complete code and reads inside the copy.
      */
-    private static long decodeLane(int[] words, DecodeTables t, long pos, int at, int count, byte[] out) {
+    private static long decodeLane(byte[] bytes, DecodeTables t, long pos, int at, int count, byte[] out) {
         int shift = 64 - t.tableBits(), o = at, end = at + count;
-        int[] pairs = t.pairs();
-        if (pairs != null) {
-            while (o < end - 1) {
-                int x = pairs[(int) (window(words, pos) >>> shift)];
-                SHORT_LE.set(out, o, (short) (x >>> 8));
-                o += x >>> 24;
+        long[] multi = t.multi();
+        if (multi != null) {
+            while (end - o >= 8) {
+                long x = multi[(int) (window(bytes, pos) >>> shift)];
+                LONG_LE.set(out, o, x >>> 8);
+                o += (int) (x >>> 56);
                 pos += x & 0xFF;
             }
         }
         int[] single = t.single();
         for (; o < end; o++) {
-            int e = single[(int) (window(words, pos) >>> shift)];
+            int e = single[(int) (window(bytes, pos) >>> shift)];
             out[o] = (byte) (e >>> 8);
             pos += e & 0xFF;
         }

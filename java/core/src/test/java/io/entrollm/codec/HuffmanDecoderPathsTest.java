@@ -15,9 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * Every path of the fast decoder (four chunks in lockstep with 1- or 2-symbol tables, single lanes,
- * the checked fallback near the end of the word array) against the reference decoder, and the inputs
- * that used to read past the word array.
+ * Every path of the fast decoder (eight chunks in lockstep with the 1-symbol table, four with the
+ * multi-symbol table, single lanes, the checked fallback near the end of the word array, copies larger
+ * than a thread keeps) against the reference decoder, and the inputs that used to read past the word array.
  */
 class HuffmanDecoderPathsTest {
 
@@ -32,10 +32,10 @@ class HuffmanDecoderPathsTest {
         byte[] reference = new byte[symbols.length];
         HuffmanDecoder.decodeReferenceSingleThread(stream, reference);
         assertArrayEquals(symbols, reference);
-        for (boolean pairs : new boolean[] {false, true}) {
+        for (boolean multi : new boolean[] {false, true}) {
             byte[] out = new byte[symbols.length];
-            HuffmanDecoder.decodeSingleThread(stream, out, pairs);
-            assertArrayEquals(reference, out, pairs ? "2-symbol table" : "1-symbol table");
+            HuffmanDecoder.decodeSingleThread(stream, out, multi);
+            assertArrayEquals(reference, out, multi ? "multi-symbol table" : "1-symbol table");
         }
         byte[] single = new byte[symbols.length];
         HuffmanDecoder.decodeSingleThread(stream, single);
@@ -66,11 +66,27 @@ class HuffmanDecoderPathsTest {
         byte[] symbols = c.symbols();
         HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 1 << bits), 12);
         HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, chunk);
-        for (boolean pairs : new boolean[] {false, true}) {
+        for (boolean multi : new boolean[] {false, true}) {
             byte[] out = new byte[symbols.length];
-            HuffmanDecoder.decodeSingleThread(stream, out, pairs);
+            HuffmanDecoder.decodeSingleThread(stream, out, multi);
             assertArrayEquals(symbols, out);
         }
+    }
+
+    /** Chunks so large that a group's big-endian copy is more than a thread keeps between groups (1 MiB). */
+    @Test
+    void largeChunksDecodeThroughAnUnkeptCopy() {
+        Case c = new Case("uniform", 8, 9 * 150_000 + 17, 150_000, 12, 42);
+        byte[] symbols = c.symbols();
+        HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 256), 12);
+        HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, 150_000);
+        assertThat(stream.chunkBitOffsets()[8] / 8).as("bytes of the first group of eight chunks").isGreaterThan(1 << 20);
+        for (boolean multi : new boolean[] {false, true}) {
+            byte[] out = new byte[symbols.length];
+            HuffmanDecoder.decodeSingleThread(stream, out, multi);
+            assertArrayEquals(symbols, out);
+        }
+        assertArrayEquals(symbols, HuffmanDecoder.decode(stream));
     }
 
     /** An invalid code (only a 1-symbol codebook leaves any, and it takes the checked decoder) is found in the chunk that holds it. */
@@ -85,9 +101,9 @@ class HuffmanDecoderPathsTest {
             long bit = s.chunkBitOffsets()[chunk] + 7;          // a 1 where only 0 is a code
             words[(int) (bit >>> 5)] |= 1 << (31 - (int) (bit & 31));
             HuffmanStream bad = new HuffmanStream(cb, s.symbolCount(), s.chunkSymbols(), s.chunkBitOffsets(), words, s.totalBits());
-            for (boolean pairs : new boolean[] {false, true}) {
+            for (boolean multi : new boolean[] {false, true}) {
                 HuffmanDecoder.CorruptStreamException e = assertThrows(HuffmanDecoder.CorruptStreamException.class,
-                        () -> HuffmanDecoder.decodeSingleThread(bad, new byte[same.length], pairs));
+                        () -> HuffmanDecoder.decodeSingleThread(bad, new byte[same.length], multi));
                 assertThat(e.getMessage()).isEqualTo("chunk " + chunk + " holds an invalid code at symbol 7");
             }
         }
@@ -105,10 +121,10 @@ class HuffmanDecoderPathsTest {
         long bit = (long) (r.nextDouble() * s.totalBits());
         words[(int) (bit >>> 5)] ^= 1 << (31 - (int) (bit & 31));
         HuffmanStream flipped = new HuffmanStream(cb, s.symbolCount(), s.chunkSymbols(), s.chunkBitOffsets(), words, s.totalBits());
-        for (boolean pairs : new boolean[] {false, true}) {
+        for (boolean multi : new boolean[] {false, true}) {
             byte[] fast = new byte[symbols.length], reference = new byte[symbols.length];
             boolean fastFailed = false, referenceFailed = false;
-            try { HuffmanDecoder.decodeSingleThread(flipped, fast, pairs); } catch (HuffmanDecoder.CorruptStreamException e) { fastFailed = true; }
+            try { HuffmanDecoder.decodeSingleThread(flipped, fast, multi); } catch (HuffmanDecoder.CorruptStreamException e) { fastFailed = true; }
             try { HuffmanDecoder.decodeReferenceSingleThread(flipped, reference); } catch (HuffmanDecoder.CorruptStreamException e) { referenceFailed = true; }
             assertThat(fastFailed).as("fast and reference decoders agree on whether the stream is corrupt").isEqualTo(referenceFailed);
             if (!fastFailed) assertArrayEquals(reference, fast);
