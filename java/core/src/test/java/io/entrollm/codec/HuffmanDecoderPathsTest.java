@@ -73,6 +73,32 @@ class HuffmanDecoderPathsTest {
         }
     }
 
+    /** Streams long enough for the encoder's pair table (two codes a lookup), odd chunk sizes included: the words equal the one-code-at-a-time reference. */
+    @Property(tries = 15)
+    void pairTableEncoderEqualsTheReference(@ForAll @IntRange(min = 65_536, max = 140_000) int length, @ForAll @IntRange(min = 2, max = 8) int bits,
+                                            @ForAll @IntRange(min = 8, max = 16) int maxLength, @ForAll long seed) {
+        Case c = new Case(seed % 3 == 0 ? "uniform" : "gaussian", bits, length, seed % 2 == 0 ? 4096 : 1001, maxLength, seed);
+        byte[] symbols = c.symbols();
+        HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 1 << bits), maxLength);
+        HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, c.chunkSymbols());
+        assertArrayEquals(referenceEncode(symbols, cb, stream.totalBits()), stream.words());
+        assertArrayEquals(stream.words(), HuffmanEncoder.encodeSingleThread(symbols, cb, c.chunkSymbols()).words());
+        assertArrayEquals(symbols, HuffmanDecoder.decode(stream));
+    }
+
+    /** A symbol without a code is refused by the two-symbol and the pair-table coder alike. */
+    @Test
+    void symbolsWithoutACodeAreRefused() {
+        for (int length : new int[] {1000, 100_000}) {
+            byte[] symbols = new byte[length];
+            for (int i = 0; i < length; i++) symbols[i] = (byte) (i % 5);
+            HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 16), 12);
+            symbols[length - 3] = 9;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HuffmanEncoder.encode(symbols, cb, 4096));
+            assertThat(e.getMessage()).isEqualTo("symbol 9 has no code");
+        }
+    }
+
     /** Chunks so large that a group's big-endian copy is more than a thread keeps between groups (1 MiB). */
     @Test
     void largeChunksDecodeThroughAnUnkeptCopy() {
