@@ -17,9 +17,9 @@ import java.util.stream.IntStream;
  * where codes are short a multi-symbol table decodes up to six symbols per lookup with one store
  * ({@link DecodeTables}); otherwise four lookups' symbols leave in one 4-byte store. Validation moves
  * to chunk ends: a complete prefix code has no invalid codes, so each chunk need only consume exactly
- * its bits (a corrupt chunk cannot). The 1-symbol codebook, the one incomplete code, and chunks whose
- * worst-case reads could pass the end of the word array (a corrupt chunk reads further than a valid
- * one) take {@link #decodeChunkChecked}, the reference decoder, which checks every symbol.
+ * its bits (a corrupt chunk cannot). Reads past the stream come from the copy's zero padding. The
+ * 1-symbol codebook, the one incomplete code, and groups of chunks whose words would make a copy of
+ * more than 32 MiB take {@link #decodeChunkChecked}, the reference decoder, which checks every symbol.
  */
 public final class HuffmanDecoder {
     /** Chunks one task decodes: eight in lockstep with the 1-symbol table, two sets of four with the multi-symbol table. */
@@ -114,54 +114,47 @@ public final class HuffmanDecoder {
     }
 
     /**
-     * The chunks of one group: the words they can read copied as big-endian bytes (so that one 8-byte
-     * load is a 64-bit window), then the lockstep decoders over full chunks, single lanes for the rest,
-     * and the checked decoder for chunks the fast paths may not take.
+     * The chunks of one group: their words copied as big-endian bytes (so that one 8-byte load is a
+     * 64-bit window), then the lockstep decoders over full chunks and single lanes for the rest; the
+     * checked decoder where the code is incomplete or the copy would be too large.
      */
     private static void decodeGroup(HuffmanStream s, DecodeTables t, int group, byte[] out) {
         int first = group * GROUP, last = Math.min(s.chunkCount(), first + GROUP), n = s.chunkSymbols();
         long[] offsets = s.chunkBitOffsets();
-        int fromWord = (int) (offsets[first] >>> 5);
-        boolean[] fast = new boolean[last - first];
-        long worstEnd = -1;
-        for (int c = first; c < last; c++) {
-            fast[c - first] = t.complete() && fastPathSafe(s, t, c) && worstEnd(s, t, c) - 32L * fromWord < MAX_COPY_BITS;
-            if (fast[c - first]) worstEnd = Math.max(worstEnd, worstEnd(s, t, c));
+        int fromWord = (int) (offsets[first] >>> 5), toWord = (int) (s.chunkEndBit(last - 1) >>> 5) + 2;
+        if (!t.complete() || 32L * (toWord - fromWord) >= MAX_COPY_BITS) {
+            for (int c = first; c < last; c++) decodeChunkChecked(s, c, t.reference(), t.tableBits(), out);
+            return;
         }
-        byte[] bytes = worstEnd < 0 ? null : bigEndianBytes(s.words(), fromWord, (int) (worstEnd >>> 5) + 3);
+        byte[] bytes = bigEndianBytes(s.words(), fromWord, toWord);
+        int limit = 4 * (toWord - fromWord);
         long base = 32L * fromWord;
         long[] p = new long[GROUP];
         int[] o = new int[GROUP];
         int c = first;
         if (t.multi() != null) {
-            for (; c + 4 <= last && lockstep(s, fast, first, c, 4); c += 4) {
+            for (; c + 4 <= last && full(s, c, 4); c += 4) {
                 for (int l = 0; l < 4; l++) {
                     p[l] = offsets[c + l] - base;
                     o[l] = (c + l) * n;
                 }
-                decodeFourMulti(bytes, t.multi(), 64 - t.tableBits(), p, o, n, out);
-                for (int l = 0; l < 4; l++) finish(s, c + l, base + decodeLane(bytes, t, p[l], o[l], (c + l + 1) * n - o[l], out));
+                decodeFourMulti(bytes, limit, t.multi(), 64 - t.tableBits(), p, o, n, out);
+                finishFourMulti(bytes, limit, t, p, o, (c + 1) * n, n, out);
+                for (int l = 0; l < 4; l++) finish(s, c + l, base + decodeLane(bytes, limit, t, p[l], o[l], (c + l + 1) * n - o[l], out));
             }
-        } else if (c + GROUP <= last && lockstep(s, fast, first, c, GROUP)) {
+        } else if (c + GROUP <= last && full(s, c, GROUP)) {
             for (int l = 0; l < GROUP; l++) p[l] = offsets[c + l] - base;
-            decodeEightSingles(bytes, t.single(), 64 - t.tableBits(), p, c * n, n, out);
+            decodeEightSingles(bytes, limit, t.single(), 64 - t.tableBits(), p, c * n, n, out);
             int done = n & ~3;
-            for (int l = 0; l < GROUP; l++) finish(s, c + l, base + decodeLane(bytes, t, p[l], (c + l) * n + done, n - done, out));
+            for (int l = 0; l < GROUP; l++) finish(s, c + l, base + decodeLane(bytes, limit, t, p[l], (c + l) * n + done, n - done, out));
             c += GROUP;
         }
-        for (; c < last; c++) {
-            if (fast[c - first]) {
-                finish(s, c, base + decodeLane(bytes, t, offsets[c] - base, c * n, chunkSymbols(s, c), out));
-            } else {
-                decodeChunkChecked(s, c, t.reference(), t.tableBits(), out);
-            }
-        }
+        for (; c < last; c++) finish(s, c, base + decodeLane(bytes, limit, t, offsets[c] - base, c * n, chunkSymbols(s, c), out));
     }
 
-    /** Whether chunks {@code [c, c + lanes)} are all full and may all take the fast path. */
-    private static boolean lockstep(HuffmanStream s, boolean[] fast, int first, int c, int lanes) {
-        for (int l = c; l < c + lanes; l++) if (!fast[l - first] || chunkSymbols(s, l) != s.chunkSymbols()) return false;
-        return true;
+    /** Whether chunks {@code [c, c + lanes)} all hold {@code chunkSymbols} symbols (only the last chunk may hold fewer). */
+    private static boolean full(HuffmanStream s, int c, int lanes) {
+        return chunkSymbols(s, c + lanes - 1) == s.chunkSymbols();
     }
 
     private static int chunkSymbols(HuffmanStream s, int c) {
@@ -169,22 +162,12 @@ public final class HuffmanDecoder {
         return (int) Math.min(s.chunkSymbols(), s.symbolCount() - first);
     }
 
-    /** The furthest bit a chunk's reads can reach, valid or corrupt: each lookup takes at most tableBits and yields at least one symbol. */
-    private static long worstEnd(HuffmanStream s, DecodeTables t, int c) {
-        return s.chunkBitOffsets()[c] + (long) chunkSymbols(s, c) * t.tableBits();
-    }
-
-    /** Whether every window a chunk can read lies inside the word array. */
-    private static boolean fastPathSafe(HuffmanStream s, DecodeTables t, int c) {
-        return (worstEnd(s, t, c) >>> 5) + 2 < s.words().length;
-    }
-
     private static void finish(HuffmanStream s, int c, long endBit) {
         long start = s.chunkBitOffsets()[c], end = s.chunkEndBit(c);
         if (endBit != end) throw new CorruptStreamException(c, "decodes " + (endBit - start) + " bits but spans " + (end - start));
     }
 
-    /** Chunks whose reads would need a larger copy than this (32 MiB; 4096-symbol chunks need under 64 KiB a group) take the checked decoder. */
+    /** Groups whose words make a larger copy than this (32 MiB; 4096-symbol chunks make under 64 KiB) take the checked decoder. */
     private static final long MAX_COPY_BITS = 1L << 28;
     /** Per-thread copy buffers, kept up to this size (a group of 4096-symbol chunks needs under 64 KiB). */
     private static final int KEPT_BUFFER_BYTES = 1 << 20;
@@ -192,7 +175,9 @@ public final class HuffmanDecoder {
 
     /**
      * Words {@code [from, to)} as big-endian bytes followed by 8 zero bytes, in a per-thread buffer:
-     * bit {@code b} of the copy is bit {@code 32 * from + b} of the stream.
+     * bit {@code b} of the copy is bit {@code 32 * from + b} of the stream. Words past the array read
+     * as zeros, as in the checked decoder: a corrupt chunk may run past the stream's end, and then
+     * it ends at the wrong bit.
      */
     private static byte[] bigEndianBytes(int[] words, int from, int to) {
         int size = (to - from) * 4 + 8;
@@ -201,15 +186,19 @@ public final class HuffmanDecoder {
             buffer = new byte[Math.max(size, Math.min(KEPT_BUFFER_BYTES, 2 * buffer.length))];
             if (buffer.length <= KEPT_BUFFER_BYTES) BUFFERS.set(buffer);
         }
-        int count = to - from;
+        int count = Math.max(0, Math.min(to, words.length) - from);
         for (int i = 0; i < count; i++) INT_BE.set(buffer, 4 * i, words[from + i]);   // C2 vectorizes this loop (~40 GB/s)
-        Arrays.fill(buffer, size - 8, size, (byte) 0);
+        Arrays.fill(buffer, 4 * count, size, (byte) 0);
         return buffer;
     }
 
-    /** The 64 bits of the stream starting at bit {@code pos} of {@code bytes}, left-aligned (at least 57 meaningful). */
-    private static long window(byte[] bytes, long pos) {
-        return (long) LONG_BE.get(bytes, (int) (pos >>> 3)) << (pos & 7);
+    /**
+     * The 64 bits of the stream starting at bit {@code pos} of {@code bytes}, left-aligned (at least 57
+     * meaningful). A position past the copy (only a corrupt chunk gets there, and it then ends at the
+     * wrong bit) reads the copy's last 8 bytes instead: {@code limit} is the last index an 8-byte read may start at.
+     */
+    private static long window(byte[] bytes, long pos, int limit) {
+        return (long) LONG_BE.get(bytes, (int) Math.min(pos >>> 3, limit)) << (pos & 7);
     }
 
     /** The symbols of four single-table entries as one little-endian int (each entry holds its symbol in bytes 1-3). */
@@ -222,18 +211,18 @@ public final class HuffmanDecoder {
      * most 16 bits and a window holds at least 57). {@code p} holds the lanes' bit positions in {@code
      * bytes}; it is updated to where each lane stopped (at the chunk's last few symbols).
      */
-    private static void decodeEightSingles(byte[] bytes, int[] table, int shift, long[] p, int at, int n, byte[] out) {
+    private static void decodeEightSingles(byte[] bytes, int limit, int[] table, int shift, long[] p, int at, int n, byte[] out) {
         long p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3], p4 = p[4], p5 = p[5], p6 = p[6], p7 = p[7];
         int o0 = at + 0 * n, o1 = at + 1 * n, o2 = at + 2 * n, o3 = at + 3 * n, o4 = at + 4 * n, o5 = at + 5 * n, o6 = at + 6 * n, o7 = at + 7 * n, k = 0;
         for (; k < n - 3; k += 4) {
-            long w0 = window(bytes, p0);
-            long w1 = window(bytes, p1);
-            long w2 = window(bytes, p2);
-            long w3 = window(bytes, p3);
-            long w4 = window(bytes, p4);
-            long w5 = window(bytes, p5);
-            long w6 = window(bytes, p6);
-            long w7 = window(bytes, p7);
+            long w0 = window(bytes, p0, limit);
+            long w1 = window(bytes, p1, limit);
+            long w2 = window(bytes, p2, limit);
+            long w3 = window(bytes, p3, limit);
+            long w4 = window(bytes, p4, limit);
+            long w5 = window(bytes, p5, limit);
+            long w6 = window(bytes, p6, limit);
+            long w7 = window(bytes, p7, limit);
             int a0 = table[(int) (w0 >>> shift)], a1 = table[(int) (w1 >>> shift)];
             int a2 = table[(int) (w2 >>> shift)], a3 = table[(int) (w3 >>> shift)];
             int a4 = table[(int) (w4 >>> shift)], a5 = table[(int) (w5 >>> shift)];
@@ -279,12 +268,12 @@ public final class HuffmanDecoder {
      * are overwritten by the next store). Runs while every lane has more than 32 symbols left, so no
      * store passes its chunk; {@code p} and {@code o} are updated to where each lane stopped.
      */
-    private static void decodeFourMulti(byte[] bytes, long[] multi, int shift, long[] p, int[] o, int n, byte[] out) {
+    private static void decodeFourMulti(byte[] bytes, int limit, long[] multi, int shift, long[] p, int[] o, int n, byte[] out) {
         long p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
         int o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3];
         int e0 = o0 + n - 32, e1 = o1 + n - 32, e2 = o2 + n - 32, e3 = o3 + n - 32;
         while (o0 < e0 && o1 < e1 && o2 < e2 && o3 < e3) {
-            long w0 = window(bytes, p0), w1 = window(bytes, p1), w2 = window(bytes, p2), w3 = window(bytes, p3);
+            long w0 = window(bytes, p0, limit), w1 = window(bytes, p1, limit), w2 = window(bytes, p2, limit), w3 = window(bytes, p3, limit);
             long x0 = multi[(int) (w0 >>> shift)], x1 = multi[(int) (w1 >>> shift)], x2 = multi[(int) (w2 >>> shift)], x3 = multi[(int) (w3 >>> shift)];
             LONG_LE.set(out, o0, x0 >>> 8);
             o0 += (int) (x0 >>> 56);
@@ -334,16 +323,38 @@ public final class HuffmanDecoder {
     }
 
     /**
+     * The four lanes' tails after {@link #decodeFourMulti}, one lookup per lane in turn while the lane
+     * has at least 8 output bytes left (so the chains still overlap); lane {@code l} ends at {@code
+     * end0 + l * n}. The last few symbols are left to {@link #decodeLane}.
+     */
+    private static void finishFourMulti(byte[] bytes, int limit, DecodeTables t, long[] p, int[] o, int end0, int n, byte[] out) {
+        long[] multi = t.multi();
+        int shift = 64 - t.tableBits();
+        boolean more = true;
+        while (more) {
+            more = false;
+            for (int l = 0; l < 4; l++) {
+                if (end0 + l * n - o[l] < 8) continue;
+                long x = multi[(int) (window(bytes, p[l], limit) >>> shift)];
+                LONG_LE.set(out, o[l], x >>> 8);
+                o[l] += (int) (x >>> 56);
+                p[l] += x & 0xFF;
+                more = true;
+            }
+        }
+    }
+
+    /**
      * One lane alone: {@code count} symbols from bit {@code pos} of {@code bytes} into {@code out[at..]},
      * several a lookup while at least 8 output bytes remain. Returns the end bit. The caller ensured a
      * complete code and reads inside the copy.
      */
-    private static long decodeLane(byte[] bytes, DecodeTables t, long pos, int at, int count, byte[] out) {
+    private static long decodeLane(byte[] bytes, int limit, DecodeTables t, long pos, int at, int count, byte[] out) {
         int shift = 64 - t.tableBits(), o = at, end = at + count;
         long[] multi = t.multi();
         if (multi != null) {
             while (end - o >= 8) {
-                long x = multi[(int) (window(bytes, pos) >>> shift)];
+                long x = multi[(int) (window(bytes, pos, limit) >>> shift)];
                 LONG_LE.set(out, o, x >>> 8);
                 o += (int) (x >>> 56);
                 pos += x & 0xFF;
@@ -351,7 +362,7 @@ public final class HuffmanDecoder {
         }
         int[] single = t.single();
         for (; o < end; o++) {
-            int e = single[(int) (window(bytes, pos) >>> shift)];
+            int e = single[(int) (window(bytes, pos, limit) >>> shift)];
             out[o] = (byte) (e >>> 8);
             pos += e & 0xFF;
         }
