@@ -122,12 +122,13 @@ public final class HuffmanDecoder {
         int first = group * GROUP, last = Math.min(s.chunkCount(), first + GROUP), n = s.chunkSymbols();
         long[] offsets = s.chunkBitOffsets();
         int fromWord = (int) (offsets[first] >>> 5), toWord = (int) (s.chunkEndBit(last - 1) >>> 5) + 2;
-        if (!t.complete() || 32L * (toWord - fromWord) >= MAX_COPY_BITS) {
+        // a lane starts at most at the group's last bit and reads at most tableBits a symbol, valid or corrupt
+        long copyBytes = 4L * (toWord - fromWord) + ((long) n * t.tableBits() + 7) / 8 + 16;
+        if (!t.complete() || copyBytes > MAX_COPY_BYTES) {
             for (int c = first; c < last; c++) decodeChunkChecked(s, c, t.reference(), t.tableBits(), out);
             return;
         }
-        byte[] bytes = bigEndianBytes(s.words(), fromWord, toWord);
-        int limit = 4 * (toWord - fromWord);
+        byte[] bytes = bigEndianBytes(s.words(), fromWord, toWord, (int) copyBytes);
         long base = 32L * fromWord;
         long[] p = new long[GROUP];
         int[] o = new int[GROUP];
@@ -138,18 +139,18 @@ public final class HuffmanDecoder {
                     p[l] = offsets[c + l] - base;
                     o[l] = (c + l) * n;
                 }
-                decodeFourMulti(bytes, limit, t.multi(), 64 - t.tableBits(), p, o, n, out);
-                finishFourMulti(bytes, limit, t, p, o, (c + 1) * n, n, out);
-                for (int l = 0; l < 4; l++) finish(s, c + l, base + decodeLane(bytes, limit, t, p[l], o[l], (c + l + 1) * n - o[l], out));
+                decodeFourMulti(bytes, t.multi(), 64 - t.tableBits(), p, o, n, out);
+                finishFourMulti(bytes, t, p, o, (c + 1) * n, n, out);
+                for (int l = 0; l < 4; l++) finish(s, c + l, base + decodeLane(bytes, t, p[l], o[l], (c + l + 1) * n - o[l], out));
             }
         } else if (c + GROUP <= last && full(s, c, GROUP)) {
             for (int l = 0; l < GROUP; l++) p[l] = offsets[c + l] - base;
-            decodeEightSingles(bytes, limit, t.single(), 64 - t.tableBits(), p, c * n, n, out);
+            decodeEightSingles(bytes, t.single(), 64 - t.tableBits(), p, c * n, n, out);
             int done = n & ~3;
-            for (int l = 0; l < GROUP; l++) finish(s, c + l, base + decodeLane(bytes, limit, t, p[l], (c + l) * n + done, n - done, out));
+            for (int l = 0; l < GROUP; l++) finish(s, c + l, base + decodeLane(bytes, t, p[l], (c + l) * n + done, n - done, out));
             c += GROUP;
         }
-        for (; c < last; c++) finish(s, c, base + decodeLane(bytes, limit, t, offsets[c] - base, c * n, chunkSymbols(s, c), out));
+        for (; c < last; c++) finish(s, c, base + decodeLane(bytes, t, offsets[c] - base, c * n, chunkSymbols(s, c), out));
     }
 
     /** Whether chunks {@code [c, c + lanes)} all hold {@code chunkSymbols} symbols (only the last chunk may hold fewer). */
@@ -167,20 +168,19 @@ public final class HuffmanDecoder {
         if (endBit != end) throw new CorruptStreamException(c, "decodes " + (endBit - start) + " bits but spans " + (end - start));
     }
 
-    /** Groups whose words make a larger copy than this (32 MiB; 4096-symbol chunks make under 64 KiB) take the checked decoder. */
-    private static final long MAX_COPY_BITS = 1L << 28;
+    /** Groups whose copy would be larger than this (32 MiB; 4096-symbol chunks make under 64 KiB) take the checked decoder. */
+    private static final long MAX_COPY_BYTES = 1L << 25;
     /** Per-thread copy buffers, kept up to this size (a group of 4096-symbol chunks needs under 64 KiB). */
     private static final int KEPT_BUFFER_BYTES = 1 << 20;
     private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[0]);
 
     /**
-     * Words {@code [from, to)} as big-endian bytes followed by 8 zero bytes, in a per-thread buffer:
-     * bit {@code b} of the copy is bit {@code 32 * from + b} of the stream. Words past the array read
-     * as zeros, as in the checked decoder: a corrupt chunk may run past the stream's end, and then
-     * it ends at the wrong bit.
+     * Words {@code [from, to)} as big-endian bytes, zeros after them up to {@code size} bytes, in a
+     * per-thread buffer: bit {@code b} of the copy is bit {@code 32 * from + b} of the stream. The
+     * zeros are where a corrupt chunk's reads run to (it then ends at the wrong bit); words past the
+     * array read as zeros, as in the checked decoder.
      */
-    private static byte[] bigEndianBytes(int[] words, int from, int to) {
-        int size = (to - from) * 4 + 8;
+    private static byte[] bigEndianBytes(int[] words, int from, int to, int size) {
         byte[] buffer = BUFFERS.get();
         if (buffer.length < size) {
             buffer = new byte[Math.max(size, Math.min(KEPT_BUFFER_BYTES, 2 * buffer.length))];
@@ -192,13 +192,9 @@ public final class HuffmanDecoder {
         return buffer;
     }
 
-    /**
-     * The 64 bits of the stream starting at bit {@code pos} of {@code bytes}, left-aligned (at least 57
-     * meaningful). A position past the copy (only a corrupt chunk gets there, and it then ends at the
-     * wrong bit) reads the copy's last 8 bytes instead: {@code limit} is the last index an 8-byte read may start at.
-     */
-    private static long window(byte[] bytes, long pos, int limit) {
-        return (long) LONG_BE.get(bytes, (int) Math.min(pos >>> 3, limit)) << (pos & 7);
+    /** The 64 bits of the stream starting at bit {@code pos} of {@code bytes}, left-aligned (at least 57 meaningful). */
+    private static long window(byte[] bytes, long pos) {
+        return (long) LONG_BE.get(bytes, (int) (pos >>> 3)) << (pos & 7);
     }
 
     /** The symbols of four single-table entries as one little-endian int (each entry holds its symbol in bytes 1-3). */
@@ -211,18 +207,18 @@ public final class HuffmanDecoder {
      * most 16 bits and a window holds at least 57). {@code p} holds the lanes' bit positions in {@code
      * bytes}; it is updated to where each lane stopped (at the chunk's last few symbols).
      */
-    private static void decodeEightSingles(byte[] bytes, int limit, int[] table, int shift, long[] p, int at, int n, byte[] out) {
+    private static void decodeEightSingles(byte[] bytes, int[] table, int shift, long[] p, int at, int n, byte[] out) {
         long p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3], p4 = p[4], p5 = p[5], p6 = p[6], p7 = p[7];
         int o0 = at + 0 * n, o1 = at + 1 * n, o2 = at + 2 * n, o3 = at + 3 * n, o4 = at + 4 * n, o5 = at + 5 * n, o6 = at + 6 * n, o7 = at + 7 * n, k = 0;
         for (; k < n - 3; k += 4) {
-            long w0 = window(bytes, p0, limit);
-            long w1 = window(bytes, p1, limit);
-            long w2 = window(bytes, p2, limit);
-            long w3 = window(bytes, p3, limit);
-            long w4 = window(bytes, p4, limit);
-            long w5 = window(bytes, p5, limit);
-            long w6 = window(bytes, p6, limit);
-            long w7 = window(bytes, p7, limit);
+            long w0 = window(bytes, p0);
+            long w1 = window(bytes, p1);
+            long w2 = window(bytes, p2);
+            long w3 = window(bytes, p3);
+            long w4 = window(bytes, p4);
+            long w5 = window(bytes, p5);
+            long w6 = window(bytes, p6);
+            long w7 = window(bytes, p7);
             int a0 = table[(int) (w0 >>> shift)], a1 = table[(int) (w1 >>> shift)];
             int a2 = table[(int) (w2 >>> shift)], a3 = table[(int) (w3 >>> shift)];
             int a4 = table[(int) (w4 >>> shift)], a5 = table[(int) (w5 >>> shift)];
@@ -268,12 +264,12 @@ public final class HuffmanDecoder {
      * are overwritten by the next store). Runs while every lane has more than 32 symbols left, so no
      * store passes its chunk; {@code p} and {@code o} are updated to where each lane stopped.
      */
-    private static void decodeFourMulti(byte[] bytes, int limit, long[] multi, int shift, long[] p, int[] o, int n, byte[] out) {
+    private static void decodeFourMulti(byte[] bytes, long[] multi, int shift, long[] p, int[] o, int n, byte[] out) {
         long p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
         int o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3];
         int e0 = o0 + n - 32, e1 = o1 + n - 32, e2 = o2 + n - 32, e3 = o3 + n - 32;
         while (o0 < e0 && o1 < e1 && o2 < e2 && o3 < e3) {
-            long w0 = window(bytes, p0, limit), w1 = window(bytes, p1, limit), w2 = window(bytes, p2, limit), w3 = window(bytes, p3, limit);
+            long w0 = window(bytes, p0), w1 = window(bytes, p1), w2 = window(bytes, p2), w3 = window(bytes, p3);
             long x0 = multi[(int) (w0 >>> shift)], x1 = multi[(int) (w1 >>> shift)], x2 = multi[(int) (w2 >>> shift)], x3 = multi[(int) (w3 >>> shift)];
             LONG_LE.set(out, o0, x0 >>> 8);
             o0 += (int) (x0 >>> 56);
@@ -327,7 +323,7 @@ public final class HuffmanDecoder {
      * has at least 8 output bytes left (so the chains still overlap); lane {@code l} ends at {@code
      * end0 + l * n}. The last few symbols are left to {@link #decodeLane}.
      */
-    private static void finishFourMulti(byte[] bytes, int limit, DecodeTables t, long[] p, int[] o, int end0, int n, byte[] out) {
+    private static void finishFourMulti(byte[] bytes, DecodeTables t, long[] p, int[] o, int end0, int n, byte[] out) {
         long[] multi = t.multi();
         int shift = 64 - t.tableBits();
         boolean more = true;
@@ -335,7 +331,7 @@ public final class HuffmanDecoder {
             more = false;
             for (int l = 0; l < 4; l++) {
                 if (end0 + l * n - o[l] < 8) continue;
-                long x = multi[(int) (window(bytes, p[l], limit) >>> shift)];
+                long x = multi[(int) (window(bytes, p[l]) >>> shift)];
                 LONG_LE.set(out, o[l], x >>> 8);
                 o[l] += (int) (x >>> 56);
                 p[l] += x & 0xFF;
@@ -349,12 +345,12 @@ public final class HuffmanDecoder {
      * several a lookup while at least 8 output bytes remain. Returns the end bit. The caller ensured a
      * complete code and reads inside the copy.
      */
-    private static long decodeLane(byte[] bytes, int limit, DecodeTables t, long pos, int at, int count, byte[] out) {
+    private static long decodeLane(byte[] bytes, DecodeTables t, long pos, int at, int count, byte[] out) {
         int shift = 64 - t.tableBits(), o = at, end = at + count;
         long[] multi = t.multi();
         if (multi != null) {
             while (end - o >= 8) {
-                long x = multi[(int) (window(bytes, pos, limit) >>> shift)];
+                long x = multi[(int) (window(bytes, pos) >>> shift)];
                 LONG_LE.set(out, o, x >>> 8);
                 o += (int) (x >>> 56);
                 pos += x & 0xFF;
@@ -362,7 +358,7 @@ public final class HuffmanDecoder {
         }
         int[] single = t.single();
         for (; o < end; o++) {
-            int e = single[(int) (window(bytes, pos, limit) >>> shift)];
+            int e = single[(int) (window(bytes, pos) >>> shift)];
             out[o] = (byte) (e >>> 8);
             pos += e & 0xFF;
         }
