@@ -153,14 +153,15 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
             int count = HuffmanStream.wordCount(bits);
             // the piece's bits shifted to start at bit 0 of words[0] (a stream's first chunk starts at bit 0);
             // words past the bitstream read as zero
-            long streamWords = bitstream.byteSize() / 4;
-            int skip = (int) (base & 31);
-            long w = base >>> 5;
-            long next = w < streamWords ? bitstream.getAtIndex(TensorReader.I32, w) & 0xFFFFFFFFL : 0;
-            for (int i = 0; i < count; i++, w++) {
-                long cur = next;
-                next = w + 1 < streamWords ? bitstream.getAtIndex(TensorReader.I32, w + 1) & 0xFFFFFFFFL : 0;
-                words[i] = (int) ((cur << 32 | next) >>> (32 - skip));
+            long streamWords = bitstream.byteSize() / 4, w = base >>> 5;
+            int skip = (int) (base & 31), present = (int) Math.max(0, Math.min(count, streamWords - w));
+            // one bulk copy of the words into words[0..], then shifted in place
+            MemorySegment.copy(bitstream, TensorReader.I32, 4 * w, words, 0, present);
+            Arrays.fill(words, present, count, 0);
+            int after = w + count < streamWords ? bitstream.getAtIndex(TensorReader.I32, w + count) : 0;
+            if (skip != 0) {
+                for (int i = 0; i < count - 1; i++) words[i] = words[i] << skip | words[i + 1] >>> (32 - skip);
+                words[count - 1] = words[count - 1] << skip | after >>> (32 - skip);
             }
             long[] offsets = new long[endChunk - firstChunk];
             for (int c = firstChunk; c < endChunk; c++) offsets[c - firstChunk] = chunkStartBit(c) - base;
@@ -177,6 +178,12 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
             decodeChecked(stream, 0, out, bits, file, name);
         }
 
+        /** Whether the codebook has a code for a symbol of {@code limit} or more. */
+        private static boolean codesAbove(HuffmanCodebook codebook, int limit) {
+            for (int v = limit; v < codebook.alphabetSize(); v++) if (codebook.length(v) != 0) return true;
+            return false;
+        }
+
         /** As above, for a stream holding a tensor's chunks from {@code firstChunk} on (errors count chunks from there). */
         private static void decodeChecked(HuffmanStream stream, int firstChunk, byte[] out, int bits, Path file, String name) {
             try {
@@ -184,9 +191,13 @@ public sealed interface StoredTensor permits StoredTensor.Quantized, StoredTenso
             } catch (HuffmanDecoder.CorruptStreamException e) {
                 throw FormatException.forTensor(file, name, "corrupt bitstream: " + e.renumbered(firstChunk).getMessage());
             }
-            int limit = 1 << bits;
-            for (int i = 0, n = Math.toIntExact(stream.symbolCount()); i < n; i++) {
-                if ((out[i] & 0xFF) >= limit) throw FormatException.forTensor(file, name, "decoded symbol " + (out[i] & 0xFF) + " exceeds " + bits + " bits");
+            // a decoded symbol is one the codebook has a code for: when none of those exceeds the bits, nothing can
+            if (bits >= 8 || !codesAbove(stream.codebook(), 1 << bits)) return;
+            int n = Math.toIntExact(stream.symbolCount()), any = 0;
+            for (int i = 0; i < n; i++) any |= out[i];           // one vectorized pass; the loop below only on failure
+            if ((any & 0xFF) >>> bits == 0) return;
+            for (int i = 0; i < n; i++) {
+                if ((out[i] & 0xFF) >>> bits != 0) throw FormatException.forTensor(file, name, "decoded symbol " + (out[i] & 0xFF) + " exceeds " + bits + " bits");
             }
         }
 

@@ -1,5 +1,9 @@
 package io.entrollm.model;
 
+import io.entrollm.codec.HuffmanCodebook;
+import io.entrollm.codec.HuffmanEncoder;
+import io.entrollm.codec.HuffmanStream;
+import io.entrollm.codec.SymbolHistogram;
 import io.entrollm.container.CompressOptions;
 import io.entrollm.container.EntroCompressor;
 import io.entrollm.format.FormatException;
@@ -96,5 +100,27 @@ class CodedPiecesTest {
 
     static String messageOf(Runnable r) {
         return assertThatThrownBy(r::run).isInstanceOf(FormatException.class).actual().getMessage();
+    }
+
+    /**
+     * Symbols must fit the tensor's bits: a codebook with a code for a wider symbol is scanned, and the symbol
+     * is named when it occurs; such a code that never occurs is harmless. Codebooks without one skip the scan.
+     */
+    @Test
+    void decodedSymbolsWiderThanTheBitsAreRefused() {
+        byte[] symbols = new byte[5000];
+        for (int i = 0; i < symbols.length; i++) symbols[i] = (byte) (i % 7);
+        symbols[4321] = 9;                                                    // 4 bits, in a 3-bit tensor
+        HuffmanCodebook wide = HuffmanCodebook.build(SymbolHistogram.of(symbols, 16), 12);
+        HuffmanStream stream = HuffmanEncoder.encode(symbols, wide, 100);
+        Path where = Path.of("crafted.entro");
+        assertThatThrownBy(() -> StoredTensor.Coded.decodeChecked(stream, new byte[symbols.length], 3, where, "w"))
+                .isInstanceOf(FormatException.class).hasMessageContaining("tensor 'w': decoded symbol 9 exceeds 3 bits");
+        byte[] fitting = symbols.clone();
+        fitting[4321] = 1;                                                    // the code for 9 exists but never occurs
+        byte[] out = new byte[fitting.length];
+        StoredTensor.Coded.decodeChecked(HuffmanEncoder.encode(fitting, wide, 100), out, 3, where, "w");
+        assertThat(out).isEqualTo(fitting);
+        StoredTensor.Coded.decodeChecked(stream, out, 4, where, "w");   // 4 bits: 9 fits
     }
 }
