@@ -79,9 +79,14 @@ final class CompressCommand implements Callable<Integer> {
             + "besides its bits (tensor, channel, group:G; a group size is used where it divides the layer's row length). Default: --granularity.")
     List<String> targetGranularities;
 
-    @Option(names = "--calibration", paramLabel = "FILE|DIR", description = "With --target-bits: a text the model reads first, so that each "
+    @Option(names = "--calibration", paramLabel = "FILE|DIR", description = "With --target-bits or --gptq: a text the model reads first, so that each "
             + "layer's error is weighed by the activations it multiplies (not the text you evaluate on).")
     Path calibration;
+
+    @Option(names = "--gptq", description = "Compute each layer's symbols with error feedback (GPTQ): every rounding error is spread over the "
+            + "weights not yet rounded, as the layer's inputs on the --calibration text correlate, so its outputs move less. "
+            + "Same scales, same format; layers with inputs over 4096 columns are rounded as usual.")
+    boolean gptq;
 
     @Option(names = "--calibration-tokens", defaultValue = "8192", description = "At most this many tokens of --calibration. Default: ${DEFAULT-VALUE}.")
     int calibrationTokens;
@@ -99,15 +104,19 @@ final class CompressCommand implements Callable<Integer> {
                 includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype), scaleSearch,
                 embeddingBits == null ? 0 : embeddingBits);
         PrintWriter out = spec.commandLine().getOut();
-        if (calibration != null && targetBits == null) throw new IllegalArgumentException("--calibration applies to --target-bits");
-        if (targetBits != null && calibration != null && !java.nio.file.Files.exists(calibration)) {
+        if (calibration != null && targetBits == null && !gptq) throw new IllegalArgumentException("--calibration applies to --target-bits and --gptq");
+        if (gptq && calibration == null) throw new IllegalArgumentException("--gptq needs --calibration (the text whose inputs the errors are spread by)");
+        if (gptq && keepQuantization) throw new IllegalArgumentException("--gptq quantizes; --keep-quantization keeps the source's quantization");
+        if (calibration != null && !java.nio.file.Files.exists(calibration)) {
             throw new IllegalArgumentException(calibration + ": no such file or folder");
         }
         if (targetGranularities != null && targetBits == null) throw new IllegalArgumentException("--target-granularities applies to --target-bits");
         List<Granularity> granularities = targetGranularities == null ? List.of(base.granularity()) : targetGranularities.stream().map(Granularity::parse).toList();
-        CompressOptions options = targetBits == null ? base
-                : base.withTensorChoices(TargetBits.plan(model, base, targetBits, granularities,
-                        TargetBits.calibrate(model, calibration, calibrationTokens, spec.commandLine().getErr()), spec.commandLine().getErr()).choices());
+        TargetBits.Calibration calibrated = targetBits == null && !gptq ? TargetBits.Calibration.NONE
+                : TargetBits.calibrate(model, calibration, calibrationTokens, gptq, spec.commandLine().getErr());
+        CompressOptions planned = targetBits == null ? base
+                : base.withTensorChoices(TargetBits.plan(model, base, targetBits, granularities, calibrated, spec.commandLine().getErr()).choices());
+        CompressOptions options = gptq ? planned.withErrorFeedback(calibrated.grams()) : planned;
         CompressReport report;
         // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before
         // the .entro is put in place, and is put in place right after it

@@ -94,6 +94,9 @@ final class ParetoCommand implements Callable<Integer> {
         if (calibration != null && calibration.toAbsolutePath().normalize().equals(text.toAbsolutePath().normalize())) {
             throw new picocli.CommandLine.ParameterException(cli, "--calibration must not be the --text it is scored on");
         }
+        if (calibration == null && ours.stream().anyMatch(ParetoSetting::errorFeedback)) {
+            throw new picocli.CommandLine.ParameterException(cli, "the gptq flag needs --calibration (the text whose inputs the errors are spread by)");
+        }
         PrintWriter out = cli.getOut(), err = cli.getErr();
         long params;
         try (ModelSource s = ModelSources.openHuggingFace(model)) {
@@ -109,9 +112,12 @@ final class ParetoCommand implements Callable<Integer> {
                 Path entro = dir.resolve(s.slug() + ".entro");
                 err.printf("pareto: compressing %s%n", s.label());
                 err.flush();
-                if (!Double.isNaN(s.targetBits()) && calibrated == null) calibrated = TargetBits.calibrate(model, calibration, calibrationTokens, err);
+                if ((!Double.isNaN(s.targetBits()) || s.errorFeedback()) && calibrated == null) {
+                    calibrated = TargetBits.calibrate(model, calibration, calibrationTokens, ours.stream().anyMatch(ParetoSetting::errorFeedback), err);
+                }
                 CompressOptions o = Double.isNaN(s.targetBits()) ? s.options()
                         : s.options().withTensorChoices(TargetBits.plan(model, s.options(), s.targetBits(), s.targetGranularities(), calibrated, err).choices());
+                if (s.errorFeedback()) o = o.withErrorFeedback(calibrated.grams());
                 try (ModelSource src = ModelSources.openHuggingFace(model)) {
                     EntroCompressor.compress(src, entro, o, null);
                 }

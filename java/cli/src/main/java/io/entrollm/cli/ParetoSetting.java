@@ -17,12 +17,14 @@ import java.util.Locale;
  * {@code embN} (--embedding-bits N). Examples: {@code 8:tensor}, {@code 4:group:128:f16}, {@code 4:tensor:search:emb8}.
  * {@code tX} in place of the bits (e.g. {@code t3.5:tensor:search:emb8}) chooses each layer's bits for X bits a weight
  * (--target-bits X, with pareto's --calibration text when given); with it, flags {@code gN} let a layer take group:N
- * as well as the setting's granularity (--target-granularities).
+ * as well as the setting's granularity (--target-granularities). Flag {@code gptq} computes the symbols with error
+ * feedback under pareto's --calibration text (--gptq).
  *
  * @param targetBits          the --target-bits of the setting, or NaN
  * @param targetGranularities the granularities a layer may get with a target
+ * @param errorFeedback       whether the symbols are computed with error feedback (needs a calibration text)
  */
-record ParetoSetting(String label, CompressOptions options, double targetBits, List<Granularity> targetGranularities) {
+record ParetoSetting(String label, CompressOptions options, double targetBits, List<Granularity> targetGranularities, boolean errorFeedback) {
 
     static List<ParetoSetting> parseList(String list) {
         List<ParetoSetting> out = new ArrayList<>();
@@ -62,7 +64,7 @@ record ParetoSetting(String label, CompressOptions options, double targetBits, L
             next = 3;
         }
         QuantScheme scheme = QuantScheme.MIXED;
-        boolean search = false, f16 = false, embeddings = false;
+        boolean search = false, f16 = false, embeddings = false, gptq = false;
         int embeddingBits = 0;
         List<Granularity> extra = new ArrayList<>();
         for (int i = next; i < p.length; i++) {
@@ -71,6 +73,7 @@ record ParetoSetting(String label, CompressOptions options, double targetBits, L
                 case "search" -> search = true;
                 case "f16" -> f16 = true;
                 case "emb" -> embeddings = true;
+                case "gptq" -> gptq = true;
                 default -> {
                     if (p[i].matches("g[1-9][0-9]*") && !Double.isNaN(target)) {
                         extra.add(Granularity.group(Integer.parseInt(p[i].substring(1))));
@@ -78,7 +81,7 @@ record ParetoSetting(String label, CompressOptions options, double targetBits, L
                         embeddingBits = p[i].charAt(3) - '0';
                     } else {
                         throw new IllegalArgumentException("setting '" + text + "': unknown flag '" + p[i]
-                                + "' (asym, sym, mixed, auto, search, f16, emb, emb2..emb8; gN with a tX target)");
+                                + "' (asym, sym, mixed, auto, search, f16, emb, emb2..emb8, gptq; gN with a tX target)");
                     }
                 }
             }
@@ -87,7 +90,7 @@ record ParetoSetting(String label, CompressOptions options, double targetBits, L
                 HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, embeddings, CompressOptions.Encoding.HUFFMAN, f16 ? DType.F16 : DType.F32, search, embeddingBits);
         List<Granularity> granularities = new ArrayList<>(List.of(o.granularity()));
         granularities.addAll(extra);
-        return new ParetoSetting(text, o, target, List.copyOf(granularities));
+        return new ParetoSetting(text, o, target, List.copyOf(granularities), gptq);
     }
 
     /** A file name for the setting's .entro. */

@@ -31,12 +31,13 @@ final class TargetBits {
 
     /**
      * What the layers of a model saw of a calibration text (per tensor, the mean square of each input
-     * column), or nothing: then every column weighs the same.
+     * column, and where asked for the mean of {@code x x^T} for error feedback), or nothing: then every
+     * column weighs the same.
      *
      * @param text the calibration text, or null
      */
-    record Calibration(Path text, Map<String, double[]> meanSquares) {
-        static final Calibration NONE = new Calibration(null, Map.of());
+    record Calibration(Path text, Map<String, double[]> meanSquares, Map<String, double[]> grams) {
+        static final Calibration NONE = new Calibration(null, Map.of(), Map.of());
     }
 
     /**
@@ -45,13 +46,19 @@ final class TargetBits {
      * target planned for the model can share it.
      */
     static Calibration calibrate(Path model, Path text, int calibrationTokens, PrintWriter err) throws java.io.IOException {
+        return calibrate(model, text, calibrationTokens, false, err);
+    }
+
+    /** As above; with {@code grams} also each layer input's {@code x x^T} (for {@code --gptq}; inputs of up to 4096 columns). */
+    static Calibration calibrate(Path model, Path text, int calibrationTokens, boolean grams, PrintWriter err) throws java.io.IOException {
         if (calibrationTokens < 1) throw new IllegalArgumentException("--calibration-tokens must be positive");
         if (text == null) return Calibration.NONE;
         try (LanguageModel lm = LanguageModel.load(model)) {
             int[] all = PerplexityCommand.tokens(lm, model, text, 0);
             int[] tokens = java.util.Arrays.copyOf(all, Math.min(all.length, calibrationTokens));
             try (Progress bar = Progress.start("calibrate", "tokens", tokens.length, err)) {
-                return new Calibration(text, ActivationStats.collect(lm.source(), tokens, WINDOW, 0, bar::stepTo));
+                ActivationStats.Inputs seen = ActivationStats.collectInputs(lm.source(), tokens, WINDOW, 0, bar::stepTo, grams);
+                return new Calibration(text, seen.meanSquares(), seen.grams());
             }
         }
     }

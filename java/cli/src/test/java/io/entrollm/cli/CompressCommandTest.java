@@ -92,8 +92,46 @@ class CompressCommandTest {
         assertThat(low.err()).contains("--target-bits 1.00 is below the smallest setting");
         CliRun alone = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", none.toString(), "--calibration", "x.txt");
         assertThat(alone.exitCode()).isNotZero();
-        assertThat(alone.err()).contains("--calibration applies to --target-bits");
+        assertThat(alone.err()).contains("--calibration applies to --target-bits and --gptq");
         assertFalse(Files.exists(none));
+    }
+
+    /**
+     * --gptq: the symbols come from error feedback on the calibration text (some differ from plain rounding's,
+     * scales equal), the report says so without carrying the statistics, the file runs; without a text it is refused.
+     */
+    @Test
+    void gptqSpreadsRoundingErrorsOverTheCalibrationInputs() throws IOException {
+        Path plain = tmp.resolve("plain.entro"), fed = tmp.resolve("gptq.entro"), json = tmp.resolve("gptq.json");
+        String text = TestModels.repoRoot().resolve("test-models/eval/moby-dick.txt").toString();
+        assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", plain.toString(), "--bits", "3").exitCode());
+        CliRun c = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", fed.toString(), "--bits", "3", "--gptq",
+                "--calibration", text, "--calibration-tokens", "300", "--json", json.toString());
+        assertEquals(0, c.exitCode(), c.err());
+        JsonNode settings = new ObjectMapper().readTree(json.toFile()).get("settings");
+        assertThat(settings.get("gptq").asBoolean()).isTrue();
+        assertThat(settings.has("errorFeedback")).isFalse();
+        int differing = 0, tensors = 0;
+        try (io.entrollm.container.EntroFile a = io.entrollm.container.EntroFile.open(plain);
+             io.entrollm.container.EntroFile b = io.entrollm.container.EntroFile.open(fed)) {
+            for (io.entrollm.container.EntroEntry e : a.entries()) {
+                if (!(e instanceof io.entrollm.container.EntroEntry.Coded coded)) continue;
+                io.entrollm.model.StoredTensor.Coded x = (io.entrollm.model.StoredTensor.Coded) a.stored(coded);
+                io.entrollm.model.StoredTensor.Coded y = (io.entrollm.model.StoredTensor.Coded) b.stored((io.entrollm.container.EntroEntry.Coded) b.entries().stream()
+                        .filter(f -> f.name().equals(coded.name())).findFirst().orElseThrow());
+                byte[] sx = new byte[(int) coded.elementCount()], sy = new byte[sx.length];
+                x.decodeInto(sx);
+                y.decodeInto(sy);
+                tensors++;
+                if (!java.util.Arrays.equals(sx, sy)) differing++;
+            }
+        }
+        assertThat(differing).as("tensors whose symbols error feedback changed, of " + tensors).isGreaterThan(tensors / 2);
+        CliRun r = CliRun.of("run", fed.toString(), "--prompt", "The", "--max-tokens", "4");
+        assertEquals(0, r.exitCode(), r.err());
+        CliRun alone = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", tmp.resolve("none.entro").toString(), "--gptq");
+        assertThat(alone.exitCode()).isNotZero();
+        assertThat(alone.err()).contains("--gptq needs --calibration");
     }
 
     @Test

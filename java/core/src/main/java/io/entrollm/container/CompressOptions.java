@@ -14,10 +14,13 @@ import io.entrollm.quant.QuantScheme;
  * @param scaleSearch        choose each group's scale (and zero) to minimise its squared error, not to span its range
  * @param embeddingBits      0, or the bits of the token embedding and LM head, quantized then whatever {@code includeEmbeddings} says
  * @param tensorChoices      bits and granularity of named tensors, overriding the rest (a per-tensor allocation, {@code compress --target-bits})
+ * @param errorFeedback      per tensor name, the mean of {@code x x^T} over a calibration text's inputs to it: those tensors' symbols are
+ *                           computed with error feedback ({@link io.entrollm.quant.ErrorFeedback}, {@code compress --gptq})
  */
 public record CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
                               boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype, boolean scaleSearch,
-                              int embeddingBits, java.util.Map<String, io.entrollm.quant.QuantChoice> tensorChoices) {
+                              int embeddingBits, java.util.Map<String, io.entrollm.quant.QuantChoice> tensorChoices,
+                              @com.fasterxml.jackson.annotation.JsonIgnore java.util.Map<String, double[]> errorFeedback) {
 
     /**
      * How quantized symbols are stored: Huffman-coded (EntroLLM), or packed as the baseline; or KEEP_GGML:
@@ -38,6 +41,7 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
         }
         if (embeddingBits != 0 && (embeddingBits < 2 || embeddingBits > 8)) throw new IllegalArgumentException("--embedding-bits must be 2..8, is " + embeddingBits);
         tensorChoices = java.util.Map.copyOf(tensorChoices);
+        errorFeedback = java.util.Map.copyOf(errorFeedback);
         for (java.util.Map.Entry<String, io.entrollm.quant.QuantChoice> e : tensorChoices.entrySet()) {
             if (maxCodeLength < e.getValue().bits()) {
                 throw new IllegalArgumentException("--max-code-length " + maxCodeLength + " is below the " + e.getValue().bits() + " bits of tensor '" + e.getKey() + "'");
@@ -48,7 +52,7 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
     /** Without per-tensor bits. */
     public CompressOptions(int bits, QuantScheme scheme, Granularity granularity, int maxCodeLength, int chunkSymbols,
                            boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype, boolean scaleSearch, int embeddingBits) {
-        this(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, embeddingBits, java.util.Map.of());
+        this(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, embeddingBits, java.util.Map.of(), java.util.Map.of());
     }
 
     /** Without separate embedding bits. */
@@ -56,6 +60,10 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
                            boolean includeEmbeddings, Encoding encoding, io.entrollm.tensor.DType scaleDtype, boolean scaleSearch) {
         this(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, 0);
     }
+
+    /** Whether symbols are computed with error feedback (reports say so; the statistics themselves stay out of them). */
+    @com.fasterxml.jackson.annotation.JsonProperty("gptq")
+    public boolean errorFeedbackOn() { return !errorFeedback.isEmpty(); }
 
     /** Whether the token embedding and LM head are quantized. */
     public boolean quantizesEmbeddings() { return includeEmbeddings || embeddingBits > 0; }
@@ -75,12 +83,17 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
 
     /** The same settings with these tensors quantized as chosen. */
     public CompressOptions withTensorChoices(java.util.Map<String, io.entrollm.quant.QuantChoice> perTensor) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, embeddingBits, perTensor);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, embeddingBits, perTensor, errorFeedback);
+    }
+
+    /** The same settings with these tensors' symbols computed by error feedback under these input statistics ({@link io.entrollm.quant.ErrorFeedback}). */
+    public CompressOptions withErrorFeedback(java.util.Map<String, double[]> grams) {
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, embeddingBits, tensorChoices, grams);
     }
 
     /** The same settings with the embedding and head at {@code b} bits (0: as the rest, when included). */
     public CompressOptions withEmbeddingBits(int b) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, b, tensorChoices);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, scaleSearch, b, tensorChoices, errorFeedback);
     }
 
     /** With float32 scales. */
@@ -91,17 +104,17 @@ public record CompressOptions(int bits, QuantScheme scheme, Granularity granular
 
     /** The same settings with scales (and zero points) stored as {@code dtype}. */
     public CompressOptions withScaleDtype(io.entrollm.tensor.DType dtype) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, dtype, scaleSearch, embeddingBits, tensorChoices);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, dtype, scaleSearch, embeddingBits, tensorChoices, errorFeedback);
     }
 
     /** The same settings with the scale search on or off. */
     public CompressOptions withScaleSearch(boolean search) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, search, embeddingBits, tensorChoices);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, encoding, scaleDtype, search, embeddingBits, tensorChoices, errorFeedback);
     }
 
     /** The same settings with another encoding. */
     public CompressOptions withEncoding(Encoding e) {
-        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e, scaleDtype, scaleSearch, embeddingBits, tensorChoices);
+        return new CompressOptions(bits, scheme, granularity, maxCodeLength, chunkSymbols, includeEmbeddings, e, scaleDtype, scaleSearch, embeddingBits, tensorChoices, errorFeedback);
     }
 
     public static CompressOptions defaults(int bits, QuantScheme scheme, Granularity granularity) {

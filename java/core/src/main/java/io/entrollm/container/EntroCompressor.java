@@ -10,6 +10,7 @@ import io.entrollm.codec.SymbolHistogram;
 import io.entrollm.container.EntroLayout.SectionKind;
 import io.entrollm.io.LittleEndian;
 import io.entrollm.model.ModelSource;
+import io.entrollm.quant.ErrorFeedback;
 import io.entrollm.quant.QuantizedTensor;
 import io.entrollm.quant.Quantizer;
 import io.entrollm.tensor.DType;
@@ -145,6 +146,8 @@ public final class EntroCompressor {
         int bits = o.bitsOf(t.name());
         QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, bits, o.scheme(), o.granularityOf(t.name()), o.scaleDtype() == DType.F16,
                 o.scaleSearch());
+        double[] inputs = o.errorFeedback().get(t.name());
+        if (inputs != null) q = ErrorFeedback.refine(q, w, inputs, ErrorFeedback.DEFAULT_DAMPING);
         SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << bits);
         HuffmanStream stream = o.encoding() == CompressOptions.Encoding.PACKED ? null
                 : HuffmanEncoder.encode(q.symbols(), HuffmanCodebook.build(h, Math.max(bits, o.maxCodeLength())), o.chunkSymbols());

@@ -37,4 +37,30 @@ class ActivationStatsTest {
             }
         }
     }
+
+    /** The mean x x^T each input gives error feedback: symmetric, its diagonal the mean squares, one array per shared input. */
+    @Test
+    void gramsAgreeWithTheMeanSquaresAndAreSharedByMatricesReadingOneInput() throws IOException {
+        try (LanguageModel lm = LanguageModel.load(TestModels.sotuTiny())) {
+            int[] tokens = lm.tokenizer().encode("The state of the Union is strong. We will keep our promises to the American people.");
+            ActivationStats.Inputs in = ActivationStats.collectInputs(lm.source(), tokens, 5, 1, null, true);
+            LlamaLayout layout = LlamaLayout.of(lm.source());
+            for (LlamaLayout.Layer L : layout.layers) {
+                for (LlamaLayout.WeightRef r : LlamaLayout.matrices(L)) {
+                    double[] g = in.grams().get(r.tensor()), m = in.meanSquares().get(r.tensor());
+                    int n = (int) r.cols();
+                    assertEquals((long) n * n, g.length, r.tensor());
+                    for (int j = 0; j < n; j++) {
+                        assertEquals(m[j], g[j * n + j], 1e-9 * (1 + m[j]), r.tensor() + " diagonal " + j);
+                        for (int k = 0; k < j; k++) assertEquals(g[j * n + k], g[k * n + j], 0, r.tensor());
+                        for (int k = 0; k < n; k++) assertThat(g[j * n + k] * g[j * n + k]).isLessThanOrEqualTo(g[j * n + j] * g[k * n + k] * (1 + 1e-9) + 1e-30);
+                    }
+                }
+                assertThat(in.grams().get(L.wk().tensor())).isSameAs(in.grams().get(L.wq().tensor()));
+                assertThat(in.grams().get(L.wv().tensor())).isSameAs(in.grams().get(L.wq().tensor()));
+                assertThat(in.grams().get(L.wUp().tensor())).isSameAs(in.grams().get(L.wGate().tensor()));
+            }
+            assertThat(ActivationStats.collectInputs(lm.source(), tokens, 5, 1, null, false).grams()).isEmpty();
+        }
+    }
 }

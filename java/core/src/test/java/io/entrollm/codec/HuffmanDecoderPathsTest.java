@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Every path of the fast decoder (eight chunks in lockstep with the 1-symbol table, four with the
- * multi-symbol table, single lanes, the checked fallback near the end of the word array, copies larger
+ * multi-symbol table, single lanes and their tails, the checked decoder for incomplete codes, copies larger
  * than a thread keeps) against the reference decoder, and the inputs that used to read past the word array.
  */
 class HuffmanDecoderPathsTest {
