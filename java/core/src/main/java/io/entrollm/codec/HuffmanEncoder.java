@@ -66,9 +66,9 @@ public final class HuffmanEncoder {
 
     /**
      * The codes of every two consecutive symbols as one entry, indexed by the two bytes as a
-     * little-endian short: {@code (codeA << lengthB | codeB) << 5 | (lengthA + lengthB)}, or, when
-     * either has no code, then {@link #NO_PAIR}, which has length 0 and the sign bit (codes of 13 bits
-     * use bits 0-30). One lookup and one accumulator step per two symbols (2.2x faster than two).
+     * little-endian short: {@code (codeA << lengthB | codeB) << 5 | (lengthA + lengthB)}, or {@link #NO_PAIR}
+     * (length 0 and the sign bit, which two 13-bit codes never reach) when either has no code. One lookup
+     * and one accumulator step per two symbols (2.2x faster than two).
      */
     private static int[] pairCodes(int[] codes) {
         int[] pairs = new int[1 << 16];
