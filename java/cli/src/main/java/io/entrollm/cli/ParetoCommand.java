@@ -47,8 +47,8 @@ final class ParetoCommand implements Callable<Integer> {
     @Option(names = "--gguf", paramLabel = "FILE", split = ",", description = "Other tools' files of the same model (e.g. llama.cpp's Q4_K_M), comma-separated or repeated.")
     List<Path> ggufs = new ArrayList<>();
 
-    @Option(names = "--calibration", paramLabel = "FILE|DIR", description = "For tX settings (per-layer bits for a target): the text whose activations "
-            + "weigh each layer's error (not --text).")
+    @Option(names = "--calibration", paramLabel = "FILE|DIR", description = "For tX settings (per-layer bits for a target) and the gptq flag "
+            + "(error feedback): the text whose activations weigh each layer's error (not --text).")
     Path calibration;
 
     @Option(names = "--calibration-tokens", defaultValue = "8192", description = "At most this many tokens of --calibration. Default: ${DEFAULT-VALUE}.")
@@ -107,7 +107,7 @@ final class ParetoCommand implements Callable<Integer> {
             List<ParetoRow> rows = new ArrayList<>();
             double reference = perplexity(model, err, "source");
             rows.add(row("source", "as stored", model, params, reference, reference));
-            TargetBits.Calibration calibrated = null;   // the calibration text is read once, for the first tX setting
+            TargetBits.Calibration calibrated = null;   // the calibration text is read once, for the first tX or gptq setting
             for (ParetoSetting s : ours) {
                 Path entro = dir.resolve(s.slug() + ".entro");
                 err.printf("pareto: compressing %s%n", s.label());

@@ -70,6 +70,11 @@ class ParetoCommandTest {
         CliRun r = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--text", text.toString(), "--calibration", text.toString(), "--settings", "t4:tensor");
         assertThat(r.exitCode()).isNotZero();
         assertThat(r.err()).contains("--calibration must not be the --text it is scored on");
+        assertThat(ParetoSetting.parse("t4:tensor:gptq").errorFeedback()).isTrue();
+        assertThat(ParetoSetting.parse("t4:tensor").errorFeedback()).isFalse();
+        CliRun g = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--text", text.toString(), "--settings", "4:tensor:gptq");
+        assertThat(g.exitCode()).isNotZero();
+        assertThat(g.err()).contains("the gptq flag needs --calibration");
     }
 
     @Test
