@@ -94,7 +94,8 @@ final class ParetoCommand implements Callable<Integer> {
         if (calibration != null && calibration.toAbsolutePath().normalize().equals(text.toAbsolutePath().normalize())) {
             throw new picocli.CommandLine.ParameterException(cli, "--calibration must not be the --text it is scored on");
         }
-        if (calibration == null && ours.stream().anyMatch(ParetoSetting::errorFeedback)) {
+        boolean anyGptq = ours.stream().anyMatch(ParetoSetting::errorFeedback);
+        if (calibration == null && anyGptq) {
             throw new picocli.CommandLine.ParameterException(cli, "the gptq flag needs --calibration (the text whose inputs the errors are spread by)");
         }
         PrintWriter out = cli.getOut(), err = cli.getErr();
@@ -113,7 +114,7 @@ final class ParetoCommand implements Callable<Integer> {
                 err.printf("pareto: compressing %s%n", s.label());
                 err.flush();
                 if ((!Double.isNaN(s.targetBits()) || s.errorFeedback()) && calibrated == null) {
-                    calibrated = TargetBits.calibrate(model, calibration, calibrationTokens, ours.stream().anyMatch(ParetoSetting::errorFeedback), err);
+                    calibrated = TargetBits.calibrate(model, calibration, calibrationTokens, anyGptq, err);
                 }
                 CompressOptions o = Double.isNaN(s.targetBits()) ? s.options()
                         : s.options().withTensorChoices(TargetBits.plan(model, s.options(), s.targetBits(), s.targetGranularities(), calibrated, err).choices());

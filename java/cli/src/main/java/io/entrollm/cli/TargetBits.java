@@ -45,11 +45,6 @@ final class TargetBits {
      * {@code model}; {@link Calibration#NONE} when {@code text} is null. Once per model and text: every
      * target planned for the model can share it.
      */
-    static Calibration calibrate(Path model, Path text, int calibrationTokens, PrintWriter err) throws java.io.IOException {
-        return calibrate(model, text, calibrationTokens, false, err);
-    }
-
-    /** As above; with {@code grams} also each layer input's {@code x x^T} (for {@code --gptq}; inputs of up to 4096 columns). */
     static Calibration calibrate(Path model, Path text, int calibrationTokens, boolean grams, PrintWriter err) throws java.io.IOException {
         if (calibrationTokens < 1) throw new IllegalArgumentException("--calibration-tokens must be positive");
         if (text == null) return Calibration.NONE;

@@ -23,18 +23,12 @@ public final class ActivationStats {
     private ActivationStats() {}
 
     /**
-     * Runs {@code tokens} through {@code source} in windows of {@code window} tokens and returns, per
-     * layer tensor name, the mean square of each input column. {@code progress} gets the tokens done.
-     */
-    public static Map<String, double[]> collect(ModelSource source, int[] tokens, int window, int threads, IntConsumer progress) {
-        return collectInputs(source, tokens, window, threads, progress, false).meanSquares();
-    }
-
-    /**
-     * What the layers saw: per tensor name the mean square of each input column, and with {@code grams} also
-     * the mean of {@code x x^T} over the inputs (cols x cols, row-major; {@link io.entrollm.quant.ErrorFeedback}'s
-     * H) for inputs of at most {@link io.entrollm.quant.ErrorFeedback#MAX_COLUMNS} columns. Matrices that read
-     * the same input (q/k/v, gate/up) share one array, computed once.
+     * Runs {@code tokens} through {@code source} in windows of {@code window} tokens ({@code progress} gets
+     * the tokens done) and returns what the layers saw: per tensor name the mean square of each input
+     * column, and with {@code grams} also the mean of {@code x x^T} over the inputs (cols x cols, row-major;
+     * {@link io.entrollm.quant.ErrorFeedback}'s H) for inputs of at most
+     * {@link io.entrollm.quant.ErrorFeedback#MAX_COLUMNS} columns. Matrices that read the same input
+     * (q/k/v, gate/up) share one array, computed once.
      */
     public static Inputs collectInputs(ModelSource source, int[] tokens, int window, int threads, IntConsumer progress, boolean grams) {
         if (tokens.length == 0) throw new IllegalArgumentException("the calibration text has no tokens");

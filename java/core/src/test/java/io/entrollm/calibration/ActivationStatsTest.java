@@ -19,7 +19,7 @@ class ActivationStatsTest {
         try (LanguageModel lm = LanguageModel.load(TestModels.sotuTiny())) {
             int[] tokens = lm.tokenizer().encode("The state of the Union is strong. We will keep our promises to the American people, and we will build.");
             int[] seen = new int[1];
-            Map<String, double[]> s = ActivationStats.collect(lm.source(), tokens, 7, 1, done -> seen[0] = done);
+            Map<String, double[]> s = ActivationStats.collectInputs(lm.source(), tokens, 7, 1, done -> seen[0] = done, false).meanSquares();
             assertEquals(tokens.length, seen[0]);
             LlamaLayout layout = LlamaLayout.of(lm.source());
             assertEquals(7 * layout.layers.length, s.size());
