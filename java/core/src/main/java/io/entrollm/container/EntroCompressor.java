@@ -115,7 +115,7 @@ public final class EntroCompressor {
                     entries.stream().map(EntroEntry::name).toList()) : null;
             EntroDirectory dir = new EntroDirectory(source.config().orElse(null), hfConfig(source), sourceInfo(source, keep),
                     JSON.valueToTree(options), entries, origin, companions);
-            w.section(SectionKind.DIRECTORY, EntroLayout.NO_TENSOR, dir.toJsonBytes());
+            w.directory(dir);
             w.seal();
             CompressReport report = new CompressReport(rows, sourceBytes(source, keep), w.sealedBytes());
             beforeCommit.accept(report);

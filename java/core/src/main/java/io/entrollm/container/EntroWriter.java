@@ -27,6 +27,8 @@ public final class EntroWriter implements AutoCloseable {
     private final List<Section> sections = new ArrayList<>();
     private long position;
     private boolean finished;
+    /** The version the directory's content needs ({@link #directory}); f16 scales need 2 with no section of a newer kind. */
+    private int directoryVersion = EntroLayout.FIRST_VERSION;
 
     private EntroWriter(AtomicFile file) throws IOException {
         this.file = file;
@@ -53,6 +55,16 @@ public final class EntroWriter implements AutoCloseable {
 
     public int section(SectionKind kind, int tensor, byte[] bytes) throws IOException {
         return section(kind, tensor, MemorySegment.ofArray(bytes));
+    }
+
+    /**
+     * Writes the DIRECTORY section. The header's version must equal the directory's, which follows its content (f16
+     * scales, GGML-coded tensors, a GGUF origin, companion files): {@link #seal} refuses a file whose sections alone
+     * would need another version.
+     */
+    public int directory(EntroDirectory dir) throws IOException {
+        directoryVersion = dir.formatVersion();
+        return section(SectionKind.DIRECTORY, EntroLayout.NO_TENSOR, dir.toJsonBytes());
     }
 
     /** Writes the section table and header, syncs, and renames the file onto its target. */
@@ -107,9 +119,16 @@ public final class EntroWriter implements AutoCloseable {
         sealedBytes = fileBytes;
     }
 
-    /** The oldest version that has every kind of section written (files without GGML content stay readable by v1 readers). */
+    /**
+     * The oldest version that has every kind of section written and the directory's content (files without version-2
+     * content stay readable by v1 readers).
+     */
     private int version() {
-        return sections.stream().mapToInt(s -> s.kind().sinceVersion()).max().orElse(EntroLayout.FIRST_VERSION);
+        int sectionsNeed = sections.stream().mapToInt(s -> s.kind().sinceVersion()).max().orElse(EntroLayout.FIRST_VERSION);
+        if (sectionsNeed > directoryVersion && sections.stream().anyMatch(s -> s.kind() == SectionKind.DIRECTORY)) {
+            throw new IllegalStateException("sections of format version " + sectionsNeed + " under a version " + directoryVersion + " directory");
+        }
+        return Math.max(sectionsNeed, directoryVersion);
     }
 
     @Override

@@ -56,6 +56,22 @@ class CompanionFilesTest {
         }
     }
 
+    /** f16 scales are version-2 content in no version-2 section: the header says 2 because the directory does. */
+    @Test
+    void f16ScalesWithoutCompanionFilesMakeAVersionTwoFile() throws IOException {
+        Path gguf = tmp.resolve("m.gguf"), entro = tmp.resolve("m.entro");
+        try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
+            GgufConverter.convert(s, gguf, GgufConverter.OutType.BF16);
+        }
+        try (ModelSource s = ModelSources.openHuggingFace(gguf)) {
+            EntroCompressor.compress(s, entro, CompressOptions.defaults(4, QuantScheme.MIXED, Granularity.group(32)).withScaleDtype(DType.F16), null);
+        }
+        try (EntroModel m = EntroModel.open(entro)) {
+            assertEquals(2, m.file().version());
+            assertThat(m.tensorNames()).isNotEmpty();
+        }
+    }
+
     @Test
     void theGgufConverterCopiesTheChatTemplate() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("with-template"));
