@@ -2,6 +2,8 @@ package io.entrollm.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.entrollm.model.ModelSource;
+import io.entrollm.model.ModelSources;
 import io.entrollm.testing.TestModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +56,49 @@ class ParetoCommandTest {
         assertThat(Files.readAllLines(csv)).hasSize(6);
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(Files.readAllBytes(png), 4));
         assertThat(r.out()).contains("bits/param").contains("front");
+    }
+
+    /** --weights scores each file by its weight matrices' relative squared errors against the model's, with no text. */
+    @Test
+    void weightsScoreTheReconstructionErrorOfEveryMatrix() throws IOException {
+        Path gguf = tmp.resolve("q8.gguf"), json = tmp.resolve("w.json"), md = tmp.resolve("w.md"), work = tmp.resolve("work");
+        assertEquals(0, CliRun.of("convert", TestModels.sotuTiny().toString(), "-o", gguf.toString(), "--outtype", "q8_0").exitCode());
+        CliRun r = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--weights", "--settings", "8:tensor,3:tensor", "--gguf", gguf.toString(),
+                "--work-dir", work.toString(), "--json", json.toString(), "--markdown", md.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertEquals("weights", root.get("measure").asText());
+        JsonNode rows = root.get("rows");
+        assertEquals(List.of("source", "entrollm", "entrollm", "gguf"), rows.findValuesAsText("tool"));
+        assertEquals(0.0, rows.get(0).get("mean_relative_error").asDouble());
+        // the 8-bit file's score, computed here in float64 from both files' dequantized matrices
+        double sum = 0;
+        int matrices = 0;
+        try (ModelSource ref = ModelSources.openHuggingFace(TestModels.sotuTiny()); ModelSource u8 = ModelSources.openHuggingFace(work.resolve("entro-8_tensor.entro"))) {
+            for (String name : ref.tensorNames()) {
+                if (ref.shape(name).orElseThrow().length != 2) continue;
+                float[] w = ref.stored(name).dequantize(), q = u8.stored(name).dequantize();
+                double e = 0, n = 0;
+                for (int i = 0; i < w.length; i++) { e += Math.pow((double) w[i] - q[i], 2); n += (double) w[i] * w[i]; }
+                sum += e / n;
+                matrices++;
+            }
+        }
+        assertThat(matrices).isGreaterThan(8);
+        assertEquals(sum / matrices, rows.get(1).get("mean_relative_error").asDouble(), 1e-12 * sum / matrices);
+        double u8 = rows.get(1).get("mean_relative_error").asDouble(), u3 = rows.get(2).get("mean_relative_error").asDouble();
+        double q8 = rows.get(3).get("mean_relative_error").asDouble();
+        assertThat(u8).isGreaterThan(0).isLessThan(1e-3);
+        assertThat(u3).isGreaterThan(10 * u8).isLessThan(0.2);
+        assertThat(q8).isGreaterThan(0).isLessThan(1e-3);
+        for (JsonNode row : rows) assertThat(row.get("pooled_relative_error").asDouble()).isBetween(0.0, 1.0);
+        assertThat(Files.readString(md)).contains("| mean rel. error | pooled rel. error | SNR dB |").contains("| entrollm | 3:tensor |");
+        assertThat(r.out()).contains("SNR dB");
+        // one measure: --text or --weights
+        assertThat(CliRun.of("pareto", TestModels.sotuTiny().toString(), "--settings", "8:tensor").err()).contains("give --text (perplexity) or --weights");
+        CliRun both = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--weights", "--text", "x.txt", "--settings", "8:tensor");
+        assertThat(both.exitCode()).isNotZero();
+        assertThat(both.err()).contains("one of them");
     }
 
     /** tX settings ask for per-layer widths at X bits a weight; a calibration text may not be the scored text. */
