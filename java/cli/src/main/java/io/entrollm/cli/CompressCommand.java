@@ -44,11 +44,16 @@ final class CompressCommand implements Callable<Integer> {
             description = "Symbols per independently decodable chunk. Default: ${DEFAULT-VALUE}.")
     int chunkSymbols;
 
-    @Option(names = "--include-embeddings", description = "Also quantize the token embedding and LM head.")
+    @Option(names = "--include-embeddings", description = "Quantize the token embedding and LM head like the layers (--bits, --granularity) "
+            + "instead of at --embedding-bits.")
     boolean includeEmbeddings;
 
-    @Option(names = "--embedding-bits", paramLabel = "2..8", description = "Quantize the token embedding and LM head at this many bits "
-            + "(whatever --bits says for the rest; llama.cpp keeps them at 6-8 bits).")
+    /** The embedding's bits when neither --embedding-bits nor --include-embeddings is given (llama.cpp keeps the table at 6-8 bits). */
+    static final int DEFAULT_EMBEDDING_BITS = 8;
+
+    @Option(names = "--embedding-bits", paramLabel = "0|2..8", description = "Quantize the token embedding and LM head at this many bits with a "
+            + "scale per row (token), whatever --bits says for the rest; 0 keeps them as stored (bf16), as files before this default did. "
+            + "Default: " + DEFAULT_EMBEDDING_BITS + " (with --include-embeddings: --bits).")
     Integer embeddingBits;
 
     @Option(names = "--encoding", defaultValue = "huffman",
@@ -103,7 +108,7 @@ final class CompressCommand implements Callable<Integer> {
         CompressOptions base = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
                 maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
                 includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype), scaleSearch,
-                embeddingBits == null ? 0 : embeddingBits);
+                embeddingBits != null ? embeddingBits : includeEmbeddings || keepQuantization ? 0 : DEFAULT_EMBEDDING_BITS);
         PrintWriter out = spec.commandLine().getOut();
         if (calibration != null && targetBits == null && !gptq) throw new IllegalArgumentException("--calibration applies to --target-bits and --gptq");
         if (gptq && calibration == null) throw new IllegalArgumentException("--gptq needs --calibration (the text whose inputs the errors are spread by)");

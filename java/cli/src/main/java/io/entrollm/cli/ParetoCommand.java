@@ -31,12 +31,13 @@ import java.util.concurrent.Callable;
  * --weights} the score is the weights' reconstruction error instead ({@link WeightErrors}), for models whose perplexity
  * means nothing, such as the synthetic ones of {@code synth}.
  */
-@Command(name = "pareto", mixinStandardHelpOptions = true, header = "Size against perplexity (or weight error): our settings and other tools' files.",
+@Command(name = "pareto", mixinStandardHelpOptions = true, header = "Size against perplexity or weight error, ours and other tools'.",
         description = {"Compresses MODEL with each --settings entry, scores every file (and each --gguf) with the perplexity protocol, and",
                 "prints bits per parameter (file bits / the model's parameters), perplexity, its change against MODEL itself, and the front.",
                 "With --weights instead of --text: each file's weight matrices against MODEL's, the mean of their relative squared errors",
                 "(the score of the front), the error of all their weights pooled, and the mean's signal-to-noise ratio in dB.",
-                "Settings: BITS:GRANULARITY[:FLAG...], granularity tensor, channel or group:G; flags asym, sym, mixed, auto, search, f16, emb, embN."})
+                "Settings: BITS:GRANULARITY[:FLAG...], granularity tensor, channel or group:G; flags asym, sym, mixed, auto, search, f16, emb, embN",
+                "(the embedding and head at 8 bits per row unless emb or embN says otherwise; emb0 keeps them as stored), gptq, gN with tX."})
 final class ParetoCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "MODEL", description = "The unquantized model: directory, .safetensors or .gguf.")

@@ -14,7 +14,10 @@ import java.util.Locale;
  * One of our quantization settings in {@code pareto}'s list, written {@code BITS:GRANULARITY[:FLAG...]}: granularity
  * {@code tensor}, {@code channel} or {@code group:G}; flags {@code asym}, {@code sym}, {@code mixed} (default),
  * {@code auto}, {@code search} (--scale-search), {@code f16} (--scale-dtype f16), {@code emb} (--include-embeddings),
- * {@code embN} (--embedding-bits N). Examples: {@code 8:tensor}, {@code 4:group:128:f16}, {@code 4:tensor:search:emb8}.
+ * {@code embN} (--embedding-bits N; {@code emb0} keeps the embedding as stored). Like {@code compress}, a setting without
+ * {@code emb} or {@code embN} quantizes the embedding and head at 8 bits with a scale per row (before 2026-12-02 it kept
+ * them as stored, so older tables' rows without a flag are today's {@code emb0}). Examples: {@code 8:tensor}, {@code
+ * 4:group:128:f16}, {@code 4:tensor:search:emb6}.
  * {@code tX} in place of the bits (e.g. {@code t3.5:tensor:search:emb8}) chooses each layer's bits for X bits a weight
  * (--target-bits X, with pareto's --calibration text when given); with it, flags {@code gN} let a layer take group:N
  * as well as the setting's granularity (--target-granularities). Flag {@code gptq} computes the symbols with error
@@ -65,7 +68,7 @@ record ParetoSetting(String label, CompressOptions options, double targetBits, L
         }
         QuantScheme scheme = QuantScheme.MIXED;
         boolean search = false, f16 = false, embeddings = false, gptq = false;
-        int embeddingBits = 0;
+        Integer embeddingBits = null;
         List<Granularity> extra = new ArrayList<>();
         for (int i = next; i < p.length; i++) {
             switch (p[i]) {
@@ -77,17 +80,18 @@ record ParetoSetting(String label, CompressOptions options, double targetBits, L
                 default -> {
                     if (p[i].matches("g[1-9][0-9]*") && !Double.isNaN(target)) {
                         extra.add(Granularity.group(Integer.parseInt(p[i].substring(1))));
-                    } else if (p[i].matches("emb[2-8]")) {
+                    } else if (p[i].matches("emb[02-8]")) {
                         embeddingBits = p[i].charAt(3) - '0';
                     } else {
                         throw new IllegalArgumentException("setting '" + text + "': unknown flag '" + p[i]
-                                + "' (asym, sym, mixed, auto, search, f16, emb, emb2..emb8, gptq; gN with a tX target)");
+                                + "' (asym, sym, mixed, auto, search, f16, emb, emb0, emb2..emb8, gptq; gN with a tX target)");
                     }
                 }
             }
         }
         CompressOptions o = new CompressOptions(bits, scheme, Granularity.parse(granularity), Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH),
-                HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, embeddings, CompressOptions.Encoding.HUFFMAN, f16 ? DType.F16 : DType.F32, search, embeddingBits);
+                HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, embeddings, CompressOptions.Encoding.HUFFMAN, f16 ? DType.F16 : DType.F32, search,
+                embeddingBits != null ? embeddingBits : embeddings ? 0 : CompressCommand.DEFAULT_EMBEDDING_BITS);
         List<Granularity> granularities = new ArrayList<>(List.of(o.granularity()));
         granularities.addAll(extra);
         return new ParetoSetting(text, o, target, List.copyOf(granularities), gptq);

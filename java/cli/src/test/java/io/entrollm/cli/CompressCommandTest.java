@@ -72,7 +72,7 @@ class CompressCommandTest {
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         long weights = 0, bits = 0;
         for (JsonNode t : report.get("tensors")) {
-            if (!t.has("coded_bits")) continue;
+            if (!t.has("coded_bits") || t.get("name").asText().contains("embed_tokens")) continue;   // the target is the layers'; the table has its own bits
             weights += t.get("weights").asLong();
             bits += t.get("coded_bits").asLong() + t.get("overhead_bits").asLong();
         }
@@ -134,10 +134,43 @@ class CompressCommandTest {
         assertThat(alone.err()).contains("--gptq needs --calibration");
     }
 
+    /**
+     * The token embedding (tied head) is quantized at 8 bits with a scale per row unless told otherwise: {@code
+     * --embedding-bits 0} keeps it as stored, {@code --include-embeddings} quantizes it like the layers.
+     */
+    @Test
+    void theEmbeddingIsEightBitsPerRowByDefault() throws IOException {
+        String emb = "model.embed_tokens.weight";
+        Path byDefault = tmp.resolve("d.entro"), kept = tmp.resolve("k.entro"), likeLayers = tmp.resolve("l.entro"), six = tmp.resolve("6.entro");
+        assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", byDefault.toString(), "--bits", "4").exitCode());
+        assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", kept.toString(), "--bits", "4", "--embedding-bits", "0").exitCode());
+        assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", likeLayers.toString(), "--bits", "4", "--include-embeddings").exitCode());
+        assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", six.toString(), "--bits", "4", "--embedding-bits", "6",
+                "--granularity", "group:64").exitCode());
+        try (ModelSource d = ModelSources.open(byDefault); ModelSource k = ModelSources.open(kept); ModelSource l = ModelSources.open(likeLayers);
+             ModelSource s6 = ModelSources.open(six)) {
+            var q = (io.entrollm.model.StoredTensor.Quantized) d.stored(emb);
+            assertEquals(8, q.bits());
+            assertEquals(io.entrollm.quant.Granularity.CHANNEL, q.granularity());
+            assertEquals(4, ((io.entrollm.model.StoredTensor.Quantized) d.stored("model.layers.0.mlp.up_proj.weight")).bits());
+            assertThat(k.stored(emb)).isInstanceOf(io.entrollm.model.StoredTensor.Raw.class);
+            var like = (io.entrollm.model.StoredTensor.Quantized) l.stored(emb);
+            assertEquals(4, like.bits());
+            assertEquals(io.entrollm.quant.Granularity.TENSOR, like.granularity());
+            var q6 = (io.entrollm.model.StoredTensor.Quantized) s6.stored(emb);
+            assertEquals(6, q6.bits());
+            assertEquals(io.entrollm.quant.Granularity.CHANNEL, q6.granularity());
+        }
+        assertThat(Files.size(byDefault)).isLessThan(Files.size(kept) - 900_000);   // 2 MiB of bf16 table against ~1 MiB of 8-bit codes
+        CliRun low = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", tmp.resolve("x.entro").toString(), "--bits", "4", "--max-code-length", "6");
+        assertEquals(1, low.exitCode());
+        assertThat(low.err()).contains("--max-code-length 6 is below the 8 bits of the embedding");
+    }
+
     @Test
     void packedBaselineCompressesToExactlyFourBitsAndRuns() {
         Path out = tmp.resolve("p.entro");
-        CliRun c = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString(), "--bits", "4", "--encoding", "packed");
+        CliRun c = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", out.toString(), "--bits", "4", "--encoding", "packed", "--embedding-bits", "0");
         assertEquals(0, c.exitCode(), c.err());
         assertThat(c.out()).contains("packed symbols (no entropy coding)").contains("packed:                       4.0000 bits/weight (no entropy coding)").doesNotContain("above entropy");
         CliRun i = CliRun.of("inspect", out.toString());

@@ -108,6 +108,12 @@ class ParetoCommandTest {
         assertEquals(3.5, t.targetBits());
         assertThat(t.options().scaleSearch()).isTrue();
         assertEquals(8, t.options().embeddingBits());
+        // as compress: the embedding at 8 bits unless a flag says otherwise
+        assertEquals(8, ParetoSetting.parse("4:tensor").options().embeddingBits());
+        assertEquals(0, ParetoSetting.parse("4:tensor:emb0").options().embeddingBits());
+        assertThat(ParetoSetting.parse("4:tensor:emb0").options().quantizesEmbeddings()).isFalse();
+        assertEquals(0, ParetoSetting.parse("4:tensor:emb").options().embeddingBits());
+        assertThat(ParetoSetting.parse("4:tensor:emb").options().quantizesEmbeddings()).isTrue();
         assertThat(Double.isNaN(ParetoSetting.parse("4:tensor").targetBits())).isTrue();
         assertThat(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ParetoSetting.parse("tx:tensor")).getMessage())
                 .contains("tX (a target");
