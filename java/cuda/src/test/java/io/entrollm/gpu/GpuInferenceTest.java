@@ -86,12 +86,19 @@ class GpuInferenceTest {
         checkAgainstReference(gguf);
     }
 
-    /** .entro weights decoded on the GPU give the logits the CPU gets from the same dequantized weights. */
-    @Test
-    void entroDecodedOnTheGpuMatchesTheCpu() throws IOException {
-        Path entro = tmp.resolve("u8.entro");
+    /**
+     * .entro weights decoded on the GPU give the logits the CPU gets from the same dequantized weights, with the tied
+     * embedding and head as stored (bf16) and at 8 bits per row ({@code compress}'s default).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 8})
+    void entroDecodedOnTheGpuMatchesTheCpu(int embeddingBits) throws IOException {
+        Path entro = tmp.resolve("u8-emb" + embeddingBits + ".entro");
         try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-            EntroCompressor.compress(s, entro, CompressOptions.defaults(8, QuantScheme.MIXED, Granularity.TENSOR), null);
+            EntroCompressor.compress(s, entro, CompressOptions.defaults(8, QuantScheme.MIXED, Granularity.TENSOR).withEmbeddingBits(embeddingBits), null);
+        }
+        try (ModelSource m = ModelSources.open(entro)) {
+            assertEquals(embeddingBits > 0, m.stored("model.embed_tokens.weight") instanceof io.entrollm.model.StoredTensor.Quantized);
         }
         try (LanguageModel lm = LanguageModel.load(entro); LlamaGpu gpu = LlamaGpu.load(ctx, lm.source());
              CpuCausalLm cpu = new CpuCausalLm(LlamaWeights.load(lm.source()))) {
