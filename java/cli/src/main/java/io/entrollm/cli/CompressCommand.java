@@ -56,6 +56,11 @@ final class CompressCommand implements Callable<Integer> {
             + "Default: " + DEFAULT_EMBEDDING_BITS + " (with --include-embeddings: --bits).")
     Integer embeddingBits;
 
+    @Option(names = "--embedding-granularity", defaultValue = "channel", paramLabel = "G", description = "Scales of the embedding and head at "
+            + "--embedding-bits: channel (a scale per row, i.e. per token), tensor (one: ~1 bit a weight smaller, a little less accurate) or "
+            + "group:G. Default: ${DEFAULT-VALUE}.")
+    String embeddingGranularity;
+
     @Option(names = "--encoding", defaultValue = "huffman",
             description = "huffman (EntroLLM) or packed (the same symbols, one or two per byte: the baseline). Default: ${DEFAULT-VALUE}.")
     String encoding;
@@ -67,7 +72,8 @@ final class CompressCommand implements Callable<Integer> {
 
     @Option(names = "--scale-search", description = "Choose each group's scale (and zero point) to minimise its squared error: ranges shrunk "
             + "a percent at a time and least-squares refits tried, as llama.cpp's quantizers do; never worse than the range-spanning "
-            + "scale it starts from. Slower to compress; the file format is the same.")
+            + "scale it starts from. With --calibration each weight's error counts as much as its column's mean squared input on that text "
+            + "(as llama.cpp's importance matrix). Slower to compress; the file format is the same.")
     boolean scaleSearch;
 
     @Option(names = "--keep-quantization", description = "For a GGUF file: change no weight. Its GGML blocks (Q8_0, Q4_0, k-quants, ...) are "
@@ -84,8 +90,8 @@ final class CompressCommand implements Callable<Integer> {
             + "besides its bits (tensor, channel, group:G; a group size is used where it divides the layer's row length). Default: --granularity.")
     List<String> targetGranularities;
 
-    @Option(names = "--calibration", paramLabel = "FILE|DIR", description = "With --target-bits or --gptq: a text the model reads first, so that each "
-            + "layer's error is weighed by the activations it multiplies (not the text you evaluate on).")
+    @Option(names = "--calibration", paramLabel = "FILE|DIR", description = "With --target-bits, --gptq or --scale-search: a text the model reads "
+            + "first, so that each layer's error is weighed by the activations it multiplies (not the text you evaluate on).")
     Path calibration;
 
     @Option(names = "--gptq", description = "Compute each layer's symbols with error feedback (GPTQ): every rounding error is spread over the "
@@ -108,9 +114,13 @@ final class CompressCommand implements Callable<Integer> {
         CompressOptions base = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
                 maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
                 includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype), scaleSearch,
-                embeddingBits != null ? embeddingBits : includeEmbeddings || keepQuantization ? 0 : DEFAULT_EMBEDDING_BITS);
+                embeddingBits != null ? embeddingBits : includeEmbeddings || keepQuantization ? 0 : DEFAULT_EMBEDDING_BITS)
+                .withEmbeddingGranularity(Granularity.parse(embeddingGranularity));
         PrintWriter out = spec.commandLine().getOut();
-        if (calibration != null && targetBits == null && !gptq) throw new IllegalArgumentException("--calibration applies to --target-bits and --gptq");
+        if (calibration != null && targetBits == null && !gptq && !scaleSearch) {
+            throw new IllegalArgumentException("--calibration applies to --target-bits, --gptq and --scale-search");
+        }
+        boolean weighSearch = scaleSearch && calibration != null && !keepQuantization;
         if (gptq && calibration == null) throw new IllegalArgumentException("--gptq needs --calibration (the text whose inputs the errors are spread by)");
         if (gptq && keepQuantization) throw new IllegalArgumentException("--gptq quantizes; --keep-quantization keeps the source's quantization");
         if (calibration != null && !java.nio.file.Files.exists(calibration)) {
@@ -118,10 +128,11 @@ final class CompressCommand implements Callable<Integer> {
         }
         if (targetGranularities != null && targetBits == null) throw new IllegalArgumentException("--target-granularities applies to --target-bits");
         List<Granularity> granularities = targetGranularities == null ? List.of(base.granularity()) : targetGranularities.stream().map(Granularity::parse).toList();
-        TargetBits.Calibration calibrated = targetBits == null && !gptq ? TargetBits.Calibration.NONE
+        TargetBits.Calibration calibrated = targetBits == null && !gptq && !weighSearch ? TargetBits.Calibration.NONE
                 : TargetBits.calibrate(model, calibration, calibrationTokens, gptq, spec.commandLine().getErr());
-        CompressOptions planned = targetBits == null ? base
-                : base.withTensorChoices(TargetBits.plan(model, base, targetBits, granularities, calibrated, spec.commandLine().getErr()).choices());
+        CompressOptions weighed = weighSearch ? base.withScaleSearchWeights(calibrated.meanSquares()) : base;
+        CompressOptions planned = targetBits == null ? weighed
+                : weighed.withTensorChoices(TargetBits.plan(model, weighed, targetBits, granularities, calibrated, spec.commandLine().getErr()).choices());
         CompressOptions options = gptq ? planned.withErrorFeedback(calibrated.grams()) : planned;
         CompressReport report;
         // the two outputs succeed or fail together: the report is written (and an unwritable folder found) before

@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
                 "With --weights instead of --text: each file's weight matrices against MODEL's, the mean of their relative squared errors",
                 "(the score of the front), the error of all their weights pooled, and the mean's signal-to-noise ratio in dB.",
                 "Settings: BITS:GRANULARITY[:FLAG...], granularity tensor, channel or group:G; flags asym, sym, mixed, auto, search, f16, emb, embN",
-                "(the embedding and head at 8 bits per row unless emb or embN says otherwise; emb0 keeps them as stored), gptq, gN with tX."})
+                "(the embedding and head at 8 bits per row unless emb or embN says otherwise; emb0 keeps them as stored; embt: one scale), gptq, wsearch, gN with tX."})
 final class ParetoCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "MODEL", description = "The unquantized model: directory, .safetensors or .gguf.")
@@ -105,8 +105,8 @@ final class ParetoCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(cli, "--calibration must not be the --text it is scored on");
         }
         boolean anyGptq = ours.stream().anyMatch(ParetoSetting::errorFeedback);
-        if (calibration == null && anyGptq) {
-            throw new picocli.CommandLine.ParameterException(cli, "the gptq flag needs --calibration (the text whose inputs the errors are spread by)");
+        if (calibration == null && ours.stream().anyMatch(ParetoSetting::needsCalibrationText)) {
+            throw new picocli.CommandLine.ParameterException(cli, "the gptq and wsearch flags need --calibration (the text whose inputs weigh the errors)");
         }
         PrintWriter out = cli.getOut(), err = cli.getErr();
         long params;
@@ -123,11 +123,12 @@ final class ParetoCommand implements Callable<Integer> {
                 Path entro = dir.resolve(s.slug() + ".entro");
                 err.printf("pareto: compressing %s%n", s.label());
                 err.flush();
-                if ((!Double.isNaN(s.targetBits()) || s.errorFeedback()) && calibrated == null) {
+                if ((!Double.isNaN(s.targetBits()) || s.needsCalibrationText()) && calibrated == null) {
                     calibrated = TargetBits.calibrate(model, calibration, calibrationTokens, anyGptq, err);
                 }
-                CompressOptions o = Double.isNaN(s.targetBits()) ? s.options()
-                        : s.options().withTensorChoices(TargetBits.plan(model, s.options(), s.targetBits(), s.targetGranularities(), calibrated, err).choices());
+                CompressOptions weighed = s.weighSearch() ? s.options().withScaleSearchWeights(calibrated.meanSquares()) : s.options();
+                CompressOptions o = Double.isNaN(s.targetBits()) ? weighed
+                        : weighed.withTensorChoices(TargetBits.plan(model, weighed, s.targetBits(), s.targetGranularities(), calibrated, err).choices());
                 if (s.errorFeedback()) o = o.withErrorFeedback(calibrated.grams());
                 try (ModelSource src = ModelSources.openHuggingFace(model);
                      Progress bar = Progress.start("pareto: compressing " + s.label(), "tensors", src.tensorNames().size(), err)) {

@@ -14,20 +14,27 @@ import java.util.Locale;
  * One of our quantization settings in {@code pareto}'s list, written {@code BITS:GRANULARITY[:FLAG...]}: granularity
  * {@code tensor}, {@code channel} or {@code group:G}; flags {@code asym}, {@code sym}, {@code mixed} (default),
  * {@code auto}, {@code search} (--scale-search), {@code f16} (--scale-dtype f16), {@code emb} (--include-embeddings),
- * {@code embN} (--embedding-bits N; {@code emb0} keeps the embedding as stored). Like {@code compress}, a setting without
- * {@code emb} or {@code embN} quantizes the embedding and head at 8 bits with a scale per row (before 2026-12-02 it kept
- * them as stored, so older tables' rows without a flag are today's {@code emb0}). Examples: {@code 8:tensor}, {@code
- * 4:group:128:f16}, {@code 4:tensor:search:emb6}.
+ * {@code embN} (--embedding-bits N; {@code emb0} keeps the embedding as stored), {@code embt} (--embedding-granularity
+ * tensor). Like {@code compress}, a setting without {@code emb} or {@code embN} quantizes the embedding and head at 8 bits
+ * with a scale per row (before 2026-12-02 it kept them as stored, so older tables' rows without a flag are today's {@code
+ * emb0}, and their {@code embN} rows today's {@code embN:embt}). Examples: {@code 8:tensor}, {@code 4:group:128:f16},
+ * {@code 4:tensor:search:emb8:embt}.
  * {@code tX} in place of the bits (e.g. {@code t3.5:tensor:search:emb8}) chooses each layer's bits for X bits a weight
  * (--target-bits X, with pareto's --calibration text when given); with it, flags {@code gN} let a layer take group:N
  * as well as the setting's granularity (--target-granularities). Flag {@code gptq} computes the symbols with error
- * feedback under pareto's --calibration text (--gptq).
+ * feedback under pareto's --calibration text (--gptq); flag {@code wsearch} searches scales weighing errors by that text's
+ * inputs (--scale-search with --calibration).
  *
  * @param targetBits          the --target-bits of the setting, or NaN
  * @param targetGranularities the granularities a layer may get with a target
  * @param errorFeedback       whether the symbols are computed with error feedback (needs a calibration text)
+ * @param weighSearch         whether the scale search weighs errors by the calibration text's inputs (needs one)
  */
-record ParetoSetting(String label, CompressOptions options, double targetBits, List<Granularity> targetGranularities, boolean errorFeedback) {
+record ParetoSetting(String label, CompressOptions options, double targetBits, List<Granularity> targetGranularities, boolean errorFeedback,
+                     boolean weighSearch) {
+
+    /** Whether the setting needs pareto's --calibration text. */
+    boolean needsCalibrationText() { return errorFeedback || weighSearch; }
 
     static List<ParetoSetting> parseList(String list) {
         List<ParetoSetting> out = new ArrayList<>();
@@ -67,16 +74,18 @@ record ParetoSetting(String label, CompressOptions options, double targetBits, L
             next = 3;
         }
         QuantScheme scheme = QuantScheme.MIXED;
-        boolean search = false, f16 = false, embeddings = false, gptq = false;
+        boolean search = false, f16 = false, embeddings = false, gptq = false, embeddingPerTensor = false, weighted = false;
         Integer embeddingBits = null;
         List<Granularity> extra = new ArrayList<>();
         for (int i = next; i < p.length; i++) {
             switch (p[i]) {
                 case "asym", "sym", "mixed", "auto" -> scheme = QuantScheme.parse(p[i]);
                 case "search" -> search = true;
+                case "wsearch" -> search = weighted = true;
                 case "f16" -> f16 = true;
                 case "emb" -> embeddings = true;
                 case "gptq" -> gptq = true;
+                case "embt" -> embeddingPerTensor = true;
                 default -> {
                     if (p[i].matches("g[1-9][0-9]*") && !Double.isNaN(target)) {
                         extra.add(Granularity.group(Integer.parseInt(p[i].substring(1))));
@@ -84,17 +93,18 @@ record ParetoSetting(String label, CompressOptions options, double targetBits, L
                         embeddingBits = p[i].charAt(3) - '0';
                     } else {
                         throw new IllegalArgumentException("setting '" + text + "': unknown flag '" + p[i]
-                                + "' (asym, sym, mixed, auto, search, f16, emb, emb0, emb2..emb8, gptq; gN with a tX target)");
+                                + "' (asym, sym, mixed, auto, search, f16, emb, emb0, emb2..emb8, embt, gptq, wsearch; gN with a tX target)");
                     }
                 }
             }
         }
         CompressOptions o = new CompressOptions(bits, scheme, Granularity.parse(granularity), Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH),
                 HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, embeddings, CompressOptions.Encoding.HUFFMAN, f16 ? DType.F16 : DType.F32, search,
-                embeddingBits != null ? embeddingBits : embeddings ? 0 : CompressCommand.DEFAULT_EMBEDDING_BITS);
+                embeddingBits != null ? embeddingBits : embeddings ? 0 : CompressCommand.DEFAULT_EMBEDDING_BITS)
+                .withEmbeddingGranularity(embeddingPerTensor ? Granularity.TENSOR : Granularity.CHANNEL);
         List<Granularity> granularities = new ArrayList<>(List.of(o.granularity()));
         granularities.addAll(extra);
-        return new ParetoSetting(text, o, target, List.copyOf(granularities), gptq);
+        return new ParetoSetting(text, o, target, List.copyOf(granularities), gptq, weighted);
     }
 
     /** A file name for the setting's .entro. */

@@ -73,7 +73,7 @@ final class TargetBits {
             List<String> names = lm.source().tensors().stream().filter(t -> TensorSelection.quantize(t, false)).map(Tensor::name).toList();
             if (names.isEmpty()) throw new IllegalArgumentException(model + ": no tensor to quantize");
             BitAllocation.Settings s = new BitAllocation.Settings(o.scheme(), o.scaleDtype() == DType.F16, o.scaleSearch(), o.maxCodeLength(),
-                    o.chunkSymbols(), o.encoding() == CompressOptions.Encoding.HUFFMAN);
+                    o.chunkSymbols(), o.encoding() == CompressOptions.Encoding.HUFFMAN, o.scaleSearchWeighted());
             BitAllocation.Result r;
             try (Progress bar = Progress.start("allocate", "tensors", names.size(), err)) {
                 r = BitAllocation.allocate(BitAllocation.inputs(names, n -> lm.source().shape(n).orElseThrow(), n -> TensorReader.toFloats(lm.source().tensor(n))),

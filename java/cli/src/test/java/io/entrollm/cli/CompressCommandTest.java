@@ -92,7 +92,7 @@ class CompressCommandTest {
         assertThat(low.err()).contains("--target-bits 1.00 is below the smallest setting");
         CliRun alone = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", none.toString(), "--calibration", "x.txt");
         assertThat(alone.exitCode()).isNotZero();
-        assertThat(alone.err()).contains("--calibration applies to --target-bits and --gptq");
+        assertThat(alone.err()).contains("--calibration applies to --target-bits, --gptq and --scale-search");
         assertFalse(Files.exists(none));
     }
 
@@ -147,6 +147,9 @@ class CompressCommandTest {
         assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", likeLayers.toString(), "--bits", "4", "--include-embeddings").exitCode());
         assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", six.toString(), "--bits", "4", "--embedding-bits", "6",
                 "--granularity", "group:64").exitCode());
+        Path oneScale = tmp.resolve("t.entro");
+        assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", oneScale.toString(), "--bits", "4",
+                "--embedding-granularity", "tensor").exitCode());
         try (ModelSource d = ModelSources.open(byDefault); ModelSource k = ModelSources.open(kept); ModelSource l = ModelSources.open(likeLayers);
              ModelSource s6 = ModelSources.open(six)) {
             var q = (io.entrollm.model.StoredTensor.Quantized) d.stored(emb);
@@ -161,10 +164,44 @@ class CompressCommandTest {
             assertEquals(6, q6.bits());
             assertEquals(io.entrollm.quant.Granularity.CHANNEL, q6.granularity());
         }
+        try (ModelSource t = ModelSources.open(oneScale)) {
+            var q = (io.entrollm.model.StoredTensor.Quantized) t.stored(emb);
+            assertEquals(8, q.bits());
+            assertEquals(io.entrollm.quant.Granularity.TENSOR, q.granularity());
+        }
+        // one scale: each row keeps its narrow range in few levels, so the table codes in fewer bits than per row
+        assertThat(Files.size(oneScale)).isLessThan(Files.size(byDefault) - 100_000);
+        CliRun odd = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", tmp.resolve("o.entro").toString(), "--embedding-granularity", "group:100");
+        assertEquals(1, odd.exitCode());
+        assertEquals(1, odd.errLines().length, odd.err());
+        assertThat(odd.err()).contains("embed_tokens").contains("does not divide");
         assertThat(Files.size(byDefault)).isLessThan(Files.size(kept) - 900_000);   // 2 MiB of bf16 table against ~1 MiB of 8-bit codes
         CliRun low = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", tmp.resolve("x.entro").toString(), "--bits", "4", "--max-code-length", "6");
         assertEquals(1, low.exitCode());
         assertThat(low.err()).contains("--max-code-length 6 is below the 8 bits of the embedding");
+    }
+
+    /** --scale-search with --calibration weighs each weight's error by its column's input energy: other scales, the same format. */
+    @Test
+    void aCalibrationTextWeighsTheScaleSearch() throws IOException {
+        Path plain = tmp.resolve("s.entro"), weighed = tmp.resolve("w.entro"), json = tmp.resolve("w.json");
+        String moby = TestModels.repoRoot().resolve("test-models/eval/moby-dick.txt").toString();
+        assertEquals(0, CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", plain.toString(), "--bits", "3", "--granularity", "channel",
+                "--scale-search").exitCode());
+        CliRun c = CliRun.of("compress", TestModels.sotuTiny().toString(), "-o", weighed.toString(), "--bits", "3", "--granularity", "channel",
+                "--scale-search", "--calibration", moby, "--calibration-tokens", "300", "--json", json.toString());
+        assertEquals(0, c.exitCode(), c.err());
+        assertThat(new ObjectMapper().readTree(json.toFile()).get("settings").get("scale_search_weighted").asBoolean()).isTrue();
+        int differ = 0;
+        try (ModelSource a = ModelSources.open(plain); ModelSource b = ModelSources.open(weighed)) {
+            for (String name : a.tensorNames()) {
+                if (!(a.stored(name) instanceof io.entrollm.model.StoredTensor.Quantized qa) || name.contains("embed_tokens")) continue;
+                var qb = (io.entrollm.model.StoredTensor.Quantized) b.stored(name);
+                if (!java.util.Arrays.equals(qa.scales(), qb.scales())) differ++;
+            }
+        }
+        assertThat(differ).as("layers whose scales the weighing moved").isGreaterThan(10);
+        assertEquals(0, CliRun.of("run", weighed.toString(), "--prompt", "The", "--max-tokens", "4").exitCode());
     }
 
     @Test

@@ -114,6 +114,9 @@ class ParetoCommandTest {
         assertThat(ParetoSetting.parse("4:tensor:emb0").options().quantizesEmbeddings()).isFalse();
         assertEquals(0, ParetoSetting.parse("4:tensor:emb").options().embeddingBits());
         assertThat(ParetoSetting.parse("4:tensor:emb").options().quantizesEmbeddings()).isTrue();
+        assertEquals(io.entrollm.quant.Granularity.CHANNEL, ParetoSetting.parse("4:tensor").options().granularityOf("model.embed_tokens.weight"));
+        assertEquals(io.entrollm.quant.Granularity.TENSOR, ParetoSetting.parse("4:group:32:embt").options().granularityOf("model.embed_tokens.weight"));
+        assertEquals(io.entrollm.quant.Granularity.group(32), ParetoSetting.parse("4:group:32:embt").options().granularityOf("model.layers.0.mlp.up_proj.weight"));
         assertThat(Double.isNaN(ParetoSetting.parse("4:tensor").targetBits())).isTrue();
         assertThat(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ParetoSetting.parse("tx:tensor")).getMessage())
                 .contains("tX (a target");
@@ -125,7 +128,12 @@ class ParetoCommandTest {
         assertThat(ParetoSetting.parse("t4:tensor").errorFeedback()).isFalse();
         CliRun g = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--text", text.toString(), "--settings", "4:tensor:gptq");
         assertThat(g.exitCode()).isNotZero();
-        assertThat(g.err()).contains("the gptq flag needs --calibration");
+        assertThat(g.err()).contains("the gptq and wsearch flags need --calibration");
+        assertThat(ParetoSetting.parse("4:tensor:wsearch").weighSearch()).isTrue();
+        assertThat(ParetoSetting.parse("4:tensor:wsearch").options().scaleSearch()).isTrue();
+        CliRun w = CliRun.of("pareto", TestModels.sotuTiny().toString(), "--text", text.toString(), "--settings", "4:tensor:wsearch");
+        assertThat(w.exitCode()).isNotZero();
+        assertThat(w.err()).contains("the gptq and wsearch flags need --calibration");
     }
 
     @Test

@@ -39,8 +39,15 @@ public final class BitAllocation {
      * How every tensor is quantized, whatever its choice.
      *
      * @param entropyCoded Huffman-coded (else packed: 4 bits a symbol up to 4 bits, 8 beyond)
+     * @param weighSearch  searched scales weigh errors by the mean squares given to {@link #allocate} (as the file's will)
      */
-    public record Settings(QuantScheme scheme, boolean halfParams, boolean searchScales, int maxCodeLength, int chunkSymbols, boolean entropyCoded) {}
+    public record Settings(QuantScheme scheme, boolean halfParams, boolean searchScales, int maxCodeLength, int chunkSymbols, boolean entropyCoded,
+                           boolean weighSearch) {
+        /** Searched scales minimise the plain squared error. */
+        public Settings(QuantScheme scheme, boolean halfParams, boolean searchScales, int maxCodeLength, int chunkSymbols, boolean entropyCoded) {
+            this(scheme, halfParams, searchScales, maxCodeLength, chunkSymbols, entropyCoded, false);
+        }
+    }
 
     /** One tensor with one choice: the output error it causes and the bits it takes. */
     public record Point(QuantChoice choice, double error, long sizeBits) {
@@ -151,7 +158,9 @@ public final class BitAllocation {
         List<Point> out = new ArrayList<>();
         for (QuantChoice c : candidates) {
             if (c.granularity().kind() == Granularity.Kind.GROUP && cols % c.granularity().groupSize() != 0) continue;
-            QuantizedTensor q = Quantizer.quantize(in.name(), shape, w, c.bits(), s.scheme(), c.granularity(), s.halfParams(), s.searchScales());
+            // searched scales weigh the error as it is measured here, as compress does with --scale-search and a calibration text
+            QuantizedTensor q = Quantizer.quantize(in.name(), shape, w, c.bits(), s.scheme(), c.granularity(), s.halfParams(), s.searchScales(),
+                    s.weighSearch() ? meanSquares : null);
             float[] r = Quantizer.dequantize(q);
             double error = 0;
             for (int i = 0; i < w.length; i++) {

@@ -145,7 +145,7 @@ public final class EntroCompressor {
         float[] w = TensorReader.toFloats(t);
         int bits = o.bitsOf(t.name());
         QuantizedTensor q = Quantizer.quantize(t.name(), t.shape(), w, bits, o.scheme(), o.granularityOf(t.name()), o.scaleDtype() == DType.F16,
-                o.scaleSearch());
+                o.scaleSearch(), o.scaleSearchWeights().get(t.name()));
         double[] inputs = o.errorFeedback().get(t.name());
         if (inputs != null) q = ErrorFeedback.refine(q, w, inputs, ErrorFeedback.DEFAULT_DAMPING);
         SymbolHistogram h = SymbolHistogram.of(q.symbols(), 1 << bits);

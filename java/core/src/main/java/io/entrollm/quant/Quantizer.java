@@ -49,6 +49,16 @@ public final class Quantizer {
      */
     public static QuantizedTensor quantize(String name, long[] shape, float[] w, int bits, QuantScheme scheme,
                                            Granularity granularity, boolean halfParams, boolean searchScales) {
+        return quantize(name, shape, w, bits, scheme, granularity, halfParams, searchScales, null);
+    }
+
+    /**
+     * As above; {@code columnWeights} (null, or one per column: a calibration text's mean squared input) weigh each
+     * weight's squared error in the scale search, so the searched scales favour the columns the activations amplify.
+     * The choice among schemes ({@code AUTO}) stays by plain error.
+     */
+    public static QuantizedTensor quantize(String name, long[] shape, float[] w, int bits, QuantScheme scheme,
+                                           Granularity granularity, boolean halfParams, boolean searchScales, double[] columnWeights) {
         if (bits < 2 || bits > 8) throw new IllegalArgumentException("bits must be 2..8, is " + bits);
         if (shape.length != 2) throw new IllegalArgumentException("tensor '" + name + "': only 2-D weights are quantized");
         long groupSize = w.length == 0 ? 1 : granularity.weightsPerGroup(shape[0], shape[1], name);
@@ -60,7 +70,10 @@ public final class Quantizer {
         }
         boolean singleSigned = w.length > 0 && (double) min * max >= 0;
         java.util.function.UnaryOperator<Float> param = halfParams ? v -> half(name, v) : v -> v;
-        Params p = new Params(param, searchScales);
+        if (columnWeights != null && columnWeights.length != shape[1]) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + columnWeights.length + " column weights for " + shape[1] + " columns");
+        }
+        Params p = new Params(param, searchScales, searchScales ? columnWeights : null, (int) shape[1]);
         return switch (scheme) {
             case ASYM -> apply(name, shape, w, bits, AppliedScheme.ASYM, granularity, groupSize, 1, p);
             case SYM -> apply(name, shape, w, bits, AppliedScheme.SYM, granularity, groupSize, 1, p);
@@ -88,8 +101,8 @@ public final class Quantizer {
         return h;
     }
 
-    /** How group parameters are chosen: rounded by {@code param} (float16 or not), searched or range-spanning. */
-    private record Params(java.util.function.UnaryOperator<Float> param, boolean search) {}
+    /** How group parameters are chosen: rounded by {@code param} (float16 or not), searched (weighing errors by column) or range-spanning. */
+    private record Params(java.util.function.UnaryOperator<Float> param, boolean search, double[] columnWeights, int cols) {}
 
     /**
      * The symbol of weight {@code w} in a group with scale {@code s} and zero {@code z} (ASYM), the formulas of
@@ -128,7 +141,7 @@ public final class Quantizer {
             });
             float zero = scheme == AppliedScheme.ASYM ? param.apply(min) : 0f;
             if (p.search()) {
-                float[] best = ScaleSearch.best(scheme, bits, w, from, to, s, zero, param);
+                float[] best = ScaleSearch.best(scheme, bits, w, from, to, s, zero, param, p.columnWeights(), p.cols());
                 s = best[0];
                 zero = best[1];
             }

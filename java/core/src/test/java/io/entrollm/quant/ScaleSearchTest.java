@@ -62,6 +62,63 @@ class ScaleSearchTest {
         }
     }
 
+    /** Squared error weighed by column, in float64. */
+    private static double weightedError(float[] w, float[] back, double[] columns, int cols, int from, int to) {
+        double e = 0;
+        for (int i = from; i < to; i++) e += ((double) w[i] - back[i]) * ((double) w[i] - back[i]) * columns[i % cols];
+        return e;
+    }
+
+    /** With column weights the searched group is never worse than the range-spanning one under those weights; with equal weights nothing changes. */
+    @Property(tries = 60)
+    void weighedSearchIsNeverWorseUnderItsWeights(@ForAll @IntRange(min = 2, max = 8) int bits, @ForAll("schemes") QuantScheme scheme,
+                                                  @ForAll("granularities") String granularity, @ForAll @IntRange(min = 0, max = 10_000) int seed) {
+        int rows = 6, cols = 128;
+        float[] w = weights(rows * cols, seed, scheme == QuantScheme.MIXED ? 0.2 : 0, 40);
+        Random r = new Random(seed + 1);
+        double[] columns = new double[cols], ones = new double[cols];
+        for (int c = 0; c < cols; c++) { columns[c] = Math.exp(3 * r.nextGaussian()); ones[c] = 1; }   // input energies spread over decades
+        Granularity g = Granularity.parse(granularity);
+        long[] shape = {rows, cols};
+        QuantizedTensor plain = Quantizer.quantize("w", shape, w, bits, scheme, g, false, false);
+        QuantizedTensor weighed = Quantizer.quantize("w", shape, w, bits, scheme, g, false, true, columns);
+        float[] a = Quantizer.dequantize(plain), b = Quantizer.dequantize(weighed);
+        long gs = weighed.groupSize();
+        for (int grp = 0; grp < w.length / gs; grp++) {
+            int from = (int) (grp * gs), to = (int) (from + gs);
+            assertThat(weightedError(w, b, columns, cols, from, to)).as("group " + grp)
+                    .isLessThanOrEqualTo(weightedError(w, a, columns, cols, from, to) * (1 + 1e-12));
+        }
+        QuantizedTensor unweighed = Quantizer.quantize("w", shape, w, bits, scheme, g, false, true);
+        QuantizedTensor equal = Quantizer.quantize("w", shape, w, bits, scheme, g, false, true, ones);
+        assertThat(equal.symbols()).isEqualTo(unweighed.symbols());
+        assertThat(equal.scales()).isEqualTo(unweighed.scales());
+    }
+
+    /**
+     * Rows whose outliers sit in a column the inputs amplify: the plain search clips them (the rest fits better), the
+     * weighed search keeps them, and has the clearly lower weighed error, as the layer's output error follows it.
+     */
+    @Test
+    void weighingByInputEnergyKeepsTheOutliersThatMatter() {
+        int rows = 16, cols = 256;
+        float[] w = weights(rows * cols, 3, 0, 1_000_000);
+        double[] columns = new double[cols];
+        java.util.Arrays.fill(columns, 1);
+        columns[7] = 1000;
+        for (int row = 0; row < rows; row++) w[row * cols + 7] = 0.25f * (row % 2 == 0 ? 1 : -1);
+        long[] shape = {rows, cols};
+        for (String gran : new String[] {"channel", "tensor"}) {
+            Granularity g = Granularity.parse(gran);
+            float[] plain = Quantizer.dequantize(Quantizer.quantize("w", shape, w, 3, QuantScheme.ASYM, g, false, true));
+            float[] weighed = Quantizer.dequantize(Quantizer.quantize("w", shape, w, 3, QuantScheme.ASYM, g, false, true, columns));
+            assertThat(weightedError(w, weighed, columns, cols, 0, w.length)).as(gran).isLessThan(0.8 * weightedError(w, plain, columns, cols, 0, w.length));
+        }
+        assertThat(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Quantizer.quantize("w", shape, w, 3, QuantScheme.ASYM, Granularity.TENSOR, false, true, new double[3])).getMessage())
+                .contains("3 column weights for 256 columns");
+    }
+
     @net.jqwik.api.Provide
     net.jqwik.api.Arbitrary<QuantScheme> schemes() { return net.jqwik.api.Arbitraries.of(QuantScheme.ASYM, QuantScheme.SYM, QuantScheme.MIXED); }
 
