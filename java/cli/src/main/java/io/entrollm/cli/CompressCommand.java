@@ -51,6 +51,14 @@ final class CompressCommand implements Callable<Integer> {
     /** The embedding's bits when neither --embedding-bits nor --include-embeddings is given (llama.cpp keeps the table at 6-8 bits). */
     static final int DEFAULT_EMBEDDING_BITS = 8;
 
+    /**
+     * The embedding's bits for CompressOptions: {@code given} when set, else 0 (as the layers, or nothing quantized)
+     * when {@code likeLayers}, else {@link #DEFAULT_EMBEDDING_BITS}. Pareto's settings follow the same rule.
+     */
+    static int embeddingBits(Integer given, boolean likeLayers) {
+        return given != null ? given : likeLayers ? 0 : DEFAULT_EMBEDDING_BITS;
+    }
+
     @Option(names = "--embedding-bits", paramLabel = "0|2..8", description = "Quantize the token embedding and LM head at this many bits with a "
             + "scale per row (token), whatever --bits says for the rest; 0 keeps them as stored (bf16), as files before this default did. "
             + "Default: " + DEFAULT_EMBEDDING_BITS + " (with --include-embeddings: --bits).")
@@ -114,7 +122,7 @@ final class CompressCommand implements Callable<Integer> {
         CompressOptions base = new CompressOptions(bits, QuantScheme.parse(scheme), Granularity.parse(granularity),
                 maxCodeLength != null ? maxCodeLength : Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH), chunkSymbols,
                 includeEmbeddings, keepQuantization ? keepEncoding(encoding) : encoding(encoding), scaleDtype(scaleDtype), scaleSearch,
-                embeddingBits != null ? embeddingBits : includeEmbeddings || keepQuantization ? 0 : DEFAULT_EMBEDDING_BITS)
+                embeddingBits(embeddingBits, includeEmbeddings || keepQuantization))
                 .withEmbeddingGranularity(Granularity.parse(embeddingGranularity));
         PrintWriter out = spec.commandLine().getOut();
         if (calibration != null && targetBits == null && !gptq && !scaleSearch) {

@@ -100,7 +100,7 @@ record ParetoSetting(String label, CompressOptions options, double targetBits, L
         }
         CompressOptions o = new CompressOptions(bits, scheme, Granularity.parse(granularity), Math.max(bits, HuffmanEncoder.DEFAULT_MAX_CODE_LENGTH),
                 HuffmanEncoder.DEFAULT_CHUNK_SYMBOLS, embeddings, CompressOptions.Encoding.HUFFMAN, f16 ? DType.F16 : DType.F32, search,
-                embeddingBits != null ? embeddingBits : embeddings ? 0 : CompressCommand.DEFAULT_EMBEDDING_BITS)
+                CompressCommand.embeddingBits(embeddingBits, embeddings))
                 .withEmbeddingGranularity(embeddingPerTensor ? Granularity.TENSOR : Granularity.CHANNEL);
         List<Granularity> granularities = new ArrayList<>(List.of(o.granularity()));
         granularities.addAll(extra);

@@ -42,16 +42,21 @@ class CompanionFilesTest {
         }
     }
 
-    @Test
-    void aModelWithoutCompanionFilesStaysAVersionOneFile() throws IOException {
+    /** sotu-tiny through a bf16 GGUF (which carries no companion files), compressed with {@code options}. */
+    private Path compressedFromGguf(CompressOptions options) throws IOException {
         Path gguf = tmp.resolve("m.gguf"), entro = tmp.resolve("m.entro");
         try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
             GgufConverter.convert(s, gguf, GgufConverter.OutType.BF16);
         }
         try (ModelSource s = ModelSources.openHuggingFace(gguf)) {
-            EntroCompressor.compress(s, entro, U8, null);
+            EntroCompressor.compress(s, entro, options, null);
         }
-        try (EntroFile f = EntroFile.open(entro)) {
+        return entro;
+    }
+
+    @Test
+    void aModelWithoutCompanionFilesStaysAVersionOneFile() throws IOException {
+        try (EntroFile f = EntroFile.open(compressedFromGguf(U8))) {
             assertEquals(1, f.version(), "readers of version 1 can still read what needs nothing newer");
         }
     }
@@ -59,14 +64,7 @@ class CompanionFilesTest {
     /** f16 scales are version-2 content in no version-2 section: the header says 2 because the directory does. */
     @Test
     void f16ScalesWithoutCompanionFilesMakeAVersionTwoFile() throws IOException {
-        Path gguf = tmp.resolve("m.gguf"), entro = tmp.resolve("m.entro");
-        try (ModelSource s = ModelSources.openHuggingFace(TestModels.sotuTiny())) {
-            GgufConverter.convert(s, gguf, GgufConverter.OutType.BF16);
-        }
-        try (ModelSource s = ModelSources.openHuggingFace(gguf)) {
-            EntroCompressor.compress(s, entro, CompressOptions.defaults(4, QuantScheme.MIXED, Granularity.group(32)).withScaleDtype(DType.F16), null);
-        }
-        try (EntroModel m = EntroModel.open(entro)) {
+        try (EntroModel m = EntroModel.open(compressedFromGguf(CompressOptions.defaults(4, QuantScheme.MIXED, Granularity.group(32)).withScaleDtype(DType.F16)))) {
             assertEquals(2, m.file().version());
             assertThat(m.tensorNames()).isNotEmpty();
         }
