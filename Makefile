@@ -36,10 +36,10 @@ FATBINS := $(patsubst cuda-kernels/%.cu,$(KERNEL_OUT)/%.fatbin,$(KERNEL_SRC))
 
 .PHONY: all kernels kernels-sm53 llamacpp openai-client jars test fuzz install test-gpu dist gpu-test-bundle demo clean help bench-cpu bench bench-jetson synth-models
 
-all: kernels jars bin/entrollm
+all: kernels jars bin/entrollm native-huffman
 
 help:
-	@echo "make            kernels (if nvcc is found) + jars + bin/entrollm"
+	@echo "make            kernels (if nvcc is found) + jars + bin/entrollm + the C decoder loops (target/native)"
 	@echo "make kernels    nvcc -> fatbin for CUDA_ARCHS='$(CUDA_ARCHS)'"
 	@echo "make test       the test suite: CPU tests, the CUDA simulator's tests, GPU tests on the simulator"
 	@echo "make cudasim    the CUDA simulator (native/cudasim) into target/cudasim/"
@@ -65,6 +65,7 @@ kernels: $(FATBINS)
 endif
 
 include native/cudasim/cudasim.mk
+include native/cpu-huffman/cpu-huffman.mk
 
 # The Jetson Nano compile check: every kernel for sm_53 (Maxwell) with CUDA 11.8's nvcc, which
 # native/jetson/cuda-11.8-nvcc fetches once per machine from Debian's archive into a cache outside
@@ -104,10 +105,12 @@ bin/entrollm: java/cli/src/main/sh/entrollm jars
 	chmod +x $@
 
 # Kernels first, so the CUDA jar embeds them (and its tests check that). Then the CUDA simulator's own
-# tests and llama.cpp for the interop tests, then every test: the CPU ones, and the GPU ones on the simulator with each cuBLAS binding
+# tests, llama.cpp for the interop tests and the C decoder loops (every decode in the tests goes through them;
+# the codec's tests run the Java loops too), then every test: the CPU ones, and the GPU ones on the simulator with each cuBLAS binding
 # (none may skip; the count is printed). `make test-gpu` runs the GPU tests on a real GPU.
-test: kernels kernels-sm53 cudasim-test llamacpp openai-client
-	$(MVN) verify -Dentrollm.cudasim=$(abspath $(SIM_OUT)) -Dentrollm.requireLlamaCpp=true -Dentrollm.requireOpenAiClient=true
+test: kernels kernels-sm53 cudasim-test llamacpp openai-client native-huffman
+	$(MVN) verify -Dentrollm.cudasim=$(abspath $(SIM_OUT)) -Dentrollm.requireLlamaCpp=true -Dentrollm.requireOpenAiClient=true \
+	  -Dentrollm.nativeHuffman=$(abspath $(HUFF_NATIVE)) -Dentrollm.requireNativeHuffman=true
 	@for b in bytedeco jcublas; do \
 	  d=java/cuda/target/cudasim-reports/$$b; \
 	  set -- $$(cat $$d/TEST-*.xml 2>/dev/null | sed -n 's/.*<testsuite [^>]*tests="\([0-9]*\)"[^>]*skipped="\([0-9]*\)".*/\1 \2/p' \
@@ -153,6 +156,7 @@ dist: all
 	cp java/cli/target/lib/*.jar java/cli/target/entrollm-cli-*.jar $(DIST_STAGE)/lib/
 	cd $(DIST_STAGE)/lib && rm -f $(ANALYSIS_ONLY_JARS)
 	cp java/cli/src/main/sh/entrollm $(DIST_STAGE)/bin/entrollm
+	cp $(HUFF_NATIVE) $(DIST_STAGE)/lib/
 	tar -C target/dist -czf $(CARRY)/entrollm.tgz entrollm
 	@echo "dist: $(CARRY)/entrollm.tgz ($$(du -h $(CARRY)/entrollm.tgz | cut -f1)); unpack, then entrollm/bin/entrollm (LD_LIBRARY_PATH=/usr/local/cuda/lib64)"
 

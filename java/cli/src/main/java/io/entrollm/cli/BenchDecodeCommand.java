@@ -94,7 +94,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
             }
             if (ctx != null) out.printf("GPU: %s (compute %s), %s%n", ctx.deviceName(), ctx.computeCapability(), memory(ctx));
             else if (gpuWanted) out.println("GPU: not measured (" + why + ")");
-            out.printf("CPU: %d threads; %d warm-up, median of %d%n", Runtime.getRuntime().availableProcessors(), warmup, repeats);
+            out.printf("CPU: %d threads; %d warm-up, median of %d; inner loops: %s%n", Runtime.getRuntime().availableProcessors(), warmup, repeats,
+                    io.entrollm.codec.NativeHuffman.status());
             for (Path p : files) {
                 try (EntroFile f = EntroFile.open(p)) {
                     List<EntroEntry.Coded> coded = f.entries().stream().filter(e -> e instanceof EntroEntry.Coded)

@@ -7,6 +7,7 @@ import io.entrollm.codec.HuffmanCodebook;
 import io.entrollm.codec.HuffmanDecoder;
 import io.entrollm.codec.HuffmanEncoder;
 import io.entrollm.codec.HuffmanStream;
+import io.entrollm.codec.NativeHuffman;
 import io.entrollm.codec.SymbolHistogram;
 import io.entrollm.container.TensorSelection;
 import io.entrollm.gpu.DecodeBenchmark;
@@ -69,10 +70,12 @@ final class BenchHuffmanCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    record Row(String data, long symbols, double codedBitsPerSymbol, double referenceMBps, double fastMBps, double encodeMBps,
-               double allCoresMBps, int threads) {
-        double speedup() { return fastMBps / referenceMBps; }
-        double scaling() { return allCoresMBps / fastMBps; }
+    /** {@code nativeMBps}: the fast decoder with its inner loops in C, NaN where the library is not loaded; {@code fastMBps} is the default decoder's (C where loaded). */
+    record Row(String data, long symbols, double codedBitsPerSymbol, double referenceMBps, double javaMBps, double nativeMBps,
+               double encodeMBps, double allCoresMBps, int threads) {
+        double fastMBps() { return Double.isNaN(nativeMBps) ? javaMBps : nativeMBps; }
+        double speedup() { return fastMBps() / referenceMBps; }
+        double scaling() { return allCoresMBps / fastMBps(); }
     }
 
     @Override
@@ -101,12 +104,14 @@ final class BenchHuffmanCommand implements Callable<Integer> {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         out.printf("one thread: CPU time of the thread, %d rounds after 6 warm-up, decoders interleaved, medians; all cores: %d threads, wall time%n",
                 rounds, Runtime.getRuntime().availableProcessors());
+        out.println("inner loops: " + NativeHuffman.status());
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < data.size(); i++) rows.add(measure(names.get(i), data.get(i), mx));
-        TextTable t = new TextTable("symbols", "count", "coded bits/symbol", "reference decode MB/s", "fast decode MB/s", "fast / reference",
-                "encode MB/s", "all cores decode MB/s", "scaling");
+        TextTable t = new TextTable("symbols", "count", "coded bits/symbol", "reference decode MB/s", "fast decode MB/s (Java loops)",
+                "fast decode MB/s (C loops)", "fast / reference", "encode MB/s", "all cores decode MB/s", "scaling");
         for (Row r : rows) {
-            t.row(r.data(), r.symbols(), String.format("%.4f", r.codedBitsPerSymbol()), f(r.referenceMBps()), f(r.fastMBps()),
+            t.row(r.data(), r.symbols(), String.format("%.4f", r.codedBitsPerSymbol()), f(r.referenceMBps()), f(r.javaMBps()),
+                    Double.isNaN(r.nativeMBps()) ? "not loaded" : f(r.nativeMBps()),
                     String.format("%.2fx", r.speedup()), f(r.encodeMBps()), f(r.allCoresMBps()),
                     String.format("%.2fx on %d", r.scaling(), r.threads()));
         }
@@ -122,13 +127,17 @@ final class BenchHuffmanCommand implements Callable<Integer> {
         HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 256), maxCodeLength);
         HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, chunkSymbols);
         byte[] ref = new byte[symbols.length], fast = new byte[symbols.length], all = new byte[symbols.length];
+        byte[] inC = NativeHuffman.available() ? new byte[symbols.length] : symbols.clone();
         int n = rounds + 6;
-        double[] refMs = new double[n], fastMs = new double[n], encMs = new double[n], allMs = new double[n];
+        double[] refMs = new double[n], fastMs = new double[n], nativeMs = new double[n], encMs = new double[n], allMs = new double[n];
         for (int r = 0; r < n; r++) {
             long t0 = mx.getCurrentThreadCpuTime();
             HuffmanDecoder.decodeReferenceSingleThread(stream, ref);
             long t1 = mx.getCurrentThreadCpuTime();
-            HuffmanDecoder.decodeSingleThread(stream, fast);
+            HuffmanDecoder.decodeSingleThread(stream, fast, HuffmanDecoder.InnerLoops.JAVA);
+            long tc = mx.getCurrentThreadCpuTime();
+            if (NativeHuffman.available()) HuffmanDecoder.decodeSingleThread(stream, inC, HuffmanDecoder.InnerLoops.NATIVE);
+            nativeMs[r] = (mx.getCurrentThreadCpuTime() - tc) / 1e6;
             long t2 = mx.getCurrentThreadCpuTime();
             HuffmanStream again = HuffmanEncoder.encodeSingleThread(symbols, cb, chunkSymbols);
             long t3 = mx.getCurrentThreadCpuTime();
@@ -136,19 +145,19 @@ final class BenchHuffmanCommand implements Callable<Integer> {
             HuffmanDecoder.decodeInto(stream, all);
             long w1 = System.nanoTime();
             refMs[r] = (t1 - t0) / 1e6;
-            fastMs[r] = (t2 - t1) / 1e6;
+            fastMs[r] = (tc - t1) / 1e6;
             encMs[r] = (t3 - t2) / 1e6;
             allMs[r] = (w1 - w0) / 1e6;
             if (again.totalBits() != stream.totalBits() || !Arrays.equals(again.words(), stream.words())) {
                 throw new IllegalStateException(name + ": the single-thread encoder wrote a different stream");
             }
         }
-        if (!Arrays.equals(ref, symbols) || !Arrays.equals(fast, symbols) || !Arrays.equals(all, symbols)) {
+        if (!Arrays.equals(ref, symbols) || !Arrays.equals(fast, symbols) || !Arrays.equals(inC, symbols) || !Arrays.equals(all, symbols)) {
             throw new IllegalStateException(name + ": a decoder did not reproduce the symbols");
         }
         double mb = symbols.length / 1e6;
         return new Row(name, symbols.length, (double) stream.totalBits() / symbols.length, mb / (median(refMs) / 1e3),
-                mb / (median(fastMs) / 1e3), mb / (median(encMs) / 1e3), mb / (median(allMs) / 1e3), Runtime.getRuntime().availableProcessors());
+                mb / (median(fastMs) / 1e3), NativeHuffman.available() ? mb / (median(nativeMs) / 1e3) : Double.NaN, mb / (median(encMs) / 1e3), mb / (median(allMs) / 1e3), Runtime.getRuntime().availableProcessors());
     }
 
     /** The median of the rounds after the 6 warm-up ones (fewer left the large decoder methods to C2 mid-measurement). */
@@ -170,11 +179,14 @@ final class BenchHuffmanCommand implements Callable<Integer> {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
         root.put("machine_threads", Runtime.getRuntime().availableProcessors());
+        root.put("inner_loops", NativeHuffman.status());
         ArrayNode a = root.putArray("rows");
         for (Row r : rows) {
-            a.addObject().put("symbols", r.data()).put("count", r.symbols()).put("coded_bits_per_symbol", r.codedBitsPerSymbol())
+            ObjectNode row = a.addObject().put("symbols", r.data()).put("count", r.symbols()).put("coded_bits_per_symbol", r.codedBitsPerSymbol())
                     .put("reference_decode_mbps", r.referenceMBps()).put("fast_decode_mbps", r.fastMBps())
-                    .put("encode_mbps", r.encodeMBps()).put("all_cores_decode_mbps", r.allCoresMBps()).put("threads", r.threads());
+                    .put("java_loops_decode_mbps", r.javaMBps());
+            if (!Double.isNaN(r.nativeMBps())) row.put("c_loops_decode_mbps", r.nativeMBps());
+            row.put("encode_mbps", r.encodeMBps()).put("all_cores_decode_mbps", r.allCoresMBps()).put("threads", r.threads());
         }
         return root;
     }

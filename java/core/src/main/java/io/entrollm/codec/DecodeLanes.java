@@ -31,8 +31,8 @@ final class DecodeLanes {
     }
 
     /**
-     * Eight full chunks in lockstep, one symbol per lookup, four lookups per 64-bit window (codes are at
-     * most 16 bits and a window holds at least 57). {@code p} holds the lanes' bit positions in {@code
+     * Eight full chunks in lockstep, one symbol per lookup, four lookups per 64-bit window (codes of at
+     * most {@value DecodeTables#LOCKSTEP_MAX_TABLE_BITS} bits: four fit in the 57 a window surely holds). {@code p} holds the lanes' bit positions in {@code
      * bytes}; it is updated to where each lane stopped (at the chunk's last few symbols).
      */
     static void eightSingles(byte[] bytes, int[] table, int shift, long[] p, int at, int n, byte[] out) {

@@ -25,6 +25,12 @@ record DecodeTables(int tableBits, short[] reference, int[] single, long[] multi
      * the lookups miss and one symbol a lookup from the 4-byte table is faster.
      */
     static final int MULTI_MAX_TABLE_BITS = 12;
+    /**
+     * Largest table the lockstep decoders take four lookups a 64-bit window from: a window holds at least
+     * 57 bits of the stream (an 8-byte load shifted by up to 7), and four codes of up to 14 bits fit in 56.
+     * Longer codes (only {@code --max-code-length 15} or {@code 16} makes them) decode a window per lookup.
+     */
+    static final int LOCKSTEP_MAX_TABLE_BITS = 14;
 
     /**
      * Tables for a codebook. The multi-symbol table pays when several codes usually fit in the table

@@ -20,6 +20,8 @@ import java.util.stream.IntStream;
  * its bits (a corrupt chunk cannot). Reads past the stream come from the copy's zero padding. The
  * 1-symbol codebook, the one incomplete code, and groups of chunks whose words would make a copy of
  * more than 32 MiB take {@link #decodeChunkChecked}, the reference decoder, which checks every symbol.
+ * Where {@link NativeHuffman} has loaded its C library, the lockstep loops run in C on the same copy and
+ * tables (the same symbols; the chunk-end checks stay here), else in Java ({@link DecodeLanes}).
  */
 public final class HuffmanDecoder {
     /** Chunks one task decodes: eight in lockstep with the 1-symbol table, two sets of four with the multi-symbol table. */
@@ -60,21 +62,39 @@ public final class HuffmanDecoder {
     public static void decodeInto(HuffmanStream stream, byte[] out) {
         DecodeTables tables = prepare(stream, out);
         if (tables == null) return;
-        IntStream.range(0, groups(stream)).parallel().forEach(g -> decodeGroup(stream, tables, g, out));
+        boolean nativeLanes = NativeHuffman.available();
+        IntStream.range(0, groups(stream)).parallel().forEach(g -> decodeGroup(stream, tables, g, out, nativeLanes));
     }
 
     /** Decodes on the calling thread only (for single-thread benchmarks). */
     public static void decodeSingleThread(HuffmanStream stream, byte[] out) {
         DecodeTables tables = prepare(stream, out);
         if (tables == null) return;
-        for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out);
+        boolean nativeLanes = NativeHuffman.available();
+        for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out, nativeLanes);
     }
 
-    /** One thread, with the multi-symbol table forced on or off: tests reach every decoder path. */
-    static void decodeSingleThread(HuffmanStream stream, byte[] out, boolean multi) {
+    /** Where the fast decoder's inner loops run: {@link DecodeLanes} in Java, or {@link NativeHuffman}'s C loops. */
+    public enum InnerLoops { JAVA, NATIVE }
+
+    /** Decodes on the calling thread with the inner loops in Java or in C (benchmarks compare them); NATIVE needs {@link NativeHuffman#available()}. */
+    public static void decodeSingleThread(HuffmanStream stream, byte[] out, InnerLoops loops) {
+        boolean nativeLanes = loops == InnerLoops.NATIVE;
+        if (nativeLanes && !NativeHuffman.available()) throw new IllegalStateException(NativeHuffman.status());
+        DecodeTables tables = prepare(stream, out);
+        if (tables == null) return;
+        for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out, nativeLanes);
+    }
+
+    /**
+     * One thread, with the multi-symbol table forced on or off and the inner loops in C or in Java
+     * ({@link NativeHuffman}; C only where the library is loaded): tests reach every decoder path.
+     */
+    static void decodeSingleThread(HuffmanStream stream, byte[] out, boolean multi, boolean nativeLanes) {
+        if (nativeLanes && !NativeHuffman.available()) throw new IllegalStateException(NativeHuffman.status());
         if (prepare(stream, out) == null) return;
         DecodeTables tables = DecodeTables.of(stream.codebook(), multi);
-        for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out);
+        for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out, nativeLanes);
     }
 
     /** The reference decoder on the calling thread: chunk by chunk, every symbol checked (the baseline of benchmarks and tests). */
@@ -113,7 +133,7 @@ public final class HuffmanDecoder {
      * 64-bit window), then the lockstep decoders over full chunks and single lanes for the rest; the
      * checked decoder where the code is incomplete or the copy would be too large.
      */
-    private static void decodeGroup(HuffmanStream s, DecodeTables t, int group, byte[] out) {
+    private static void decodeGroup(HuffmanStream s, DecodeTables t, int group, byte[] out, boolean nativeLanes) {
         int first = group * GROUP, last = Math.min(s.chunkCount(), first + GROUP), n = s.chunkSymbols();
         long[] offsets = s.chunkBitOffsets();
         int fromWord = (int) (offsets[first] >>> 5), toWord = (int) (s.chunkEndBit(last - 1) >>> 5) + 2;
@@ -125,6 +145,10 @@ public final class HuffmanDecoder {
         }
         byte[] bytes = bigEndianBytes(s.words(), fromWord, toWord, (int) copyBytes);
         long base = 32L * fromWord;
+        if (nativeLanes) {
+            decodeGroupNatively(s, t, first, last, bytes, base, out);
+            return;
+        }
         long[] p = new long[GROUP];
         int[] o = new int[GROUP];
         int c = first;
@@ -138,7 +162,7 @@ public final class HuffmanDecoder {
                 DecodeLanes.finishFourMulti(bytes, t, p, o, (c + 1) * n, n, out);
                 for (int l = 0; l < 4; l++) finish(s, c + l, base + DecodeLanes.lane(bytes, t, p[l], o[l], (c + l + 1) * n - o[l], out));
             }
-        } else if (c + GROUP <= last && full(s, c, GROUP)) {
+        } else if (c + GROUP <= last && full(s, c, GROUP) && t.tableBits() <= DecodeTables.LOCKSTEP_MAX_TABLE_BITS) {
             for (int l = 0; l < GROUP; l++) p[l] = offsets[c + l] - base;
             DecodeLanes.eightSingles(bytes, t.single(), 64 - t.tableBits(), p, c * n, n, out);
             int done = n & ~3;
@@ -146,6 +170,20 @@ public final class HuffmanDecoder {
             c += GROUP;
         }
         for (; c < last; c++) finish(s, c, base + DecodeLanes.lane(bytes, t, offsets[c] - base, c * n, chunkSymbols(s, c), out));
+    }
+
+    /** The group's chunks by the C loops ({@link NativeHuffman}), then each chunk's end bit checked. */
+    private static void decodeGroupNatively(HuffmanStream s, DecodeTables t, int first, int last, byte[] bytes, long base, byte[] out) {
+        int lanes = last - first, n = s.chunkSymbols();
+        long[] p = new long[lanes];
+        int[] at = new int[lanes], count = new int[lanes];
+        for (int l = 0; l < lanes; l++) {
+            p[l] = s.chunkBitOffsets()[first + l] - base;
+            at[l] = (first + l) * n;
+            count[l] = chunkSymbols(s, first + l);
+        }
+        NativeHuffman.decodeLanes(bytes, t, lanes, p, at, count, out);
+        for (int l = 0; l < lanes; l++) finish(s, first + l, base + p[l]);
     }
 
     /** Whether chunks {@code [c, c + lanes)} all hold {@code chunkSymbols} symbols (only the last chunk may hold fewer). */

@@ -144,8 +144,8 @@ class HuffmanCodecTest {
         HuffmanStream bad = new HuffmanStream(cb, s.symbolCount(), s.chunkSymbols(), offsets, s.words(), s.totalBits());
         assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decode(bad));
         assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decodeReferenceSingleThread(bad, new byte[symbols.length]));
-        for (boolean multi : new boolean[] {false, true}) {
-            assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> HuffmanDecoder.decodeSingleThread(bad, new byte[symbols.length], multi));
+        for (DecoderPath path : DecoderPath.all()) {
+            assertThrows(HuffmanDecoder.CorruptStreamException.class, () -> path.decode(bad, new byte[symbols.length]));
         }
     }
 }
