@@ -156,7 +156,7 @@ dist: all
 	cp java/cli/target/lib/*.jar java/cli/target/entrollm-cli-*.jar $(DIST_STAGE)/lib/
 	cd $(DIST_STAGE)/lib && rm -f $(ANALYSIS_ONLY_JARS)
 	cp java/cli/src/main/sh/entrollm $(DIST_STAGE)/bin/entrollm
-	cp $(HUFF_NATIVE) $(DIST_STAGE)/lib/
+	[ ! -f $(HUFF_NATIVE) ] || cp $(HUFF_NATIVE) $(DIST_STAGE)/lib/   # the C decoder loops, where a C compiler built them
 	tar -C target/dist -czf $(CARRY)/entrollm.tgz entrollm
 	@echo "dist: $(CARRY)/entrollm.tgz ($$(du -h $(CARRY)/entrollm.tgz | cut -f1)); unpack, then entrollm/bin/entrollm (LD_LIBRARY_PATH=/usr/local/cuda/lib64)"
 
