@@ -73,7 +73,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    record Row(String tensor, int bits, long weights, long codedBytes, double cpuMs, double cpuOutGBps,
+    /** {@code cpuOneThreadMs}: the same decode on the calling thread alone, timed in the same rounds (the scaling is their ratio). */
+    record Row(String tensor, int bits, long weights, long codedBytes, double cpuMs, double cpuOneThreadMs, double cpuOutGBps,
                DecodeBenchmark.Result gpu) {}
 
     @Override
@@ -107,16 +108,21 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 }
             }
         }
-        TextTable t = new TextTable("tensor", "bits", "weights", "coded MB", "CPU ms", "CPU GB/s out", "GPU ms", "GPU GB/s in",
+        TextTable t = new TextTable("tensor", "bits", "weights", "coded MB", "CPU ms", "CPU ms, 1 thread", "CPU GB/s out", "GPU ms", "GPU GB/s in",
                 "GPU GB/s out (bf16)", "D2D copy GB/s", "decode / copy");
         for (Row r : rows) {
             DecodeBenchmark.Result g = r.gpu;
-            t.row(r.tensor, r.bits, r.weights, String.format("%.2f", r.codedBytes / 1e6), f(r.cpuMs), f(r.cpuOutGBps),
+            t.row(r.tensor, r.bits, r.weights, String.format("%.2f", r.codedBytes / 1e6), f(r.cpuMs), f(r.cpuOneThreadMs), f(r.cpuOutGBps),
                     g == null ? "-" : String.format("%.4f", g.decodeMs()), g == null ? "-" : f(g.decodeInputGBps()),
                     g == null ? "-" : f(g.decodeOutputGBps()), g == null ? "-" : f(g.copyGBps()),
                     g == null ? "-" : String.format("%.1f%%", 100 * g.fractionOfCopy()));
         }
         t.print(out);
+        if (cpu && !rows.isEmpty()) {
+            double all = rows.stream().mapToDouble(Row::cpuMs).sum(), one = rows.stream().mapToDouble(Row::cpuOneThreadMs).sum();
+            out.printf("CPU, these tensors: %.1f ms on 1 thread, %.1f ms on %d (sums of medians): scaling %.2fx%n", one, all,
+                    Runtime.getRuntime().availableProcessors(), one / all);
+        }
         out.println("CPU output: uint8 symbols; GPU output: bf16 weights (decode fused with dequantization); copy counts read + write.");
         if (json != null) JsonReports.write(json, toJson(rows));
         return 0;
@@ -130,25 +136,33 @@ final class BenchDecodeCommand implements Callable<Integer> {
     }
 
     private Row measure(EntroFile f, EntroEntry.Coded c, boolean cpu, CudaContext ctx) {
-        double cpuMs = Double.NaN, cpuGBps = Double.NaN;
+        double cpuMs = Double.NaN, cpuOneMs = Double.NaN, cpuGBps = Double.NaN;
         if (cpu) {
             HuffmanStream stream = ((StoredTensor.Coded) f.stored(c)).stream();
             // one output buffer for every run, as the engine's loader reuses its pieces: the time is decoding, not zeroing a new array
             byte[] symbols = new byte[Math.toIntExact(stream.symbolCount())];
-            for (int i = 0; i < warmup; i++) HuffmanDecoder.decodeInto(stream, symbols);
-            double[] ms = new double[repeats];
+            for (int i = 0; i < warmup; i++) {
+                HuffmanDecoder.decodeInto(stream, symbols);
+                HuffmanDecoder.decodeSingleThread(stream, symbols);
+            }
+            // all cores and the calling thread alone, alternating: the scaling comes from the same moments of a shared machine
+            double[] ms = new double[repeats], oneMs = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 long t0 = System.nanoTime();
                 HuffmanDecoder.decodeInto(stream, symbols);
-                ms[i] = (System.nanoTime() - t0) / 1e6;
+                long t1 = System.nanoTime();
+                HuffmanDecoder.decodeSingleThread(stream, symbols);
+                ms[i] = (t1 - t0) / 1e6;
+                oneMs[i] = (System.nanoTime() - t1) / 1e6;
             }
             cpuMs = DecodeBenchmark.median(ms);
+            cpuOneMs = DecodeBenchmark.median(oneMs);
             cpuGBps = c.elementCount() / (cpuMs / 1e3) / 1e9;
         }
         DecodeBenchmark.Result gpu = ctx == null ? null : DecodeBenchmark.run(ctx, (StoredTensor.Coded) f.stored(c), OutputType.BF16, warmup, repeats);
         long coded = f.sections().get(c.bitstreamSection()).length() + f.sections().get(c.chunkIndexSection()).length()
                 + f.sections().get(c.codebookSection()).length() + f.sections().get(c.paramsSection()).length();
-        return new Row(c.name(), c.bits(), c.elementCount(), coded, cpuMs, cpuGBps, gpu);
+        return new Row(c.name(), c.bits(), c.elementCount(), coded, cpuMs, cpuOneMs, cpuGBps, gpu);
     }
 
     /**
@@ -188,7 +202,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         for (Row r : rows) {
             ObjectNode o = arr.addObject();
             o.put("tensor", r.tensor).put("bits", r.bits).put("weights", r.weights).put("coded_bytes", r.codedBytes);
-            if (!Double.isNaN(r.cpuMs)) o.put("cpu_ms", r.cpuMs).put("cpu_symbols_gbps", r.cpuOutGBps);
+            if (!Double.isNaN(r.cpuMs)) o.put("cpu_ms", r.cpuMs).put("cpu_one_thread_ms", r.cpuOneThreadMs).put("cpu_symbols_gbps", r.cpuOutGBps);
             if (r.gpu != null) {
                 o.put("gpu_ms", r.gpu.decodeMs()).put("gpu_in_gbps", r.gpu.decodeInputGBps()).put("gpu_out_gbps", r.gpu.decodeOutputGBps())
                         .put("d2d_copy_gbps", r.gpu.copyGBps()).put("fraction_of_copy", r.gpu.fractionOfCopy());

@@ -36,10 +36,10 @@ record DecodeTables(int tableBits, short[] reference, int[] single, long[] multi
      * Tables for a codebook. The multi-symbol table pays when several codes usually fit in the table
      * bits: with an average code under 40% of the table bits (4-bit weights code at ~2.8 bits of 12,
      * 3.9 symbols a lookup); at 8 bits (~6.9 of 12, 1.16 symbols a lookup) its wider entries and
-     * variable output steps cost more than they save.
+     * variable output steps cost more than they save. Built once per codebook ({@link HuffmanCodebook#decodeTables}).
      */
     static DecodeTables of(HuffmanCodebook codebook, long totalBits, long symbols) {
-        return of(codebook, symbols > 0 && totalBits < 0.4 * Math.max(1, codebook.maxLength()) * symbols);
+        return codebook.decodeTables(symbols > 0 && totalBits < 0.4 * Math.max(1, codebook.maxLength()) * symbols);
     }
 
     /** Tables with the multi-symbol table or without it (tests force each decoder path). */

@@ -38,7 +38,8 @@ public final class NativeHuffman {
         String status;
         Path library = locate();
         if (library == null) {
-            status = "java (no native library: set -Dentrollm.nativeHuffman=PATH to " + LIBRARY + ")";
+            status = System.getProperty("entrollm.nativeHuffman") != null ? "java (-Dentrollm.nativeHuffman turns the C loops off)"
+                    : "java (no native library: set -Dentrollm.nativeHuffman=PATH to " + LIBRARY + ")";
         } else {
             try {
                 Linker linker = Linker.nativeLinker();
