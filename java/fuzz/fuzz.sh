@@ -17,6 +17,10 @@ rm -rf "$out/seeds"
 "$java" -cp "$cp" io.entrollm.fuzz.FuzzSeeds "$out/seeds"
 failed=0
 rm -rf "$out/findings"
+# the decoder's C loops too, where make built them (the readers then decode through them): a fault behind the
+# Java checks would crash the JVM, which libFuzzer reports as a finding
+native=()
+[ -f target/native/libentrohuff.so ] && native=(-Dentrollm.nativeHuffman="$PWD/target/native/libentrohuff.so")
 for t in "${targets[@]}"; do
   [ -n "${class[$t]:-}" ] || { echo "fuzz: unknown target '$t' (one of ${!class[*]})"; exit 2; }
   mkdir -p "$out/corpus/$t" "$out/findings/$t"
@@ -24,7 +28,7 @@ for t in "${targets[@]}"; do
   # -Xmx: an input that makes a reader allocate beyond a small model's needs is a finding (sizes are checked first)
   # --keep_going: report every distinct finding of the run, not just the first
   set +e
-  "$java" -Xmx1g -Xss1m -XX:+EnableDynamicAgentLoading --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+  "$java" -Xmx1g -Xss1m -XX:+EnableDynamicAgentLoading --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector "${native[@]}" \
     -cp "$cp" com.code_intelligence.jazzer.Jazzer --target_class="io.entrollm.fuzz.${class[$t]}" \
     --instrumentation_includes='io.entrollm.**' --keep_going=50 --reproducer_path="$out/findings/$t" \
     -artifact_prefix="$out/findings/$t/" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
