@@ -132,6 +132,7 @@ EXPORT void entro_huffman_decode_lanes(const uint8_t *bytes, const uint32_t *sin
     int shift = 64 - table_bits;
     uint8_t *o[8];
     int l = 0;
+    if (table_bits > 12) multi = 0;   /* four multi lookups a window need 4 x table_bits <= 57; Java builds none past 12 */
     if (multi) {
         for (; l + 4 <= lanes; l += 4) {
             for (int i = 0; i < 4; i++) o[i] = out + at[l + i];

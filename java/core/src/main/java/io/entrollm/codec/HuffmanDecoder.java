@@ -71,10 +71,7 @@ public final class HuffmanDecoder {
 
     /** Decodes on the calling thread only (for single-thread benchmarks). */
     public static void decodeSingleThread(HuffmanStream stream, byte[] out) {
-        DecodeTables tables = prepare(stream, out);
-        if (tables == null) return;
-        boolean nativeLanes = NativeHuffman.available();
-        for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out, nativeLanes);
+        decodeSingleThread(stream, out, NativeHuffman.available() ? InnerLoops.NATIVE : InnerLoops.JAVA);
     }
 
     /** Where the fast decoder's inner loops run: {@link DecodeLanes} in Java, or {@link NativeHuffman}'s C loops. */
