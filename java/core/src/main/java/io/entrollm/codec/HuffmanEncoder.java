@@ -165,7 +165,7 @@ public final class HuffmanEncoder {
     }
 
     /** The stream words a task's bits touch: {@code [first, last]}, or null for a task of no bits. */
-    static int[] span(long start, long bits) {
+    private static int[] span(long start, long bits) {
         return bits == 0 ? null : new int[] {(int) (start >>> 5), (int) ((start + bits - 1) >>> 5)};
     }
 
