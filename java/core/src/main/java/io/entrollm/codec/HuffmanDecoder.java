@@ -79,11 +79,9 @@ public final class HuffmanDecoder {
 
     /** Decodes on the calling thread with the inner loops in Java or in C (benchmarks compare them); NATIVE needs {@link NativeHuffman#available()}. */
     public static void decodeSingleThread(HuffmanStream stream, byte[] out, InnerLoops loops) {
-        boolean nativeLanes = loops == InnerLoops.NATIVE;
-        if (nativeLanes && !NativeHuffman.available()) throw new IllegalStateException(NativeHuffman.status());
+        boolean nativeLanes = requireLoops(loops == InnerLoops.NATIVE);
         DecodeTables tables = prepare(stream, out);
-        if (tables == null) return;
-        for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out, nativeLanes);
+        if (tables != null) decodeGroupsHere(stream, tables, out, nativeLanes);
     }
 
     /**
@@ -91,9 +89,18 @@ public final class HuffmanDecoder {
      * ({@link NativeHuffman}; C only where the library is loaded): tests reach every decoder path.
      */
     static void decodeSingleThread(HuffmanStream stream, byte[] out, boolean multi, boolean nativeLanes) {
+        requireLoops(nativeLanes);
+        if (prepare(stream, out) != null) decodeGroupsHere(stream, DecodeTables.of(stream.codebook(), multi), out, nativeLanes);
+    }
+
+    /** {@code nativeLanes}, once the C loops are known to be loaded where they are asked for. */
+    private static boolean requireLoops(boolean nativeLanes) {
         if (nativeLanes && !NativeHuffman.available()) throw new IllegalStateException(NativeHuffman.status());
-        if (prepare(stream, out) == null) return;
-        DecodeTables tables = DecodeTables.of(stream.codebook(), multi);
+        return nativeLanes;
+    }
+
+    /** Every group on the calling thread. */
+    private static void decodeGroupsHere(HuffmanStream stream, DecodeTables tables, byte[] out, boolean nativeLanes) {
         for (int g = 0; g < groups(stream); g++) decodeGroup(stream, tables, g, out, nativeLanes);
     }
 

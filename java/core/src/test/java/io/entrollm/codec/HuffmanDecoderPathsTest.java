@@ -29,18 +29,11 @@ class HuffmanDecoderPathsTest {
         byte[] symbols = c.symbols();
         HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 1 << c.bits()), c.maxLength());
         HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, c.chunkSymbols());
-        byte[] reference = new byte[symbols.length];
-        HuffmanDecoder.decodeReferenceSingleThread(stream, reference);
-        assertArrayEquals(symbols, reference);
-        for (DecoderPath path : DecoderPath.all()) {
-            byte[] out = new byte[symbols.length];
-            path.decode(stream, out);
-            assertArrayEquals(reference, out, path.toString());
-        }
+        assertEveryPathDecodes(stream, symbols, "");
         byte[] single = new byte[symbols.length];
         HuffmanDecoder.decodeSingleThread(stream, single);
-        assertArrayEquals(reference, single);
-        assertArrayEquals(reference, HuffmanDecoder.decode(stream));
+        assertArrayEquals(symbols, single);
+        assertArrayEquals(symbols, HuffmanDecoder.decode(stream));
         assertArrayEquals(stream.words(), HuffmanEncoder.encodeSingleThread(symbols, cb, c.chunkSymbols()).words());
         assertArrayEquals(referenceEncode(symbols, cb, stream.totalBits()), stream.words(), "the encoder's words");
     }
@@ -65,12 +58,7 @@ class HuffmanDecoderPathsTest {
         Case c = new Case("gaussian", bits, length, chunk, 12, seed);
         byte[] symbols = c.symbols();
         HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 1 << bits), 12);
-        HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, chunk);
-        for (DecoderPath path : DecoderPath.all()) {
-            byte[] out = new byte[symbols.length];
-            path.decode(stream, out);
-            assertArrayEquals(symbols, out);
-        }
+        assertEveryPathDecodes(HuffmanEncoder.encode(symbols, cb, chunk), symbols, "");
     }
 
     /** Streams long enough for the encoder's pair table (two codes a lookup), odd chunk sizes included: the words equal the one-code-at-a-time reference. */
@@ -136,15 +124,19 @@ class HuffmanDecoderPathsTest {
             java.util.Random r = new java.util.Random(maxLength);
             for (int i = 0; i < symbols.length; i++) symbols[i] = (byte) (r.nextInt(10) == 0 ? 0 : rare[r.nextInt(rare.length)]);
             assertThat(cb.length(0)).isEqualTo(1);
-            HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, 4096);
-            byte[] reference = new byte[symbols.length];
-            HuffmanDecoder.decodeReferenceSingleThread(stream, reference);
-            assertArrayEquals(symbols, reference);
-            for (DecoderPath path : DecoderPath.all()) {
-                byte[] out = new byte[symbols.length];
-                path.decode(stream, out);
-                assertArrayEquals(symbols, out, path + ", codes of " + maxLength + " bits");
-            }
+            assertEveryPathDecodes(HuffmanEncoder.encode(symbols, cb, 4096), symbols, "codes of " + maxLength + " bits, ");
+        }
+    }
+
+    /** The reference decoder and every fast path ({@link DecoderPath#all}) decode {@code stream} back to {@code symbols}. */
+    static void assertEveryPathDecodes(HuffmanStream stream, byte[] symbols, String what) {
+        byte[] reference = new byte[symbols.length];
+        HuffmanDecoder.decodeReferenceSingleThread(stream, reference);
+        assertArrayEquals(symbols, reference, what + "reference decoder");
+        for (DecoderPath path : DecoderPath.all()) {
+            byte[] out = new byte[symbols.length];
+            path.decode(stream, out);
+            assertArrayEquals(symbols, out, what + path);
         }
     }
 
@@ -156,11 +148,7 @@ class HuffmanDecoderPathsTest {
         HuffmanCodebook cb = HuffmanCodebook.build(SymbolHistogram.of(symbols, 256), 12);
         HuffmanStream stream = HuffmanEncoder.encode(symbols, cb, 150_000);
         assertThat(stream.chunkBitOffsets()[8] / 8).as("bytes of the first group of eight chunks").isGreaterThan(1 << 20);
-        for (DecoderPath path : DecoderPath.all()) {
-            byte[] out = new byte[symbols.length];
-            path.decode(stream, out);
-            assertArrayEquals(symbols, out);
-        }
+        assertEveryPathDecodes(stream, symbols, "");
         assertArrayEquals(symbols, HuffmanDecoder.decode(stream));
     }
 
